@@ -1,0 +1,78 @@
+"""Mapping every error to one JSON shape, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from exceptions import ChatterboxError
+
+_HTTP_TYPES = {404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error"}
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    type_: str,
+    param: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The one error body: ``{"error": {message, type, param, code}, "detail": message}``."""
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}, "detail": message}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def internal_error_response(request_id: str) -> JSONResponse:
+    """A 500 that hands the user the request id to quote."""
+    return error_response(
+        500, f"Internal server error (request id {request_id})", type_="server_error", code="internal_error"
+    )
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+async def _on_project_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ChatterboxError)
+    return error_response(exc.status_code, exc.message, type_=exc.error_type, param=exc.param, code=exc.code)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    messages = [f"{_field_name(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in errors]
+    first = errors[0] if errors else {"loc": (), "type": "invalid"}
+    code = "missing_required_parameter" if first["type"] == "missing" else "invalid_value"
+    if first["type"] == "json_invalid":
+        code = "invalid_json"
+    return error_response(
+        400,
+        "; ".join(messages) or "invalid request",
+        type_="invalid_request_error",
+        param=_field_name(first["loc"]),
+        code=code,
+    )
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return error_response(
+        exc.status_code,
+        str(exc.detail),
+        type_=_HTTP_TYPES.get(exc.status_code, "invalid_request_error"),
+        code=None,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mapping; unexpected exceptions are answered by the request middleware."""
+    app.add_exception_handler(ChatterboxError, _on_project_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -1,0 +1,149 @@
+"""Server configuration: ``config.yaml`` defaults, ``CHATTERBOX_*`` environment overrides.
+
+Environment variables override any key; nested keys use ``__``, for example
+``CHATTERBOX_SERVER__PORT=8000`` or ``CHATTERBOX_MODELS__CHECKPOINT_DIR=/models/chatterbox``.
+Everything is validated once, at start: a bad value raises :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from exceptions import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config.yaml"
+CONFIG_FILE_ENV = "CHATTERBOX_CONFIG_FILE"
+
+EngineName = Literal["chatterbox", "chatterbox-vc", "piper"]
+TTS_ENGINES: tuple[str, ...] = ("chatterbox", "piper")
+VC_ENGINES: tuple[str, ...] = ("chatterbox-vc",)
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Port = 7860
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+
+class PathSettings(_Section):
+    voices_dir: Path = Path("voices")
+    outputs_dir: Path = Path("outputs")
+    vc_inputs_dir: Path = Path("vc_inputs")
+
+
+class EngineSettings(_Section):
+    default: Literal["chatterbox", "piper"] = "chatterbox"
+    fallback: Literal["piper"] | None = "piper"
+    enabled: list[EngineName] = Field(default_factory=lambda: ["chatterbox", "chatterbox-vc", "piper"])
+
+
+class ModelSettings(_Section):
+    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    load_on_startup: bool = True
+    idle_unload_seconds: Annotated[float, Field(ge=0)] = 0
+    checkpoint_dir: Path | None = None
+    hf_repo: str = "ResembleAI/chatterbox"
+    hf_token: SecretStr | None = None
+    allow_download: bool = True
+    max_new_tokens: Annotated[int, Field(ge=1, le=4000)] = 1000
+    voice_cache_size: Annotated[int, Field(ge=0)] = 32
+    watermark: bool = True
+
+
+class PiperSettings(_Section):
+    voices_dir: Path = Path("voices/piper")
+    default_voice: str = "en_US-joe-medium"
+
+
+class GenerationSettings(_Section):
+    exaggeration: Annotated[float, Field(ge=0, le=2)] = 0.5
+    cfg_weight: Annotated[float, Field(ge=0, le=2)] = 0.5
+    temperature: Annotated[float, Field(ge=0.05, le=5)] = 0.8
+    repetition_penalty: Annotated[float, Field(ge=1, le=3)] = 1.2
+    min_p: Annotated[float, Field(ge=0, le=1)] = 0.05
+    top_p: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+class LimitSettings(_Section):
+    max_text_length: Annotated[int, Field(ge=1)] = 10_000
+    max_upload_mb: Annotated[float, Field(gt=0)] = 100
+    max_chunk_chars: Annotated[int, Field(ge=50, le=1000)] = 300
+
+
+class Settings(BaseSettings):
+    """The whole effective configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHATTERBOX_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    server: ServerSettings = ServerSettings()
+    paths: PathSettings = PathSettings()
+    engines: EngineSettings = EngineSettings()
+    models: ModelSettings = ModelSettings()
+    piper: PiperSettings = PiperSettings()
+    generation: GenerationSettings = GenerationSettings()
+    limits: LimitSettings = LimitSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML file arrives as init values; the environment must win over it.
+        return (env_settings, init_settings)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The configuration as JSON-able data, secrets removed."""
+        data = self.model_dump(mode="json")
+        data["models"].pop("hf_token", None)
+        return data
+
+
+def format_validation_error(error: ValidationError) -> str:
+    """One readable line per bad key: ``models.device: Input should be 'auto', ... (got 'gpu')``."""
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(root)"
+        got = f" (got {item['input']!r})" if not isinstance(item.get("input"), dict) else ""
+        lines.append(f"{key}: {item['msg']}{got}")
+    return "; ".join(lines)
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read the YAML file (``$CHATTERBOX_CONFIG_FILE`` or ``config.yaml``), apply env overrides, validate."""
+    path = Path(config_file or os.environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"Invalid configuration: {path} is not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"Invalid configuration: {path} must hold a mapping of sections")
+    elif config_file is not None:
+        raise ConfigError(f"Invalid configuration: config file {path} does not exist")
+    for section, values in overrides.items():
+        data[section] = {**data.get(section, {}), **values} if isinstance(values, dict) else values
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(f"Invalid configuration: {format_validation_error(exc)}") from exc

@@ -1,0 +1,65 @@
+"""The protocol every speech engine implements, and the parameters they take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from utils.audio import Clip
+
+
+@dataclass(frozen=True)
+class SynthesisParams:
+    """Sampling controls for one generation; engines ignore the ones they have no use for."""
+
+    exaggeration: float = 0.5
+    cfg_weight: float = 0.5
+    temperature: float = 0.8
+    repetition_penalty: float = 1.2
+    min_p: float = 0.05
+    top_p: float = 1.0
+    seed: int = 0
+    watermark: bool = True
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    """What the CoreEngine needs from any engine: a name, a kind, load and unload."""
+
+    name: str
+    kind: Literal["tts", "vc"]
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def load(self) -> None:
+        """Load weights; raise EngineUnavailableError with a reason when they cannot be had."""
+
+    def unload(self) -> None:
+        """Free the weights (and the GPU memory they hold)."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for /health and /api/v1/models: device, sample rate, voices."""
+
+
+@runtime_checkable
+class SynthesisEngine(SpeechEngine, Protocol):
+    """Text to speech."""
+
+    clones_voices: bool  # True: `voice` is a reference audio file; False: a voice name the engine knows
+    max_chunk_chars: int | None  # the CoreEngine splits longer text; None: the engine takes any length
+
+    def has_voice(self, name: str) -> bool:
+        """Whether a named (non-cloned) voice exists."""
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        """Speak one chunk of text; ``voice=None`` uses the engine's built-in voice."""
+
+
+@runtime_checkable
+class ConversionEngine(SpeechEngine, Protocol):
+    """Voice conversion: the words and timing of one clip, in the voice of another."""
+
+    def convert(self, source: Path, target_voice: Path | None, params: SynthesisParams) -> Clip:
+        """Re-voice ``source``; ``target_voice=None`` uses the engine's built-in voice."""

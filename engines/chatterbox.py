@@ -1,0 +1,184 @@
+"""Chatterbox English TTS, driven stage by stage so that no request touches shared model state.
+
+Upstream ``ChatterboxTTS.generate`` stores the voice in ``model.conds`` and T3 writes into that
+``T3Cond`` in place; two requests with different voices would mix. Here each voice's conditioning
+is computed once (cached per file), every request gets its own ``T3Cond``, and the stages are
+called directly with an explicit ``max_new_tokens``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from config import ModelSettings
+from engines.base import SynthesisParams
+from engines.checkpoint import TTS_FILES, resolve_checkpoint
+from engines.device import resolve_device
+from engines.seeding import seed_everything
+from engines.voice_cache import VoiceCache
+from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
+from utils.audio import Clip
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # upstream draws a progress bar per chunk into the logs
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 24_000
+_SPEECH_VOCAB = 6561  # token ids at or above this are control tokens, not speech
+
+
+class ChatterboxTTSEngine:
+    """The real ``chatterbox-tts`` English model."""
+
+    name = "chatterbox"
+    kind: Literal["tts"] = "tts"
+    clones_voices = True
+
+    def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
+        self._settings = settings
+        self.max_chunk_chars: int | None = max_chunk_chars
+        self.model: Any = None
+        self.device: str | None = None
+        self._voices: VoiceCache[Any] = VoiceCache(settings.voice_cache_size)
+
+    @property
+    def loaded(self) -> bool:
+        return self.model is not None
+
+    def load(self) -> None:
+        """Load from ``models.checkpoint_dir`` or Hugging Face onto the configured device."""
+        folder = resolve_checkpoint(self._settings, TTS_FILES)  # before the slow import: fail fast
+        try:
+            device = resolve_device(self._settings.device)
+        except RuntimeError as exc:
+            raise EngineUnavailableError(str(exc)) from exc
+        from chatterbox.tts import ChatterboxTTS
+
+        logger.info("loading chatterbox from %s on %s", folder, device)
+        self.model = ChatterboxTTS.from_local(folder, device)
+        self.device = device
+
+    def unload(self) -> None:
+        """Drop the model and the cached voices."""
+        self.model = None
+        self._voices.clear()
+        _free_accelerator_memory()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "sample_rate": SAMPLE_RATE,
+            "builtin_voice": bool(self.model is not None and self.model.conds is not None),
+            "watermark": self._settings.watermark,
+        }
+
+    def has_voice(self, name: str) -> bool:
+        return False  # voices are reference audio files, resolved by the voice library
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
+        import torch
+        import torch.nn.functional as F
+        from chatterbox.models.s3tokenizer import drop_invalid_tokens
+        from chatterbox.models.t3.modules.cond_enc import T3Cond
+        from chatterbox.tts import punc_norm
+
+        model = self._require_model()
+        conds = self._conditionals(Path(voice) if voice is not None else None)
+        t3_cond = T3Cond(
+            speaker_emb=conds.t3.speaker_emb,
+            cond_prompt_speech_tokens=conds.t3.cond_prompt_speech_tokens,
+            emotion_adv=params.exaggeration * torch.ones(1, 1, 1),
+        ).to(device=self.device)
+
+        seed_everything(params.seed)
+        tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(self.device)
+        # T3.inference always runs a batch of two (conditional + unconditional). Upstream sends a
+        # single row when cfg_weight == 0 and crashes; two rows with weight 0 give the plain output.
+        tokens = torch.cat([tokens, tokens], dim=0)
+        tokens = F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token)
+        tokens = F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
+        with torch.inference_mode():
+            speech = model.t3.inference(
+                t3_cond=t3_cond,
+                text_tokens=tokens,
+                max_new_tokens=self._settings.max_new_tokens,
+                temperature=params.temperature,
+                cfg_weight=params.cfg_weight,
+                repetition_penalty=params.repetition_penalty,
+                min_p=params.min_p,
+                top_p=params.top_p,
+            )
+            speech = drop_invalid_tokens(speech[0])
+            speech = speech[speech < _SPEECH_VOCAB].to(self.device)
+            if speech.numel() == 0:
+                raise GenerationError(f"chatterbox produced no speech tokens for: {text[:60]!r}")
+            wav, _ = model.s3gen.inference(speech_tokens=speech, ref_dict=dict(conds.gen))
+            samples = wav.squeeze(0).detach().cpu().numpy()
+        if params.watermark:
+            samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+        return Clip(samples, SAMPLE_RATE)
+
+    def _require_model(self) -> Any:
+        if self.model is None:
+            raise EngineUnavailableError("chatterbox is not loaded")
+        return self.model
+
+    def _conditionals(self, voice: Path | None) -> Any:
+        model = self._require_model()
+        if voice is None:
+            if model.conds is None:
+                raise InvalidRequestError(
+                    "this Chatterbox checkpoint has no built-in voice (conds.pt): name a reference voice",
+                    param="voice",
+                )
+            return model.conds
+        return self._voices.get(voice, self._compute_conditionals)
+
+    def _compute_conditionals(self, path: Path) -> Any:
+        """Upstream ``prepare_conditionals``, returning the result instead of storing it on the model."""
+        import librosa
+        import torch
+        from chatterbox.models.s3gen import S3GEN_SR
+        from chatterbox.models.s3tokenizer import S3_SR
+        from chatterbox.models.t3.modules.cond_enc import T3Cond
+        from chatterbox.tts import ChatterboxTTS, Conditionals
+
+        model = self._require_model()
+        try:
+            ref_24k, _ = librosa.load(str(path), sr=S3GEN_SR)
+        except Exception as exc:
+            raise InvalidRequestError(
+                f"voice file {path.name} could not be decoded: {exc}", param="voice"
+            ) from exc
+        if ref_24k.size == 0:
+            raise InvalidRequestError(f"voice file {path.name} holds no audio", param="voice")
+        ref_16k = librosa.resample(ref_24k, orig_sr=S3GEN_SR, target_sr=S3_SR)
+        gen = model.s3gen.embed_ref(ref_24k[: ChatterboxTTS.DEC_COND_LEN], S3GEN_SR, device=self.device)
+        prompt_tokens = None
+        if plen := model.t3.hp.speech_cond_prompt_len:
+            prompt_tokens, _ = model.s3gen.tokenizer.forward(
+                [ref_16k[: ChatterboxTTS.ENC_COND_LEN]], max_len=plen
+            )
+            prompt_tokens = torch.atleast_2d(prompt_tokens).to(self.device)
+        speaker = torch.from_numpy(model.ve.embeds_from_wavs([ref_16k], sample_rate=S3_SR))
+        speaker = speaker.mean(axis=0, keepdim=True).to(self.device)
+        t3 = T3Cond(
+            speaker_emb=speaker,
+            cond_prompt_speech_tokens=prompt_tokens,
+            emotion_adv=0.5 * torch.ones(1, 1, 1),
+        )
+        return Conditionals(t3.to(device=self.device), gen)
+
+
+def _free_accelerator_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -1,0 +1,118 @@
+"""Chatterbox voice conversion on S3Gen, sharing the TTS engine's S3Gen when that is loaded."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from config import ModelSettings
+from engines.base import SynthesisParams
+from engines.chatterbox import SAMPLE_RATE, ChatterboxTTSEngine, _free_accelerator_memory
+from engines.checkpoint import VC_FILES, resolve_checkpoint
+from engines.device import resolve_device
+from engines.seeding import seed_everything
+from engines.voice_cache import VoiceCache
+from exceptions import EngineUnavailableError, InvalidRequestError
+from utils.audio import Clip
+
+logger = logging.getLogger(__name__)
+
+
+class ChatterboxVCEngine:
+    """Speech-to-speech: keeps the words and timing of a clip, changes the voice."""
+
+    name = "chatterbox-vc"
+    kind: Literal["vc"] = "vc"
+
+    def __init__(self, settings: ModelSettings, tts: ChatterboxTTSEngine | None = None) -> None:
+        self._settings = settings
+        self._tts = tts
+        self._s3gen: Any = None
+        self._builtin: dict | None = None
+        self._watermarker: Any = None
+        self.device: str | None = None
+        self._targets: VoiceCache[dict] = VoiceCache(settings.voice_cache_size)
+
+    @property
+    def loaded(self) -> bool:
+        return self._s3gen is not None
+
+    def load(self) -> None:
+        """Borrow S3Gen from a loaded Chatterbox TTS (no second copy in memory), else load it alone."""
+        if self._tts is not None and self._tts.loaded:
+            model = self._tts.model
+            self._s3gen, self._watermarker, self.device = model.s3gen, model.watermarker, self._tts.device
+            self._builtin = model.conds.gen if model.conds is not None else None
+            logger.info("chatterbox-vc shares the S3Gen of the loaded chatterbox engine")
+            return
+        folder = resolve_checkpoint(self._settings, VC_FILES)  # before the slow import: fail fast
+        try:
+            device = resolve_device(self._settings.device)
+        except RuntimeError as exc:
+            raise EngineUnavailableError(str(exc)) from exc
+        from chatterbox.vc import ChatterboxVC
+
+        logger.info("loading chatterbox-vc from %s on %s", folder, device)
+        vc = ChatterboxVC.from_local(folder, device)
+        self._s3gen, self._watermarker, self._builtin, self.device = (
+            vc.s3gen,
+            vc.watermarker,
+            vc.ref_dict,
+            device,
+        )
+
+    def unload(self) -> None:
+        """Drop S3Gen (freed once the TTS engine lets go too) and cached voices."""
+        self._s3gen = self._builtin = self._watermarker = None
+        self._targets.clear()
+        _free_accelerator_memory()
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": self.device, "sample_rate": SAMPLE_RATE, "builtin_voice": self._builtin is not None}
+
+    def convert(self, source: Path, target_voice: Path | None, params: SynthesisParams) -> Clip:
+        """Tokenise the source at 16 kHz, then let S3Gen speak those tokens in the target voice."""
+        import torch
+        from chatterbox.models.s3tokenizer import S3_SR
+
+        if self._s3gen is None:
+            raise EngineUnavailableError("chatterbox-vc is not loaded")
+        ref = self._target(target_voice)
+        audio_16k = _load(source, S3_SR, "input_audio_source")
+        seed_everything(params.seed)
+        with torch.inference_mode():
+            tokens, _ = self._s3gen.tokenizer(torch.from_numpy(audio_16k).float().to(self.device)[None,])
+            wav, _ = self._s3gen.inference(speech_tokens=tokens, ref_dict=dict(ref))
+            samples = wav.squeeze(0).detach().cpu().numpy()
+        if params.watermark:
+            samples = self._watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+        return Clip(samples, SAMPLE_RATE)
+
+    def _target(self, voice: Path | None) -> dict:
+        if voice is None:
+            if self._builtin is None:
+                raise InvalidRequestError(
+                    "no built-in voice (conds.pt): name a target voice", param="target_voice_source"
+                )
+            return self._builtin
+        return self._targets.get(voice, self._embed)
+
+    def _embed(self, path: Path) -> dict:
+        from chatterbox.models.s3gen import S3GEN_SR
+        from chatterbox.vc import ChatterboxVC
+
+        ref = _load(path, S3GEN_SR, "target_voice_source")[: ChatterboxVC.DEC_COND_LEN]
+        return self._s3gen.embed_ref(ref, S3GEN_SR, device=self.device)
+
+
+def _load(path: Path, rate: int, param: str) -> Any:
+    import librosa
+
+    try:
+        audio, _ = librosa.load(str(path), sr=rate)
+    except Exception as exc:
+        raise InvalidRequestError(f"{path.name} could not be decoded as audio: {exc}", param=param) from exc
+    if audio.size == 0:
+        raise InvalidRequestError(f"{path.name} holds no audio", param=param)
+    return audio

@@ -1,0 +1,18 @@
+"""Choosing the torch device."""
+
+from __future__ import annotations
+
+import torch
+
+
+def resolve_device(preference: str) -> str:
+    """``auto`` picks cuda, then mps, then cpu; an explicit choice is checked."""
+    cuda = torch.cuda.is_available()
+    mps = torch.backends.mps.is_available()
+    if preference == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if preference == "cuda" and not cuda:
+        raise RuntimeError("models.device is 'cuda' but torch sees no CUDA device")
+    if preference == "mps" and not mps:
+        raise RuntimeError("models.device is 'mps' but torch sees no MPS device")
+    return preference

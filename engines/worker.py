@@ -1,0 +1,37 @@
+"""The one thread that runs model calls, so the event loop never blocks on a model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class ModelWorker:
+    """A FIFO of model calls served by a single thread (one model instance is not thread-safe)."""
+
+    def __init__(self, name: str = "model-worker") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._pending = 0
+
+    @property
+    def depth(self) -> int:
+        """Calls waiting or running."""
+        return self._pending
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the worker thread, keeping the caller's context (request id in logs)."""
+        self._pending += 1
+        try:
+            context = contextvars.copy_context()
+            return await asyncio.wrap_future(self._pool.submit(context.run, fn, *args))
+        finally:
+            self._pending -= 1
+
+    def shutdown(self) -> None:
+        """Finish the running call, drop the queued ones."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,67 @@
+"""One exception hierarchy for the whole server.
+
+Nothing here knows about HTTP frameworks: each class carries the status code and the
+OpenAI-style ``type``/``code`` that the HTTP layer maps it to, in one place (``api/errors.py``).
+"""
+
+from __future__ import annotations
+
+
+class ChatterboxError(Exception):
+    """Base of every error the server raises on purpose."""
+
+    status_code = 500
+    error_type = "server_error"
+    default_code = "internal_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code or self.default_code
+
+
+class InvalidRequestError(ChatterboxError):
+    """The request is malformed or names a value that is not allowed."""
+
+    status_code = 400
+    error_type = "invalid_request_error"
+    default_code = "invalid_value"
+
+
+class NotFoundError(ChatterboxError):
+    """A named voice, file or model does not exist."""
+
+    status_code = 404
+    error_type = "not_found_error"
+    default_code = "not_found"
+
+
+class ConflictError(ChatterboxError):
+    """The request would overwrite something that already exists."""
+
+    status_code = 409
+    error_type = "conflict_error"
+    default_code = "conflict"
+
+
+class EngineUnavailableError(ChatterboxError):
+    """The engine asked for cannot run now (weights missing, failed to load, disabled)."""
+
+    status_code = 503
+    error_type = "engine_unavailable"
+    default_code = "engine_unavailable"
+
+
+class GenerationError(ChatterboxError):
+    """The model failed while generating."""
+
+    status_code = 500
+    error_type = "server_error"
+    default_code = "generation_failed"
+
+
+class ConfigError(ChatterboxError):
+    """The configuration is invalid; raised at start, before anything is served."""
+
+    default_code = "invalid_config"

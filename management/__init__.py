@@ -1,0 +1,1 @@
+"""Stores: voices, vc_inputs and outputs on disk."""

@@ -1,0 +1,73 @@
+"""Prometheus metrics; one registry per app so that several apps (tests) never clash."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+_LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+_RTF_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 50)
+
+
+class Metrics:
+    """The server's counters and histograms."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests answered.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.generation_seconds = Histogram(
+            "generation_seconds",
+            "Model time per generation.",
+            ["engine"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.audio_seconds = Counter(
+            "audio_seconds_total", "Seconds of audio produced.", ["engine"], registry=self.registry
+        )
+        self.real_time_factor = Histogram(
+            "real_time_factor",
+            "Generation time divided by audio duration (below 1 is faster than real time).",
+            ["engine"],
+            buckets=_RTF_BUCKETS,
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "model_queue_depth", "Model calls waiting or running.", registry=self.registry
+        )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered HTTP request."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def observe_generation(self, engine: str, seconds: float, audio_seconds: float) -> None:
+        """Record one finished generation."""
+        self.generation_seconds.labels(engine).observe(seconds)
+        self.audio_seconds.labels(engine).inc(audio_seconds)
+        if audio_seconds > 0:
+            self.real_time_factor.labels(engine).observe(seconds / audio_seconds)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)

@@ -1,0 +1,28 @@
+"""A snapshot of the process and machine, for /health."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+
+def system_snapshot(data_dir: Path) -> dict[str, Any]:
+    """CPU, memory of this process, and free disk where the outputs live."""
+    process = psutil.Process()
+    memory = process.memory_info()
+    disk = shutil.disk_usage(data_dir if data_dir.exists() else Path.cwd())
+    return {
+        "cpu_percent": psutil.cpu_percent(interval=None),
+        "memory": {
+            "rss_mb": round(memory.rss / 2**20, 1),
+            "vms_mb": round(memory.vms / 2**20, 1),
+            "percent": round(process.memory_percent(), 2),
+        },
+        "disk": {
+            "free_gb": round(disk.free / 2**30, 2),
+            "usage_percent": round(100 * disk.used / disk.total, 1),
+        },
+    }

@@ -1,0 +1,60 @@
+"""Real speech through POST /api/v1/tts with the Piper engine, checked by offline Whisper."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from tests.conftest import similarity
+
+SENTENCE = "The quick brown fox jumps over the lazy dog. Then it runs into the forest."
+
+
+def test_piper_speaks_the_words_it_was_given(
+    piper_client: TestClient, tmp_path: Path, transcribe: Callable[[Path], str]
+) -> None:
+    response = piper_client.post("/api/v1/tts", json={"text": SENTENCE})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.headers["x-engine"] == "piper"
+    samples, rate = sf.read(io.BytesIO(response.content))
+    assert rate == 22050
+    assert 3.0 < len(samples) / rate < 10.0
+    wav = tmp_path / "heard.wav"
+    wav.write_bytes(response.content)
+    heard = transcribe(wav)
+    assert similarity(heard, SENTENCE) > 0.85, heard
+
+
+def test_the_output_is_saved_whole_under_the_name_it_was_sent_as(piper_client: TestClient) -> None:
+    response = piper_client.post("/api/v1/tts", json={"text": "Saved to disk."})
+    name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    outputs = Path(piper_client.app.state.settings.paths.outputs_dir)
+    assert name.startswith("tts_") and name.endswith(".wav")
+    assert (outputs / name).read_bytes() == response.content
+    assert [p.name for p in outputs.iterdir()] == [name]  # no temp files left behind
+
+
+def test_piper_voice_by_name_and_plus_alias(piper_client: TestClient) -> None:
+    for field in ("voice", "reference_audio_filename"):
+        response = piper_client.post("/api/v1/tts", json={"text": "Hi.", field: "en_US-joe-medium"})
+        assert response.status_code == 200, response.text
+
+
+def test_a_missing_voice_is_404_naming_it(piper_client: TestClient) -> None:
+    response = piper_client.post("/api/v1/tts", json={"text": "Hi.", "voice": "nobody-here"})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["param"] == "voice"
+    assert "nobody-here" in error["message"]
+
+
+def test_the_seed_used_is_reported(piper_client: TestClient) -> None:
+    given = piper_client.post("/api/v1/tts", json={"text": "Hi.", "seed": 1234})
+    assert given.headers["x-generation-seed"] == "1234"
+    random = piper_client.post("/api/v1/tts", json={"text": "Hi.", "seed": 0})
+    assert int(random.headers["x-generation-seed"]) > 0

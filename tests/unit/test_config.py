@@ -1,0 +1,85 @@
+"""Configuration: YAML defaults, environment overrides, one clear message for a bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import DEFAULT_CONFIG_FILE, Settings, load_settings
+from exceptions import ConfigError
+
+
+def test_shipped_yaml_matches_the_code_defaults() -> None:
+    assert load_settings(DEFAULT_CONFIG_FILE) == Settings()
+
+
+def test_yaml_values_are_read(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("server:\n  port: 9001\nmodels:\n  device: cpu\n")
+    settings = load_settings(config)
+    assert settings.server.port == 9001
+    assert settings.models.device == "cpu"
+    assert settings.server.host == "127.0.0.1"  # untouched keys keep their defaults
+
+
+def test_environment_overrides_yaml_with_nested_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("server:\n  port: 9001\n")
+    monkeypatch.setenv("CHATTERBOX_SERVER__PORT", "9002")
+    monkeypatch.setenv("CHATTERBOX_MODELS__CHECKPOINT_DIR", "/models/chatterbox")
+    monkeypatch.setenv("CHATTERBOX_ENGINES__ENABLED", '["piper"]')
+    settings = load_settings(config)
+    assert settings.server.port == 9002
+    assert settings.models.checkpoint_dir == Path("/models/chatterbox")
+    assert settings.engines.enabled == ["piper"]
+
+
+def test_config_file_can_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "other.yaml"
+    config.write_text("server:\n  port: 9100\n")
+    monkeypatch.setenv("CHATTERBOX_CONFIG_FILE", str(config))
+    assert load_settings().server.port == 9100
+
+
+def test_bad_value_names_the_key_and_the_allowed_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATTERBOX_MODELS__DEVICE", "gpu")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(DEFAULT_CONFIG_FILE)
+    message = str(caught.value)
+    assert "models.device" in message
+    assert "'auto', 'cuda', 'mps' or 'cpu'" in message
+    assert "'gpu'" in message
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key"),
+    [
+        ("server:\n  port: 70000\n", "server.port"),
+        ("models:\n  devcie: cpu\n", "models.devcie"),
+        ("limits:\n  max_text_length: zero\n", "limits.max_text_length"),
+        ("engines:\n  default: kokoro\n", "engines.default"),
+    ],
+)
+def test_bad_yaml_values_are_refused_with_their_key(tmp_path: Path, yaml_text: str, key: str) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_settings(config)
+
+
+def test_broken_yaml_and_missing_file_are_clear(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("server: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(broken)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "absent.yaml")
+
+
+def test_public_dict_removes_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATTERBOX_MODELS__HF_TOKEN", "hf_secret_value")
+    settings = load_settings(DEFAULT_CONFIG_FILE)
+    assert settings.models.hf_token is not None
+    assert "hf_secret_value" not in str(settings.public_dict())
+    assert "hf_token" not in settings.public_dict()["models"]

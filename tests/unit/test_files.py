@@ -1,0 +1,57 @@
+"""The file gateway and atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exceptions import InvalidRequestError, NotFoundError
+from management.audio_library import AudioLibrary
+from utils.files import atomic_write_bytes, resolve_inside
+
+
+@pytest.mark.parametrize("name", ["../secret.wav", "/etc/passwd", "a/../../b.wav", "..\\x.wav", ""])
+def test_names_that_escape_the_folder_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        resolve_inside(tmp_path, name, param="voice")
+    assert caught.value.param == "voice"
+
+
+def test_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "voices"
+    root.mkdir()
+    (root / "link.wav").symlink_to(tmp_path / "outside.wav")
+    with pytest.raises(InvalidRequestError, match="outside"):
+        resolve_inside(root, "link.wav", param="voice")
+
+
+def test_audio_library_finds_files_the_way_plus_did(tmp_path: Path) -> None:
+    (tmp_path / "narrators").mkdir()
+    (tmp_path / "alice.wav").write_bytes(b"x")
+    (tmp_path / "narrators" / "bob.flac").write_bytes(b"x")
+    library = AudioLibrary(tmp_path, label="voice")
+    assert library.resolve("alice.wav", param="voice") == (tmp_path / "alice.wav").resolve()
+    assert library.resolve("alice", param="voice") == (tmp_path / "alice.wav").resolve()
+    assert library.resolve("bob", param="voice") == (tmp_path / "narrators" / "bob.flac").resolve()
+    assert (
+        library.resolve("narrators/bob.flac", param="voice")
+        == (tmp_path / "narrators" / "bob.flac").resolve()
+    )
+    with pytest.raises(NotFoundError) as caught:
+        library.resolve("carol", param="voice")
+    assert caught.value.param == "voice" and "carol" in caught.value.message
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "out.wav"
+    atomic_write_bytes(target, b"first")
+    atomic_write_bytes(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["out.wav"]
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        atomic_write_bytes(tmp_path / "out.wav", "not bytes")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,1 @@
+"""Pure helpers: audio pipeline, text handling, safe file access."""
