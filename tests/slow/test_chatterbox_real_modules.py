@@ -30,9 +30,13 @@ MAX_TOKENS = 25  # random weights never emit the stop token; 25 tokens = 1 s of 
 def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
     checkpoint = cached_random_checkpoint(speech_wav)
     root = tmp_path_factory.mktemp("chatterbox")
-    for folder, name in (("voices", "narrator.wav"), ("vc_inputs", "line.wav")):
+    for folder in ("voices", "vc_inputs"):
         (root / folder).mkdir()
-        shutil.copy(speech_wav, root / folder / name)
+    shutil.copy(speech_wav, root / "vc_inputs" / "line.wav")
+    # The checkpoint's built-in voice may have been made from speech_wav itself: the narrator must
+    # differ from it, or "the voice mattered" could not be told apart. The clip reversed will do.
+    samples, rate = sf.read(str(speech_wav), dtype="float32")
+    sf.write(str(root / "voices" / "narrator.wav"), samples[::-1], rate)
     settings = load_settings(
         paths={
             name: str(root / name.removesuffix("_dir"))
