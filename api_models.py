@@ -126,3 +126,6 @@ class HealthResponse(BaseModel):
     uptime_seconds: float
     system_info: dict[str, Any]
     warnings: list[str] | None = None
+    metrics: dict[str, Any] = Field(description="Request counts and rates since start.")
+    resource_status: dict[str, Any] = Field(description="Size and file count of each data folder.")
+    error_summary: dict[str, Any] | None = Field(None, description="Server errors since start; null if none.")

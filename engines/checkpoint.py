@@ -58,6 +58,12 @@ def _from_hub(settings: ModelSettings, required: Sequence[str]) -> Path:
                 settings, "they are not in the local Hugging Face cache and models.allow_download is false"
             )
         )
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise EngineUnavailableError(
+            _advice(settings, "they are not in the local cache and HF_HUB_OFFLINE is set")
+        )
+    if problem := _hub_unreachable():
+        raise EngineUnavailableError(_advice(settings, problem))
     try:
         paths = [hf_hub_download(settings.hf_repo, name, token=token) for name in wanted]
     except Exception as exc:

@@ -47,6 +47,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         )
     handler.addFilter(_DropColour())
     install_request_id()
+    logging.captureWarnings(True)  # library warnings become JSON log lines too
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -14,6 +14,7 @@ from prometheus_client import (
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+_MONITORING_ROUTES = frozenset({"/health", "/api/v1/health", "/metrics"})
 _RTF_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 50)
 
 
@@ -67,6 +68,26 @@ class Metrics:
         self.audio_seconds.labels(engine).inc(audio_seconds)
         if audio_seconds > 0:
             self.real_time_factor.labels(engine).observe(seconds / audio_seconds)
+
+    def summary(self) -> dict[str, float | int]:
+        """Request counts and rates since start, monitoring probes left out (Plus's /health ``metrics``)."""
+        by_status: dict[int, float] = {}
+        for metric in self.requests.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_total") and sample.labels["route"] not in _MONITORING_ROUTES:
+                    status = int(sample.labels["status"])
+                    by_status[status] = by_status.get(status, 0) + sample.value
+        total = int(sum(by_status.values()))
+        failed = int(sum(n for status, n in by_status.items() if status >= 500))
+        rejected = int(sum(n for status, n in by_status.items() if 400 <= status < 500))
+        return {
+            "total_requests": total,
+            "successful_requests": total - failed - rejected,
+            "client_errors": rejected,
+            "server_errors": failed,
+            "success_rate": round((total - failed - rejected) / total, 4) if total else 1.0,
+            "error_rate": round(failed / total, 4) if total else 0.0,
+        }
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +28,19 @@ def system_snapshot(data_dir: Path) -> dict[str, Any]:
             "usage_percent": round(100 * disk.used / disk.total, 1),
         },
     }
+
+
+def directory_usage(folders: dict[str, Path]) -> dict[str, Any]:
+    """Size and file count of each data folder (Plus's ``resource_status``)."""
+    directories = {}
+    for name, folder in folders.items():
+        size = count = 0
+        for root, _dirs, files in os.walk(folder):
+            for file in files:
+                try:
+                    size += os.stat(os.path.join(root, file)).st_size
+                except OSError:  # removed while we walked
+                    continue
+                count += 1
+        directories[name] = {"size_bytes": size, "size_mb": round(size / 2**20, 2), "file_count": count}
+    return {"timestamp": time.time(), "directories": directories, "warnings": []}

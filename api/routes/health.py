@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import EngineDep, MetricsDep
 from api_models import EngineInfo, HealthResponse
 from monitoring.metrics import CONTENT_TYPE_LATEST
-from monitoring.system import system_snapshot
+from monitoring.system import directory_usage, system_snapshot
 from version import __version__
 
 router = APIRouter(tags=["monitoring"])
@@ -18,10 +18,11 @@ router = APIRouter(tags=["monitoring"])
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
 @router.get("/api/v1/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
-async def get_health(engine: EngineDep) -> JSONResponse:
+async def get_health(engine: EngineDep, metrics: MetricsDep) -> JSONResponse:
     """Engine state, device, memory, uptime and queue depth; 503 while loading or when nothing can serve."""
     serving, reason = engine.serving()
     engines = engine.engines_info()
+    counts, paths = metrics.summary(), engine.settings.paths
     states = {info["name"]: info["state"] for info in engines}
     if serving is None:
         status = "unavailable"
@@ -44,6 +45,11 @@ async def get_health(engine: EngineDep) -> JSONResponse:
         uptime_seconds=round(time.time() - engine.started_at, 1),
         system_info=system_snapshot(engine.settings.paths.outputs_dir),
         warnings=[reason] if reason else None,
+        metrics=counts,
+        resource_status=directory_usage(
+            {"outputs": paths.outputs_dir, "voices": paths.voices_dir, "vc_inputs": paths.vc_inputs_dir}
+        ),
+        error_summary={"total_errors": counts["server_errors"]} if counts["server_errors"] else None,
     )
     code = 503 if status in ("loading", "unavailable") else 200
     return JSONResponse(health.model_dump(mode="json"), status_code=code)

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,6 +28,19 @@ def test_health_reports_engine_device_memory_uptime_and_queue(piper_client: Test
         assert body["engines"][0]["device"] == "cpu"
         assert body["system_info"]["memory"]["rss_mb"] > 0
         assert body["uptime_seconds"] >= 0 and body["queue_depth"] == 0
+        assert body["error_summary"] is None
+        assert set(body["resource_status"]["directories"]) == {"outputs", "voices", "vc_inputs"}
+
+
+def test_health_counts_requests_and_output_files(piper_client: TestClient) -> None:
+    piper_client.post("/api/v1/tts", json={"text": "One file."})
+    piper_client.post("/api/v1/tts", json={"text": ""})
+    body = piper_client.get("/health").json()
+    assert body["metrics"]["total_requests"] == 2  # health probes are not counted
+    assert body["metrics"]["successful_requests"] == 1
+    assert body["metrics"]["client_errors"] == 1
+    outputs = body["resource_status"]["directories"]["outputs"]
+    assert outputs["file_count"] == 1 and outputs["size_bytes"] > 1000
 
 
 def test_request_id_is_echoed_or_made(piper_client: TestClient) -> None:
@@ -74,8 +87,6 @@ def test_config_endpoint_shows_effective_values_without_secrets(
 
 class _SlowPiper(PiperEngine):
     """Real Piper whose load waits for the test's signal."""
-
-    kind: Literal["tts"] = "tts"
 
     def __init__(self, *args: Any, gate: threading.Event) -> None:
         super().__init__(*args)

