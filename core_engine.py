@@ -30,7 +30,7 @@ from exceptions import (
 from management.audio_library import AudioLibrary
 from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
-from utils.audio import Clip, concatenate, encode_wav
+from utils.audio import Clip, concatenate, encode
 from utils.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -370,7 +370,7 @@ class CoreEngine:
         seconds = time.perf_counter() - started
         if self.metrics is not None:
             self.metrics.observe_generation(name, seconds, clip.duration)
-        wav = encode_wav(clip)
+        wav = encode(clip, "wav")
         path = self.outputs.save(wav, f"{kind}_{timestamp()}", "wav")
         logger.info(
             "%s by %s: %.2f s of audio in %.2f s -> %s", kind, name, clip.duration, seconds, path.name

@@ -1,6 +1,25 @@
-"""The audio pipeline: pure functions on a :class:`Clip`."""
+"""The audio pipeline: pure functions on a :class:`Clip` (mono float32 + sample rate)."""
 
 from utils.audio.clip import Clip, concatenate
-from utils.audio.io import decode_file, encode_wav
+from utils.audio.decode import decode
+from utils.audio.effects import loudness, normalize_loudness, normalize_peak, resample, silence, trim_silence
+from utils.audio.encode import AudioEncoder, encode, encode_stream
+from utils.audio.formats import FORMATS, AudioFormat, get_format
 
-__all__ = ["Clip", "concatenate", "decode_file", "encode_wav"]
+__all__ = [
+    "FORMATS",
+    "AudioEncoder",
+    "AudioFormat",
+    "Clip",
+    "concatenate",
+    "decode",
+    "encode",
+    "encode_stream",
+    "get_format",
+    "loudness",
+    "normalize_loudness",
+    "normalize_peak",
+    "resample",
+    "silence",
+    "trim_silence",
+]

@@ -1,0 +1,74 @@
+"""Pure operations on clips: resampling, silence, trimming, loudness."""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+
+from utils.audio.clip import Clip
+
+
+def resample(clip: Clip, rate: int) -> Clip:
+    """The clip at another sample rate (SoX's high-quality resampler)."""
+    if rate == clip.sample_rate:
+        return clip
+    return Clip(soxr.resample(clip.samples, clip.sample_rate, rate, quality="HQ"), rate)
+
+
+def silence(seconds: float, rate: int) -> Clip:
+    """A clip of digital silence."""
+    return Clip(np.zeros(round(seconds * rate), dtype=np.float32), rate)
+
+
+def trim_silence(
+    clip: Clip, *, keep_ms: float = 200.0, threshold_db: float = -45.0, window_ms: float = 10.0
+) -> Clip:
+    """Remove leading and trailing silence, keeping up to ``keep_ms`` of it at each end.
+
+    Silence is a window whose RMS level is below ``threshold_db`` relative to full scale.
+    A clip that is silent throughout is returned as it was.
+    """
+    window = max(1, int(clip.sample_rate * window_ms / 1000))
+    frames = len(clip.samples) // window
+    if frames == 0:
+        return clip
+    blocks = clip.samples[: frames * window].reshape(frames, window)
+    rms = np.sqrt(np.mean(blocks.astype(np.float64) ** 2, axis=1))
+    loud = np.flatnonzero(rms > 10 ** (threshold_db / 20))
+    if loud.size == 0:
+        return clip
+    keep = int(clip.sample_rate * keep_ms / 1000)
+    start = max(0, loud[0] * window - keep)
+    end = min(len(clip.samples), (loud[-1] + 1) * window + keep)
+    return Clip(clip.samples[start:end], clip.sample_rate)
+
+
+def normalize_peak(clip: Clip, peak_db: float = -1.0) -> Clip:
+    """Scale so the loudest sample sits at ``peak_db`` dBFS (silence stays silence)."""
+    peak = float(np.max(np.abs(clip.samples))) if clip.samples.size else 0.0
+    if peak == 0.0:
+        return clip
+    return Clip(clip.samples * (10 ** (peak_db / 20) / peak), clip.sample_rate)
+
+
+def loudness(clip: Clip) -> float:
+    """Integrated loudness in LUFS (ITU-R BS.1770-4); -inf for silence or clips under 0.4 s."""
+    import pyloudnorm
+
+    if clip.duration < 0.4:
+        return float("-inf")
+    return float(pyloudnorm.Meter(clip.sample_rate).integrated_loudness(clip.samples.astype(np.float64)))
+
+
+def normalize_loudness(clip: Clip, target_lufs: float = -23.0, true_peak_db: float = -1.0) -> Clip:
+    """Bring integrated loudness to ``target_lufs`` (EBU R128), never letting peaks pass ``true_peak_db``."""
+    current = loudness(clip)
+    if not np.isfinite(current):
+        return clip
+    gain = 10 ** ((target_lufs - current) / 20)
+    samples = clip.samples * gain
+    ceiling = 10 ** (true_peak_db / 20)
+    peak = float(np.max(np.abs(samples)))
+    if peak > ceiling:  # a plain gain change: pull it back under the ceiling rather than clip
+        samples = samples * (ceiling / peak)
+    return Clip(samples.astype(np.float32), clip.sample_rate)
