@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Exaggeration = Annotated[float, Field(ge=0, le=2)]
 CfgWeight = Annotated[float, Field(ge=0, le=2)]
@@ -18,7 +26,74 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-class TTSRequest(_Lenient):
+ResponseMode = Literal["stream", "file", "download", "url", "json"]
+
+
+class OutputFields(_Lenient):
+    """Where results go and the post-processing applied to them (TTS and VC)."""
+
+    export_formats: list[str] = Field(
+        default_factory=lambda: ["wav", "mp3"],
+        description="Formats to save: wav, mp3, flac, opus, aac, pcm. The first is the primary one.",
+    )
+    project: str | None = Field(
+        None,
+        description="Folder inside outputs/ for the files, e.g. `book/chapter1` (created if missing). Alias: `folder`.",
+    )
+    folder: str | None = Field(None, description="Alias of `project` (Plus).", exclude=True)
+    response_mode: ResponseMode | None = Field(
+        None,
+        description="`stream` (default; also `file`, `download`): the audio bytes. `url`/`json`: a JSON description. "
+        "The query parameter of the same name wins.",
+    )
+    return_format: str | None = Field(
+        None, description="Which export format to stream (default: the first). The query parameter wins."
+    )
+    speed_factor: Annotated[float, Field(ge=0.5, le=2.0)] = Field(
+        1.0, description="Speed, keeping the pitch: 2.0 is twice as fast (half the duration), 0.5-2.0."
+    )
+    trim: bool = Field(False, description="Remove leading and trailing silence.")
+    trim_threshold_ms: Annotated[int, Field(ge=50, le=1000)] = Field(
+        200, description="Silence (ms) kept at each end when trimming, 50-1000."
+    )
+    normalize_audio: bool = Field(False, description="Normalise loudness after generation.")
+    normalize_method: Literal["ebu", "peak"] = Field(
+        "ebu",
+        description="`ebu`: integrated loudness (EBU R128) to `normalize_level` LUFS; `peak`: peak to `normalize_level` dBFS.",
+    )
+    normalize_level: Annotated[float, Field(ge=-70, le=0)] = Field(
+        -24.0, description="Target: LUFS (ebu) or dBFS (peak)."
+    )
+    normalize_tp: Annotated[float, Field(ge=-9, le=0)] = Field(
+        -2.0, description="True-peak ceiling in dBFS (ebu)."
+    )
+    normalize_lra: Annotated[float, Field(ge=1, le=50)] = Field(
+        7.0, description="Accepted for Plus compatibility; loudness range is not changed (see docs)."
+    )
+
+    @field_validator("export_formats")
+    @classmethod
+    def _some_formats(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must name at least one format")
+        return list(dict.fromkeys(f.lower().strip() for f in value))
+
+    @field_validator("folder")
+    @classmethod
+    def _alias_agrees(cls, value: str | None, info: ValidationInfo) -> str | None:
+        project = info.data.get("project")
+        if value is not None and project is not None and project != value:
+            raise ValueError("'folder' is an alias of 'project' and they disagree; send one of them")
+        return value
+
+    @model_validator(mode="after")
+    def _project_alias(self) -> OutputFields:
+        if self.folder is not None:
+            self.project = self.folder
+        return self
+
+
+class TTSRequest(OutputFields):
     """Body of ``POST /api/v1/tts``."""
 
     text: str = Field(description="Text to speak. Long text is split at sentence boundaries.")
@@ -56,7 +131,7 @@ class TTSRequest(_Lenient):
         return value
 
 
-class VCRequest(_Lenient):
+class VCRequest(OutputFields):
     """Body of ``POST /api/v1/vc`` (JSON form)."""
 
     input_audio_source: str = Field(description="The clip to re-voice: a file in vc_inputs/.")
@@ -67,6 +142,29 @@ class VCRequest(_Lenient):
     disable_watermark: bool | None = Field(
         None, description="Skip the Perth watermark. Default: from config."
     )
+
+
+class OutputFileInfo(BaseModel):
+    """One saved file."""
+
+    format: str
+    filename: str
+    url: str = Field(description="Where to fetch it: /outputs/<path>.")
+    path: str = Field(description="Its path on the server, relative to the working directory.")
+
+
+class SpeechResponse(BaseModel):
+    """The JSON answer of TTS and VC in `url`/`json` mode (Plus's shape, plus what we know)."""
+
+    success: bool = True
+    message: str
+    output_files: list[OutputFileInfo]
+    generation_seed_used: int | None = None
+    processing_time_seconds: float
+    engine: str
+    duration_seconds: float
+    sample_rate: int
+    chunks: int
 
 
 class EngineRequest(BaseModel):

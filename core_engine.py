@@ -6,37 +6,39 @@ dataclasses and never imports a web framework.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from config import TTS_ENGINES, VC_ENGINES, Settings
+from config import VC_ENGINES, Settings
 from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams
-from engines.worker import ModelWorker
-from exceptions import (
-    ChatterboxError,
-    EngineUnavailableError,
-    GenerationError,
-    InvalidRequestError,
-    NotFoundError,
-)
+from engines.manager import EngineManager
+from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
 from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
-from utils.audio import Clip, concatenate, encode
+from utils.audio import Clip, PostProcessing, concatenate, encode, get_format
 from utils.text import split_text
 
 logger = logging.getLogger(__name__)
 
 CHUNK_CROSSFADE_MS = 20.0
-EngineState = Literal["unloaded", "loading", "ready", "failed"]
+_SAMPLING_KEYS = ("exaggeration", "cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p")
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where and how results are written."""
+
+    formats: tuple[str, ...] = ("wav",)  # the first is the primary one
+    project: str | None = None  # a folder inside outputs/
+    post: PostProcessing = field(default_factory=PostProcessing)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class SpeechRequest:
     top_p: float | None = None
     seed: int | None = None  # None or 0: a random seed, reported back
     watermark: bool | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
 
 
 @dataclass(frozen=True)
@@ -64,28 +67,30 @@ class ConversionRequest:
     target_voice: str | None = None
     seed: int | None = None
     watermark: bool | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One saved file of a result."""
+
+    format: str
+    path: Path
+    relative: str  # inside outputs/, forward slashes: its URL is /outputs/<relative>
+    content_type: str
 
 
 @dataclass(frozen=True)
 class SpeechResult:
-    """Generated audio, where it was saved, and how it was made."""
+    """Generated audio, the files it was saved as, and how it was made."""
 
     clip: Clip
-    wav: bytes
-    output_path: Path
+    files: list[OutputFile]
     engine: str
     seed: int
     generation_seconds: float
+    processing_seconds: float
     chunks: int
-
-
-@dataclass
-class _Slot:
-    engine: SpeechEngine
-    state: EngineState = "unloaded"
-    error: str | None = None
-    loading: asyncio.Future[None] | None = None
-    last_used: float = field(default_factory=time.monotonic)
 
 
 class CoreEngine:
@@ -103,177 +108,31 @@ class CoreEngine:
             engines = build_engines(settings)
         self.settings = settings
         self.metrics = metrics
-        self._slots = {name: _Slot(engine) for name, engine in engines.items()}
+        self.engines = EngineManager(engines, settings.engines, settings.models)
         self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
         self.outputs = OutputStore(settings.paths.outputs_dir)
-        self._worker = ModelWorker()
-        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.started_at = time.time()
 
-    # ---- life cycle -------------------------------------------------------------------------
-
     async def start(self, metrics: Metrics | None = None) -> None:
-        """Create the data folders, begin loading (if configured) and the idle watcher; returns at once."""
+        """Create the data folders and begin loading (if configured); returns at once."""
         self.metrics = self.metrics or metrics
         if self.metrics is not None:
-            self.metrics.queue_depth.set_function(lambda: self._worker.depth)
-        for folder in (
-            self.settings.paths.voices_dir,
-            self.settings.paths.outputs_dir,
-            self.settings.paths.vc_inputs_dir,
-        ):
+            self.metrics.queue_depth.set_function(lambda: self.engines.queue_depth)
+        paths = self.settings.paths
+        for folder in (paths.voices_dir, paths.outputs_dir, paths.vc_inputs_dir):
             Path(folder).mkdir(parents=True, exist_ok=True)
-        if self.settings.models.load_on_startup:
-            for name in self._load_order():
-                self._spawn(self._ensure_loaded_quietly(name))
-        if self.settings.models.idle_unload_seconds > 0:
-            self._spawn(self._unload_idle_forever())
+        self.engines.start()
 
     async def stop(self) -> None:
-        """Cancel background work and stop the threads."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.to_thread(self._worker.shutdown)
-        self._loader.shutdown(wait=False, cancel_futures=True)
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _load_order(self) -> list[str]:
-        # The default first; VC after TTS so it can share the TTS model's S3Gen.
-        default = self.settings.engines.default
-        return sorted(self._slots, key=lambda n: (n != default, self._slots[n].engine.kind == "vc", n))
-
-    # ---- loading ----------------------------------------------------------------------------
-
-    async def load(self, name: str) -> dict[str, Any]:
-        """Load an engine now (retrying one that failed) and describe it."""
-        slot = self._slot(name)
-        if slot.state == "failed":
-            slot.state, slot.error = "unloaded", None
-        await self._ensure_loaded(name)
-        return self.engine_info(name)
-
-    async def unload(self, name: str) -> dict[str, Any]:
-        """Free an engine's weights once the calls already queued for it are done."""
-        slot = self._slot(name)
-        if slot.loading is not None:
-            await asyncio.shield(slot.loading)
-        await self._worker.run(slot.engine.unload)
-        slot.state, slot.error = "unloaded", None
-        logger.info("engine %s unloaded", name)
-        return self.engine_info(name)
-
-    async def _ensure_loaded(self, name: str) -> SpeechEngine:
-        slot = self._slot(name)
-        if slot.state == "unloaded" and slot.loading is None:
-            slot.loading = asyncio.ensure_future(self._load(name, slot))
-        if slot.loading is not None:
-            await asyncio.shield(slot.loading)
-        if slot.state != "ready":
-            raise EngineUnavailableError(f"engine {name!r} cannot run: {slot.error}", param="engine")
-        slot.last_used = time.monotonic()
-        return slot.engine
-
-    async def _ensure_loaded_quietly(self, name: str) -> None:
-        with contextlib.suppress(EngineUnavailableError):  # logged, and reported by /health
-            await self._ensure_loaded(name)
-
-    async def _load(self, name: str, slot: _Slot) -> None:
-        slot.state = "loading"
-        started = time.perf_counter()
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._loader, slot.engine.load)
-        except ChatterboxError as exc:
-            slot.state, slot.error = "failed", exc.message
-            logger.warning("engine %s unavailable: %s%s", name, exc.message, self._fallback_note(name))
-        except Exception as exc:
-            slot.state, slot.error = "failed", f"{type(exc).__name__}: {exc}"
-            logger.exception("engine %s failed to load%s", name, self._fallback_note(name))
-        else:
-            slot.state, slot.error = "ready", None
-            logger.info("engine %s ready in %.1f s", name, time.perf_counter() - started)
-        finally:
-            slot.loading = None
-
-    def _fallback_note(self, name: str) -> str:
-        fallback = self.settings.engines.fallback
-        if name == self.settings.engines.default and fallback and fallback in self._slots:
-            return f"; requests that name no engine are served by {fallback}"
-        return ""
-
-    async def _unload_idle_forever(self) -> None:
-        idle = self.settings.models.idle_unload_seconds
-        while True:
-            await asyncio.sleep(min(max(idle / 4, 0.05), 30))
-            now = time.monotonic()
-            for name, slot in self._slots.items():
-                if slot.state == "ready" and now - slot.last_used >= idle and self._worker.depth == 0:
-                    logger.info("engine %s idle for %.0f s", name, now - slot.last_used)
-                    await self.unload(name)
-
-    # ---- state ------------------------------------------------------------------------------
-
-    def _slot(self, name: str) -> _Slot:
-        if name not in self._slots:
-            raise self._unknown_engine(name)
-        return self._slots[name]
-
-    def _unknown_engine(self, name: str) -> ChatterboxError:
-        known = sorted({*TTS_ENGINES, *VC_ENGINES, *self._slots})
-        if name in known:
-            return EngineUnavailableError(
-                f"engine {name!r} is disabled (see engines.enabled)", param="engine"
-            )
-        return InvalidRequestError(
-            f"unknown engine {name!r}; choose one of: {', '.join(known)}", param="engine"
-        )
-
-    def engine_info(self, name: str) -> dict[str, Any]:
-        """State of one engine, with what it says about itself."""
-        slot = self._slot(name)
-        return {
-            "name": name,
-            "kind": slot.engine.kind,
-            "state": slot.state,
-            "error": slot.error,
-            **slot.engine.describe(),
-        }
-
-    def engines_info(self) -> list[dict[str, Any]]:
-        """State of every configured engine."""
-        return [self.engine_info(name) for name in self._slots]
-
-    def serving(self) -> tuple[str | None, str | None]:
-        """The engine that answers requests naming none, and why it is not the default (or None)."""
-        default, fallback = self.settings.engines.default, self.settings.engines.fallback
-        slot = self._slots.get(default)
-        if slot is not None and slot.state != "failed":
-            return default, None
-        reason = f"{default} is disabled" if slot is None else f"{default} unavailable: {slot.error}"
-        if fallback and fallback in self._slots and self._slots[fallback].state != "failed":
-            return fallback, reason
-        return None, reason
-
-    @property
-    def queue_depth(self) -> int:
-        """Model calls waiting or running."""
-        return self._worker.depth
-
-    @property
-    def loading(self) -> bool:
-        """Whether any engine is loading now."""
-        return any(slot.state == "loading" for slot in self._slots.values())
+        """Stop background work and the model threads."""
+        await self.engines.stop()
 
     # ---- requests ---------------------------------------------------------------------------
 
     async def synthesize(self, request: SpeechRequest) -> SpeechResult:
-        """Speak text with the named (or default) engine, save the WAV to outputs/, return it."""
+        """Speak text with the named (or default) engine, post-process, save every format, return."""
+        started = time.perf_counter()
         text = request.text.strip()
         if not text:
             raise InvalidRequestError("'text' must not be empty", param="text")
@@ -284,23 +143,33 @@ class CoreEngine:
                 param="text",
                 code="string_above_max_length",
             )
-        name, engine = await self._pick_tts(request.engine)
+        _check_formats(request.output.formats)
+        self.outputs.folder(request.output.project)  # refuse a bad project before the model runs
+        name, engine = await self.engines.pick_tts(request.engine)
         voice = self._resolve_voice(engine, request.voice)
         params = self._params(request)
         chunks = split_text(text, engine.max_chunk_chars) if engine.max_chunk_chars else [text]
-        started = time.perf_counter()
         clips = []
         for index, chunk in enumerate(chunks):
             # A seed per chunk keeps a long text repeatable even when other requests interleave.
-            chunk_params = SynthesisParams(**{**params.__dict__, "seed": params.seed + index})
-            clips.append(await self._call(name, engine.synthesize, chunk, voice, chunk_params))
-        clip = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
-        return self._finish(name, clip, params.seed, started, "tts", len(chunks))
+            clips.append(
+                await self.engines.call(
+                    name, engine.synthesize, chunk, voice, replace(params, seed=params.seed + index)
+                )
+            )
+        generated = time.perf_counter() - started
+        clip = request.output.post.apply(concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS))
+        stem = _tts_stem(request, params)
+        record = {"type": "tts", "engine": name, "voice": request.voice, "text": text, "chunks": len(chunks)}
+        return self._save(name, clip, params, stem, record, request.output, started, generated, len(chunks))
 
     async def convert(self, request: ConversionRequest) -> SpeechResult:
-        """Re-voice a clip from vc_inputs/ with a voice from voices/, save and return it."""
+        """Re-voice a clip from vc_inputs/ with a voice from voices/, save every format, return."""
+        started = time.perf_counter()
+        _check_formats(request.output.formats)
+        self.outputs.folder(request.output.project)
         name = VC_ENGINES[0]
-        engine = await self._ensure_loaded(name)
+        engine = await self.engines.ensure_loaded(name)
         assert isinstance(engine, ConversionEngine)
         source = self.vc_inputs.resolve(request.source, param="input_audio_source")
         target = (
@@ -309,27 +178,44 @@ class CoreEngine:
             else None
         )
         params = self._params(SpeechRequest(text="", seed=request.seed, watermark=request.watermark))
-        started = time.perf_counter()
-        clip = await self._call(name, engine.convert, source, target, params)
-        return self._finish(name, clip, params.seed, started, "vc", 1)
+        clip = await self.engines.call(name, engine.convert, source, target, params)
+        generated = time.perf_counter() - started
+        clip = request.output.post.apply(clip)
+        stem = f"vc_{timestamp()}" + (
+            f"_voice{_short(Path(request.target_voice).stem)}" if request.target_voice else ""
+        )
+        record = {
+            "type": "vc",
+            "engine": name,
+            "source": request.source,
+            "target_voice": request.target_voice,
+        }
+        return self._save(name, clip, params, stem, record, request.output, started, generated, 1)
 
-    async def _pick_tts(self, requested: str | None) -> tuple[str, SynthesisEngine]:
-        if requested is not None:
-            slot = self._slot(requested)
-            if slot.engine.kind != "tts":
-                raise InvalidRequestError(
-                    f"engine {requested!r} converts voices and cannot read text; use /api/v1/vc",
-                    param="engine",
-                )
-            return requested, await self._ensure_loaded(requested)  # type: ignore[return-value]
-        candidates = [self.settings.engines.default, self.settings.engines.fallback]
-        failure: EngineUnavailableError | None = None
-        for name in dict.fromkeys(c for c in candidates if c and c in self._slots):
-            try:
-                return name, await self._ensure_loaded(name)  # type: ignore[return-value]
-            except EngineUnavailableError as exc:
-                failure = exc
-        raise failure or EngineUnavailableError("no text-to-speech engine is enabled (engines.enabled)")
+    # ---- engines ----------------------------------------------------------------------------
+
+    async def load(self, name: str) -> dict[str, Any]:
+        """Load an engine now (retrying one that failed) and describe it."""
+        return await self.engines.load(name)
+
+    async def unload(self, name: str) -> dict[str, Any]:
+        """Free an engine's memory; it loads again on its next request."""
+        return await self.engines.unload(name)
+
+    def engines_info(self) -> list[dict[str, Any]]:
+        """State of every configured engine."""
+        return self.engines.infos()
+
+    def serving(self) -> tuple[str | None, str | None]:
+        """The engine that answers requests naming none, and why it is not the default (or None)."""
+        return self.engines.serving()
+
+    @property
+    def queue_depth(self) -> int:
+        """Model calls waiting or running."""
+        return self.engines.queue_depth
+
+    # ---- helpers ----------------------------------------------------------------------------
 
     def _resolve_voice(self, engine: SynthesisEngine, voice: str | None) -> Path | str | None:
         if not voice:
@@ -344,35 +230,71 @@ class CoreEngine:
         defaults = self.settings.generation
         chosen = {
             key: getattr(request, key) if getattr(request, key) is not None else getattr(defaults, key)
-            for key in ("exaggeration", "cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p")
+            for key in _SAMPLING_KEYS
         }
         seed = request.seed or secrets.randbelow(2**32 - 1) + 1
         watermark = self.settings.models.watermark if request.watermark is None else request.watermark
         return SynthesisParams(**chosen, seed=seed, watermark=watermark)
 
-    async def _call(self, name: str, fn: Any, *args: Any) -> Clip:
-        def guarded() -> Clip:
-            try:
-                return fn(*args)
-            except ChatterboxError:
-                raise
-            except Exception as exc:
-                logger.exception("engine %s failed", name)
-                raise GenerationError(f"engine {name!r} failed: {type(exc).__name__}: {exc}") from exc
-
-        clip = await self._worker.run(guarded)
-        self._slots[name].last_used = time.monotonic()
-        return clip
-
-    def _finish(
-        self, name: str, clip: Clip, seed: int, started: float, kind: str, chunks: int
+    def _save(
+        self,
+        name: str,
+        clip: Clip,
+        params: SynthesisParams,
+        stem: str,
+        record: dict[str, Any],
+        output: OutputOptions,
+        started: float,
+        generated: float,
+        chunks: int,
     ) -> SpeechResult:
-        seconds = time.perf_counter() - started
         if self.metrics is not None:
-            self.metrics.observe_generation(name, seconds, clip.duration)
-        wav = encode(clip, "wav")
-        path = self.outputs.save(wav, f"{kind}_{timestamp()}", "wav")
-        logger.info(
-            "%s by %s: %.2f s of audio in %.2f s -> %s", kind, name, clip.duration, seconds, path.name
-        )
-        return SpeechResult(clip, wav, path, name, seed, seconds, chunks)
+            self.metrics.observe_generation(name, generated, clip.duration)
+        encoded = {get_format(fmt).extension: encode(clip, fmt) for fmt in output.formats}
+        metadata = {
+            **record,
+            "parameters": {**params.__dict__, "post_processing": output.post.__dict__},
+            "duration_seconds": round(clip.duration, 3),
+            "sample_rate": clip.sample_rate,
+            "created": datetime.now(UTC).isoformat(),
+            "processing_time_seconds": round(time.perf_counter() - started, 3),
+        }
+        paths = self.outputs.save(stem, encoded, metadata, project=output.project)
+        files = [
+            OutputFile(
+                fmt,
+                paths[get_format(fmt).extension],
+                self.outputs.relative(paths[get_format(fmt).extension]),
+                get_format(fmt).content_type,
+            )
+            for fmt in output.formats
+        ]
+        seconds = time.perf_counter() - started
+        logger.info("%s: %.2f s of audio in %.2f s -> %s", name, clip.duration, seconds, files[0].relative)
+        return SpeechResult(clip, files, name, params.seed, generated, seconds, chunks)
+
+
+def _check_formats(formats: tuple[str, ...]) -> None:
+    if not formats:
+        raise InvalidRequestError("'export_formats' must name at least one format", param="export_formats")
+    for fmt in formats:
+        get_format(fmt, param="export_formats")
+
+
+def _short(stem: str) -> str:
+    """Plus's voice tag in VC names: word characters and dashes, at most 10."""
+    return re.sub(r"[^\w-]", "", stem)[:10]
+
+
+def _tts_stem(request: SpeechRequest, params: SynthesisParams) -> str:
+    """Plus's name: ``tts_<ts>_temp<t>[_seed<s>][_exag<x>][_speed<f>][_trim<ms>]`` (seed only if asked for)."""
+    stem = f"tts_{timestamp()}_temp{params.temperature}"
+    if request.seed:
+        stem += f"_seed{request.seed}"
+    if params.exaggeration != 0.5:
+        stem += f"_exag{params.exaggeration}"
+    if request.output.post.speed_factor != 1.0:
+        stem += f"_speed{request.output.post.speed_factor}"
+    if request.output.post.trim:
+        stem += f"_trim{request.output.post.trim_keep_ms:g}"
+    return stem

@@ -1,24 +1,99 @@
-"""Shaping generated audio into an HTTP response."""
+"""Shaping a speech result into an HTTP response: the audio itself, or JSON describing it."""
 
 from __future__ import annotations
 
-from fastapi.responses import Response
+from pathlib import PurePosixPath
+from typing import Any
 
-from core_engine import SpeechResult
+from fastapi.responses import FileResponse, JSONResponse, Response
 
-AUDIO_RESPONSES = {200: {"content": {"audio/wav": {}}, "description": "The generated audio (16-bit WAV)."}}
+from api_models import OutputFields, OutputFileInfo, SpeechResponse
+from core_engine import OutputOptions, SpeechResult
+from exceptions import InvalidRequestError
+from utils.audio import PostProcessing
 
-
-def wav_response(result: SpeechResult) -> Response:
-    """The WAV bytes, named like the saved file, with how they were made in headers."""
-    return Response(
-        content=result.wav,
-        media_type="audio/wav",
-        headers={
-            "Content-Disposition": f'attachment; filename="{result.output_path.name}"',
-            "X-Engine": result.engine,
-            "X-Generation-Seed": str(result.seed),
-            "X-Audio-Duration": f"{result.clip.duration:.3f}",
-            "X-Sample-Rate": str(result.clip.sample_rate),
+AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "audio/wav": {},
+            "audio/mpeg": {},
+            "application/json": {"schema": SpeechResponse.model_json_schema()},
         },
+        "description": "The audio (response_mode=stream, the default) or its description (response_mode=url).",
+    }
+}
+_STREAM_MODES = {"stream", "file", "download"}
+_JSON_MODES = {"url", "json"}
+
+
+def output_options(body: OutputFields) -> OutputOptions:
+    """The engine's output options from the request's output fields."""
+    post = PostProcessing(
+        speed_factor=body.speed_factor,
+        trim=body.trim,
+        trim_keep_ms=body.trim_threshold_ms,
+        normalize=body.normalize_method if body.normalize_audio else None,
+        normalize_level=body.normalize_level,
+        normalize_true_peak=body.normalize_tp,
+    )
+    return OutputOptions(formats=tuple(body.export_formats), project=body.project, post=post)
+
+
+def speech_response(
+    result: SpeechResult,
+    body: OutputFields,
+    *,
+    mode: str | None,
+    return_format: str | None,
+    message: str,
+    outputs_dir: str,
+) -> Response:
+    """Stream the chosen file (with the others in ``X-Alternative-Formats``) or answer JSON."""
+    chosen_mode = (mode or body.response_mode or "stream").lower()
+    if chosen_mode not in _STREAM_MODES | _JSON_MODES:
+        raise InvalidRequestError(
+            f"response_mode must be one of: {', '.join(sorted(_STREAM_MODES | _JSON_MODES))}",
+            param="response_mode",
+        )
+    if chosen_mode in _JSON_MODES:
+        return JSONResponse(_describe(result, message, outputs_dir).model_dump())
+    wanted = (return_format or body.return_format or result.files[0].format).lower()
+    chosen = next((f for f in result.files if f.format == wanted), None)
+    if chosen is None:
+        raise InvalidRequestError(
+            f"return_format {wanted!r} was not produced; export_formats were: {', '.join(f.format for f in result.files)}",
+            param="return_format",
+        )
+    headers = {
+        "X-Engine": result.engine,
+        "X-Generation-Seed": str(result.seed),
+        "X-Audio-Duration": f"{result.clip.duration:.3f}",
+        "X-Sample-Rate": str(result.clip.sample_rate),
+    }
+    others = [f"{f.format}:/outputs/{f.relative}" for f in result.files if f is not chosen]
+    if others:
+        headers["X-Alternative-Formats"] = "|".join(others)
+    return FileResponse(
+        chosen.path, media_type=chosen.content_type, filename=chosen.path.name, headers=headers
+    )
+
+
+def _describe(result: SpeechResult, message: str, outputs_dir: str) -> SpeechResponse:
+    return SpeechResponse(
+        message=message,
+        output_files=[
+            OutputFileInfo(
+                format=f.format,
+                filename=f.path.name,
+                url=f"/outputs/{f.relative}",
+                path=str(PurePosixPath(outputs_dir) / f.relative),
+            )
+            for f in result.files
+        ],
+        generation_seed_used=result.seed,
+        processing_time_seconds=round(result.processing_seconds, 3),
+        engine=result.engine,
+        duration_seconds=round(result.clip.duration, 3),
+        sample_rate=result.clip.sample_rate,
+        chunks=result.chunks,
     )

@@ -51,10 +51,7 @@ class ChatterboxTTSEngine:
     def load(self) -> None:
         """Load from ``models.checkpoint_dir`` or Hugging Face onto the configured device."""
         folder = resolve_checkpoint(self._settings, TTS_FILES)  # before the slow import: fail fast
-        try:
-            device = resolve_device(self._settings.device)
-        except RuntimeError as exc:
-            raise EngineUnavailableError(str(exc)) from exc
+        device = resolve_device(self._settings.device)
         from chatterbox.tts import ChatterboxTTS
 
         logger.info("loading chatterbox from %s on %s", folder, device)

@@ -47,10 +47,7 @@ class ChatterboxVCEngine:
             logger.info("chatterbox-vc shares the S3Gen of the loaded chatterbox engine")
             return
         folder = resolve_checkpoint(self._settings, VC_FILES)  # before the slow import: fail fast
-        try:
-            device = resolve_device(self._settings.device)
-        except RuntimeError as exc:
-            raise EngineUnavailableError(str(exc)) from exc
+        device = resolve_device(self._settings.device)
         from chatterbox.vc import ChatterboxVC
 
         logger.info("loading chatterbox-vc from %s on %s", folder, device)

@@ -1,11 +1,16 @@
-"""Generated audio on disk: named by time, written atomically."""
+"""Generated audio on disk: Plus-style names, every file written atomically, a metadata sidecar."""
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from utils.files import atomic_write_bytes, resolve_inside
+
+logger = logging.getLogger(__name__)
 
 
 def timestamp() -> str:
@@ -19,9 +24,37 @@ class OutputStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def save(self, data: bytes, stem: str, extension: str, *, folder: str | None = None) -> Path:
-        """Write a new file ``<stem>.<extension>`` (in ``folder`` if given) and return its path."""
-        directory = resolve_inside(self.root, folder, param="project") if folder else self.root
-        path = directory / f"{stem}.{extension}"
-        atomic_write_bytes(path, data)
-        return path
+    def folder(self, project: str | None) -> Path:
+        """The folder for a project (a relative path inside outputs/, created when missing)."""
+        directory = resolve_inside(self.root, project, param="project") if project else self.root.resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    def save(
+        self, stem: str, files: dict[str, bytes], metadata: dict[str, Any], *, project: str | None = None
+    ) -> dict[str, Path]:
+        """Write ``<stem>.<ext>`` for each format and ``<stem>.json``; all or nothing.
+
+        The stem gets ``_2``, ``_3``... if another output already took it (two requests in one
+        microsecond). The sidecar is written last, so a listing never sees metadata without audio.
+        """
+        directory = self.folder(project)
+        unique, n = stem, 1
+        while any(directory.glob(f"{unique}.*")):
+            n += 1
+            unique = f"{stem}_{n}"
+        paths = {ext: directory / f"{unique}.{ext}" for ext in files}
+        try:
+            for ext, data in files.items():
+                atomic_write_bytes(paths[ext], data)
+            record = {**metadata, "files": {ext: path.name for ext, path in paths.items()}}
+            atomic_write_bytes(directory / f"{unique}.json", json.dumps(record, indent=2).encode())
+        except BaseException:
+            for path in paths.values():
+                path.unlink(missing_ok=True)
+            raise
+        return paths
+
+    def relative(self, path: Path) -> str:
+        """A saved file's path relative to outputs/, with forward slashes (its URL under /outputs/)."""
+        return path.resolve().relative_to(self.root.resolve()).as_posix()

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import EngineDep
-from api.responses import AUDIO_RESPONSES, wav_response
+from api.responses import AUDIO_RESPONSES, output_options, speech_response
 from api_models import ErrorResponse, TTSRequest
 from core_engine import SpeechRequest
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
+_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 503)}
+
+ResponseModeQuery = Annotated[
+    str | None,
+    Query(description="`stream` (default) returns the audio; `url`/`json` returns JSON. Wins over the body."),
+]
+ReturnFormatQuery = Annotated[
+    str | None, Query(description="Which export format to stream. Wins over the body.")
+]
 
 
-@router.post(
-    "/tts",
-    response_class=Response,
-    responses={
-        **AUDIO_RESPONSES,
-        400: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
-        503: {"model": ErrorResponse},
-    },
-)
-async def create_speech(body: TTSRequest, engine: EngineDep) -> Response:
-    """Speak text; returns WAV bytes and saves a copy in outputs/."""
+@router.post("/tts", response_class=Response, responses={**AUDIO_RESPONSES, **_ERRORS})
+async def create_speech(
+    body: TTSRequest,
+    engine: EngineDep,
+    response_mode: ResponseModeQuery = None,
+    return_format: ReturnFormatQuery = None,
+) -> Response:
+    """Speak text; saves every export format in outputs/ and streams one (or answers JSON)."""
     request = SpeechRequest(
         text=body.text,
         engine=body.engine,
@@ -37,5 +44,14 @@ async def create_speech(body: TTSRequest, engine: EngineDep) -> Response:
         top_p=body.top_p,
         seed=body.seed,
         watermark=None if body.disable_watermark is None else not body.disable_watermark,
+        output=output_options(body),
     )
-    return wav_response(await engine.synthesize(request))
+    result = await engine.synthesize(request)
+    return speech_response(
+        result,
+        body,
+        mode=response_mode,
+        return_format=return_format,
+        message="TTS generation completed successfully",
+        outputs_dir=str(engine.settings.paths.outputs_dir),
+    )

@@ -40,7 +40,7 @@ def test_health_counts_requests_and_output_files(piper_client: TestClient) -> No
     assert body["metrics"]["successful_requests"] == 1
     assert body["metrics"]["client_errors"] == 1
     outputs = body["resource_status"]["directories"]["outputs"]
-    assert outputs["file_count"] == 1 and outputs["size_bytes"] > 1000
+    assert outputs["file_count"] == 3 and outputs["size_bytes"] > 1000  # wav, mp3 (Plus's default) + metadata
 
 
 def test_request_id_is_echoed_or_made(piper_client: TestClient) -> None:

@@ -36,7 +36,8 @@ def test_the_output_is_saved_whole_under_the_name_it_was_sent_as(piper_client: T
     outputs = Path(piper_client.app.state.settings.paths.outputs_dir)
     assert name.startswith("tts_") and name.endswith(".wav")
     assert (outputs / name).read_bytes() == response.content
-    assert [p.name for p in outputs.iterdir()] == [name]  # no temp files left behind
+    stem = name.removesuffix(".wav")
+    assert sorted(p.name for p in outputs.iterdir()) == [f"{stem}.json", f"{stem}.mp3", name]  # no temp files
 
 
 def test_piper_voice_by_name_and_plus_alias(piper_client: TestClient) -> None:

@@ -2,15 +2,26 @@
 
 from utils.audio.clip import Clip, concatenate
 from utils.audio.decode import decode
-from utils.audio.effects import loudness, normalize_loudness, normalize_peak, resample, silence, trim_silence
+from utils.audio.effects import (
+    change_speed,
+    loudness,
+    normalize_loudness,
+    normalize_peak,
+    resample,
+    silence,
+    trim_silence,
+)
 from utils.audio.encode import AudioEncoder, encode, encode_stream
 from utils.audio.formats import FORMATS, AudioFormat, get_format
+from utils.audio.postprocess import PostProcessing
 
 __all__ = [
     "FORMATS",
     "AudioEncoder",
     "AudioFormat",
     "Clip",
+    "PostProcessing",
+    "change_speed",
     "concatenate",
     "decode",
     "encode",

@@ -1,0 +1,226 @@
+"""The engines' life cycle: loading (in the background, or on first use), unloading, idle unload,
+choosing the engine for a request, and running model calls on the one model worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from config import TTS_ENGINES, VC_ENGINES, EngineSettings, ModelSettings
+from engines.base import SpeechEngine, SynthesisEngine
+from engines.worker import ModelWorker
+from exceptions import ChatterboxError, EngineUnavailableError, GenerationError, InvalidRequestError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+EngineState = Literal["unloaded", "loading", "ready", "failed"]
+
+
+@dataclass
+class _Slot:
+    engine: SpeechEngine
+    state: EngineState = "unloaded"
+    error: str | None = None
+    loading: asyncio.Future[None] | None = None
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class EngineManager:
+    """Owns the engine instances, their state, the loader thread and the model worker."""
+
+    def __init__(
+        self, engines: Mapping[str, SpeechEngine], choice: EngineSettings, models: ModelSettings
+    ) -> None:
+        self._slots = {name: _Slot(engine) for name, engine in engines.items()}
+        self._choice = choice
+        self._models = models
+        self._worker = ModelWorker()
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ---- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin background loading (if configured) and the idle watcher; returns at once."""
+        if self._models.load_on_startup:
+            # The default first; VC after TTS so it can share the TTS model's S3Gen.
+            order = sorted(
+                self._slots,
+                key=lambda n: (n != self._choice.default, self._slots[n].engine.kind == "vc", n),
+            )
+            for name in order:
+                self._spawn(self._ensure_loaded_quietly(name))
+        if self._models.idle_unload_seconds > 0:
+            self._spawn(self._unload_idle_forever())
+
+    async def stop(self) -> None:
+        """Cancel background work and stop the threads."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self._worker.shutdown)
+        self._loader.shutdown(wait=False, cancel_futures=True)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- loading ----------------------------------------------------------------------------
+
+    async def load(self, name: str) -> dict[str, Any]:
+        """Load an engine now (retrying one that failed) and describe it."""
+        slot = self._slot(name)
+        if slot.state == "failed":
+            slot.state, slot.error = "unloaded", None
+        await self.ensure_loaded(name)
+        return self.info(name)
+
+    async def unload(self, name: str) -> dict[str, Any]:
+        """Free an engine's weights once the calls already queued for it are done."""
+        slot = self._slot(name)
+        if slot.loading is not None:
+            await asyncio.shield(slot.loading)
+        await self._worker.run(slot.engine.unload)
+        slot.state, slot.error = "unloaded", None
+        logger.info("engine %s unloaded", name)
+        return self.info(name)
+
+    async def ensure_loaded(self, name: str) -> SpeechEngine:
+        """The engine, loaded (waiting for a load under way); 503 with the reason if it cannot run."""
+        slot = self._slot(name)
+        if slot.state == "unloaded" and slot.loading is None:
+            slot.loading = asyncio.ensure_future(self._load(name, slot))
+        if slot.loading is not None:
+            await asyncio.shield(slot.loading)
+        if slot.state != "ready":
+            raise EngineUnavailableError(f"engine {name!r} cannot run: {slot.error}", param="engine")
+        slot.last_used = time.monotonic()
+        return slot.engine
+
+    async def _ensure_loaded_quietly(self, name: str) -> None:
+        with contextlib.suppress(EngineUnavailableError):  # logged, and reported by /health
+            await self.ensure_loaded(name)
+
+    async def _load(self, name: str, slot: _Slot) -> None:
+        slot.state = "loading"
+        started = time.perf_counter()
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._loader, slot.engine.load)
+        except ChatterboxError as exc:
+            slot.state, slot.error = "failed", exc.message
+            logger.warning("engine %s unavailable: %s%s", name, exc.message, self._fallback_note(name))
+        except Exception as exc:
+            slot.state, slot.error = "failed", f"{type(exc).__name__}: {exc}"
+            logger.exception("engine %s failed to load%s", name, self._fallback_note(name))
+        else:
+            slot.state, slot.error = "ready", None
+            logger.info("engine %s ready in %.1f s", name, time.perf_counter() - started)
+        finally:
+            slot.loading = None
+
+    def _fallback_note(self, name: str) -> str:
+        fallback = self._choice.fallback
+        if name == self._choice.default and fallback and fallback in self._slots:
+            return f"; requests that name no engine are served by {fallback}"
+        return ""
+
+    async def _unload_idle_forever(self) -> None:
+        idle = self._models.idle_unload_seconds
+        while True:
+            await asyncio.sleep(min(max(idle / 4, 0.05), 30))
+            now = time.monotonic()
+            for name, slot in self._slots.items():
+                if slot.state == "ready" and now - slot.last_used >= idle and self._worker.depth == 0:
+                    logger.info("engine %s idle for %.0f s", name, now - slot.last_used)
+                    await self.unload(name)
+
+    # ---- choosing and calling -----------------------------------------------------------------
+
+    async def pick_tts(self, requested: str | None) -> tuple[str, SynthesisEngine]:
+        """The named TTS engine, or the default, or the fallback when the default cannot run."""
+        if requested is not None:
+            slot = self._slot(requested)
+            if slot.engine.kind != "tts":
+                raise InvalidRequestError(
+                    f"engine {requested!r} converts voices and cannot read text; use /api/v1/vc",
+                    param="engine",
+                )
+            return requested, await self.ensure_loaded(requested)  # type: ignore[return-value]
+        failure: EngineUnavailableError | None = None
+        for name in dict.fromkeys(
+            c for c in (self._choice.default, self._choice.fallback) if c in self._slots
+        ):
+            try:
+                return name, await self.ensure_loaded(name)  # type: ignore[return-value]
+            except EngineUnavailableError as exc:
+                failure = exc
+        raise failure or EngineUnavailableError("no text-to-speech engine is enabled (engines.enabled)")
+
+    async def call(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run one model call on the worker; an unexpected model error becomes a GenerationError."""
+
+        def guarded() -> T:
+            try:
+                return fn(*args)
+            except ChatterboxError:
+                raise
+            except Exception as exc:
+                logger.exception("engine %s failed", name)
+                raise GenerationError(f"engine {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+        result = await self._worker.run(guarded)
+        self._slots[name].last_used = time.monotonic()
+        return result
+
+    # ---- state ------------------------------------------------------------------------------
+
+    def _slot(self, name: str) -> _Slot:
+        if name not in self._slots:
+            known = sorted({*TTS_ENGINES, *VC_ENGINES, *self._slots})
+            if name in known:
+                raise EngineUnavailableError(
+                    f"engine {name!r} is disabled (see engines.enabled)", param="engine"
+                )
+            raise InvalidRequestError(
+                f"unknown engine {name!r}; choose one of: {', '.join(known)}", param="engine"
+            )
+        return self._slots[name]
+
+    def info(self, name: str) -> dict[str, Any]:
+        """State of one engine, with what it says about itself."""
+        slot = self._slot(name)
+        return {
+            "name": name,
+            "kind": slot.engine.kind,
+            "state": slot.state,
+            "error": slot.error,
+            **slot.engine.describe(),
+        }
+
+    def infos(self) -> list[dict[str, Any]]:
+        """State of every configured engine."""
+        return [self.info(name) for name in self._slots]
+
+    def serving(self) -> tuple[str | None, str | None]:
+        """The engine that answers requests naming none, and why it is not the default (or None)."""
+        default, fallback = self._choice.default, self._choice.fallback
+        slot = self._slots.get(default)
+        if slot is not None and slot.state != "failed":
+            return default, None
+        reason = f"{default} is disabled" if slot is None else f"{default} unavailable: {slot.error}"
+        if fallback and fallback in self._slots and self._slots[fallback].state != "failed":
+            return fallback, reason
+        return None, reason
+
+    @property
+    def queue_depth(self) -> int:
+        """Model calls waiting or running."""
+        return self._worker.depth

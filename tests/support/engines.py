@@ -1,0 +1,42 @@
+"""Test doubles for speech engines, for asserting exact audio effects through the real API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from engines.base import SynthesisParams
+from utils.audio import Clip
+
+RATE = 24000
+
+
+class ToneEngine:
+    """Speaks any text as 1 s of silence, 1 s of a 220 Hz tone at -20 dBFS peak, 1 s of silence."""
+
+    name = "tone"
+    kind: Literal["tts"] = "tts"
+    clones_voices = False
+    max_chunk_chars: int | None = None
+
+    def __init__(self) -> None:
+        self.loaded = False
+
+    def load(self) -> None:
+        self.loaded = True
+
+    def unload(self) -> None:
+        self.loaded = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": "cpu", "sample_rate": RATE}
+
+    def has_voice(self, name: str) -> bool:
+        return False
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        t = np.arange(RATE) / RATE
+        tone = 0.1 * np.sin(2 * np.pi * 220 * t)
+        return Clip(np.concatenate([np.zeros(RATE), tone, np.zeros(RATE)]).astype(np.float32), RATE)
