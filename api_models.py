@@ -54,7 +54,8 @@ class OutputFields(_Lenient):
     )
     trim: bool = Field(False, description="Remove leading and trailing silence.")
     trim_threshold_ms: Annotated[int, Field(ge=50, le=1000)] = Field(
-        200, description="Silence (ms) kept at each end when trimming, 50-1000."
+        200,
+        description="Trim cuts a leading or trailing silence longer than this (ms) down to 50 ms, 50-1000.",
     )
     normalize_audio: bool = Field(False, description="Normalise loudness after generation.")
     normalize_method: Literal["ebu", "peak"] = Field(
@@ -122,6 +123,46 @@ class TTSRequest(OutputFields):
     disable_watermark: bool | None = Field(
         None, description="Skip Chatterbox's Perth watermark. Default: from config (watermark on)."
     )
+    to_lowercase: bool = Field(True, description="Lower-case the text before speaking it.")
+    normalize_spacing: bool = Field(True, description="Collapse runs of whitespace to one space.")
+    fix_dot_letters: bool = Field(True, description="Read dotted initials as letters: `J.R.R.` -> `J R R`.")
+    remove_reference_numbers: bool = Field(
+        True, description="Drop citation marks: `[12]`, and digits glued after punctuation (`end.12`)."
+    )
+    sound_words_field: str = Field(
+        "",
+        max_length=10_000,
+        description="Words to remove (`hmm`) or replace (`ahh=>um`), separated by commas or new lines; "
+        "whole words, any case.",
+    )
+    enable_batching: bool = Field(
+        False,
+        description="Pack sentences into chunks of up to limits.max_chunk_chars (fewer, longer generations).",
+    )
+    smart_batch_short_sentences: bool = Field(
+        True, description="Without batching: a sentence under 20 characters joins its neighbour."
+    )
+    num_candidates_per_chunk: Annotated[int, Field(ge=1, le=10)] | None = Field(
+        None,
+        description="Takes per chunk, checked by Whisper; the closest to the text wins. Default: config.",
+    )
+    max_attempts_per_candidate: Annotated[int, Field(ge=1, le=10)] | None = Field(
+        None, description="Rounds of takes while none matches the text. Default: config."
+    )
+    bypass_whisper_checking: bool | None = Field(None, description="Skip Whisper checking. Default: config.")
+    whisper_model_name: str | None = Field(
+        None,
+        max_length=100,
+        description="Whisper model for checking (tiny.en ships with the server; others from "
+        "validation.whisper_models_dir or the Hub). Unavailable: the default is used and a warning returned.",
+    )
+    use_faster_whisper: bool = Field(
+        True, description="Accepted for Plus scripts; checking always uses faster-whisper."
+    )
+    use_longest_transcript_on_fail: bool | None = Field(
+        None,
+        description="When no take matches: keep the longest transcript (true) or the best score (false).",
+    )
 
     @field_validator("text")
     @classmethod
@@ -153,6 +194,19 @@ class OutputFileInfo(BaseModel):
     path: str = Field(description="Its path on the server, relative to the working directory.")
 
 
+class ChunkInfo(BaseModel):
+    """How one chunk of text was generated."""
+
+    index: int
+    text: str
+    takes: int = Field(description="Takes generated for this chunk.")
+    score: float | None = Field(
+        description="Whisper similarity of the kept take to the text (null: not checked)."
+    )
+    transcript: str | None = Field(description="What Whisper heard in the kept take.")
+    passed: bool | None = Field(description="Whether the kept take matched the text (null: not checked).")
+
+
 class SpeechResponse(BaseModel):
     """The JSON answer of TTS and VC in `url`/`json` mode (Plus's shape, plus what we know)."""
 
@@ -164,7 +218,8 @@ class SpeechResponse(BaseModel):
     engine: str
     duration_seconds: float
     sample_rate: int
-    chunks: int
+    chunks: list[ChunkInfo]
+    warnings: list[str] = Field(default_factory=list)
 
 
 class EngineRequest(BaseModel):

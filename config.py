@@ -43,6 +43,7 @@ class PathSettings(_Section):
     voices_dir: Path = Path("voices")
     outputs_dir: Path = Path("outputs")
     vc_inputs_dir: Path = Path("vc_inputs")
+    temp_dir: Path = Path("temp")
 
 
 class EngineSettings(_Section):
@@ -84,6 +85,24 @@ class LimitSettings(_Section):
     max_chunk_chars: Annotated[int, Field(ge=50, le=1000)] = 300
 
 
+class ValidationSettings(_Section):
+    bypass: bool = False  # default of bypass_whisper_checking
+    num_candidates_per_chunk: Annotated[int, Field(ge=1, le=10)] = 1
+    max_attempts_per_candidate: Annotated[int, Field(ge=1, le=10)] = 3
+    whisper_model: str = "tiny.en"
+    whisper_models_dir: Path = Path("models/whisper")
+    allow_download: bool = True
+    min_score: Annotated[float, Field(ge=0, le=1)] = 0.85
+    use_longest_transcript_on_fail: bool = True
+
+
+class DownloadSettings(_Section):
+    enabled: bool = True
+    max_mb: Annotated[float, Field(gt=0)] = 50
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30
+    allow_private_addresses: bool = False
+
+
 class Settings(BaseSettings):
     """The whole effective configuration."""
 
@@ -98,6 +117,8 @@ class Settings(BaseSettings):
     piper: PiperSettings = PiperSettings()
     generation: GenerationSettings = GenerationSettings()
     limits: LimitSettings = LimitSettings()
+    downloads: DownloadSettings = DownloadSettings()
+    validation: ValidationSettings = ValidationSettings()
 
     @classmethod
     def settings_customise_sources(

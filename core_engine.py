@@ -6,91 +6,56 @@ dataclasses and never imports a web framework.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import secrets
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from config import VC_ENGINES, Settings
+from core.requests import (
+    ChunkReport,
+    ConversionRequest,
+    OutputFile,
+    OutputOptions,
+    SpeechRequest,
+    SpeechResult,
+    ValidationOptions,
+)
 from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams
 from engines.manager import EngineManager
 from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
+from management.downloads import download_audio, is_url
 from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
-from utils.audio import Clip, PostProcessing, concatenate, encode, get_format
-from utils.text import split_text
+from recognition import WhisperPool, similarity
+from recognition.takes import choose_take
+from utils.audio import Clip, concatenate, encode, get_format
+from utils.text import chunk_text, prepare_text
+
+__all__ = [
+    "ChunkReport",
+    "ConversionRequest",
+    "CoreEngine",
+    "OutputFile",
+    "OutputOptions",
+    "SpeechRequest",
+    "SpeechResult",
+    "ValidationOptions",
+]
 
 logger = logging.getLogger(__name__)
 
 CHUNK_CROSSFADE_MS = 20.0
 _SAMPLING_KEYS = ("exaggeration", "cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p")
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """Where and how results are written."""
-
-    formats: tuple[str, ...] = ("wav",)  # the first is the primary one
-    project: str | None = None  # a folder inside outputs/
-    post: PostProcessing = field(default_factory=PostProcessing)
-
-
-@dataclass(frozen=True)
-class SpeechRequest:
-    """Text to speak; ``None`` fields take the configured defaults."""
-
-    text: str
-    engine: str | None = None
-    voice: str | None = None
-    exaggeration: float | None = None
-    cfg_weight: float | None = None
-    temperature: float | None = None
-    repetition_penalty: float | None = None
-    min_p: float | None = None
-    top_p: float | None = None
-    seed: int | None = None  # None or 0: a random seed, reported back
-    watermark: bool | None = None
-    output: OutputOptions = field(default_factory=OutputOptions)
-
-
-@dataclass(frozen=True)
-class ConversionRequest:
-    """A clip from vc_inputs/ to re-voice with a voice from voices/ (``None``: the built-in voice)."""
-
-    source: str
-    target_voice: str | None = None
-    seed: int | None = None
-    watermark: bool | None = None
-    output: OutputOptions = field(default_factory=OutputOptions)
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One saved file of a result."""
-
-    format: str
-    path: Path
-    relative: str  # inside outputs/, forward slashes: its URL is /outputs/<relative>
-    content_type: str
-
-
-@dataclass(frozen=True)
-class SpeechResult:
-    """Generated audio, the files it was saved as, and how it was made."""
-
-    clip: Clip
-    files: list[OutputFile]
-    engine: str
-    seed: int
-    generation_seconds: float
-    processing_seconds: float
-    chunks: int
 
 
 class CoreEngine:
@@ -112,6 +77,8 @@ class CoreEngine:
         self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
         self.outputs = OutputStore(settings.paths.outputs_dir)
+        self.whisper = WhisperPool(settings.validation)
+        self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.started_at = time.time()
 
     async def start(self, metrics: Metrics | None = None) -> None:
@@ -127,6 +94,7 @@ class CoreEngine:
     async def stop(self) -> None:
         """Stop background work and the model threads."""
         await self.engines.stop()
+        self._asr.shutdown(wait=False, cancel_futures=True)
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -145,23 +113,37 @@ class CoreEngine:
             )
         _check_formats(request.output.formats)
         self.outputs.folder(request.output.project)  # refuse a bad project before the model runs
+        spoken = prepare_text(text, request.text_options)
+        if not spoken:
+            raise InvalidRequestError("'text' has nothing left to speak after text handling", param="text")
         name, engine = await self.engines.pick_tts(request.engine)
-        voice = self._resolve_voice(engine, request.voice)
         params = self._params(request)
-        chunks = split_text(text, engine.max_chunk_chars) if engine.max_chunk_chars else [text]
-        clips = []
-        for index, chunk in enumerate(chunks):
-            # A seed per chunk keeps a long text repeatable even when other requests interleave.
-            clips.append(
-                await self.engines.call(
-                    name, engine.synthesize, chunk, voice, replace(params, seed=params.seed + index)
-                )
-            )
+        chunks = (
+            chunk_text(spoken, engine.max_chunk_chars, request.text_options)
+            if engine.max_chunk_chars
+            else [spoken]
+        )
+        clips, reports, warnings = [], [], []
+        checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
+        async with self._voice(engine, request.voice) as voice:
+            for index, chunk in enumerate(chunks):
+                # Seeds derive from the request's seed, chunk and take: a long text is repeatable
+                # even when other requests interleave on the model worker.
+                async def generate(take: int, chunk: str = chunk, index: int = index) -> Clip:
+                    seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
+                    return await self.engines.call(name, engine.synthesize, chunk, voice, seeded)
+
+                clip, report = await self._take(index, chunk, generate, checker, request.validation)
+                clips.append(clip)
+                reports.append(report)
         generated = time.perf_counter() - started
         clip = request.output.post.apply(concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS))
         stem = _tts_stem(request, params)
-        record = {"type": "tts", "engine": name, "voice": request.voice, "text": text, "chunks": len(chunks)}
-        return self._save(name, clip, params, stem, record, request.output, started, generated, len(chunks))
+        record = {"type": "tts", "engine": name, "voice": request.voice, "text": text, "spoken_text": spoken}
+        record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
+        return self._save(
+            name, clip, params, stem, record, request.output, started, generated, reports, warnings
+        )
 
     async def convert(self, request: ConversionRequest) -> SpeechResult:
         """Re-voice a clip from vc_inputs/ with a voice from voices/, save every format, return."""
@@ -171,14 +153,17 @@ class CoreEngine:
         name = VC_ENGINES[0]
         engine = await self.engines.ensure_loaded(name)
         assert isinstance(engine, ConversionEngine)
-        source = self.vc_inputs.resolve(request.source, param="input_audio_source")
-        target = (
-            self.voices.resolve(request.target_voice, param="target_voice_source")
-            if request.target_voice
-            else None
-        )
         params = self._params(SpeechRequest(text="", seed=request.seed, watermark=request.watermark))
-        clip = await self.engines.call(name, engine.convert, source, target, params)
+        async with contextlib.AsyncExitStack() as stack:
+            source = await stack.enter_async_context(
+                self._audio_file(self.vc_inputs, request.source, "input_audio_source")
+            )
+            target = None
+            if request.target_voice:
+                target = await stack.enter_async_context(
+                    self._audio_file(self.voices, request.target_voice, "target_voice_source")
+                )
+            clip = await self.engines.call(name, engine.convert, source, target, params)
         generated = time.perf_counter() - started
         clip = request.output.post.apply(clip)
         stem = f"vc_{timestamp()}" + (
@@ -190,7 +175,50 @@ class CoreEngine:
             "source": request.source,
             "target_voice": request.target_voice,
         }
-        return self._save(name, clip, params, stem, record, request.output, started, generated, 1)
+        reports = [ChunkReport(0, request.source, 1)]
+        return self._save(name, clip, params, stem, record, request.output, started, generated, reports, [])
+
+    # ---- Whisper validation -----------------------------------------------------------------
+
+    async def _checker(self, options: ValidationOptions, warnings: list[str]) -> Any:
+        """The Whisper model to check takes with, or None when checking is bypassed."""
+        bypass = self.settings.validation.bypass if options.bypass is None else options.bypass
+        if bypass:
+            return None
+        loop = asyncio.get_running_loop()
+        _, model, warning = await loop.run_in_executor(self._asr, self.whisper.model, options.whisper_model)
+        if warning:
+            warnings.append(warning)
+        return model
+
+    async def _take(
+        self, index: int, chunk: str, generate: Any, checker: Any, options: ValidationOptions
+    ) -> tuple[Clip, ChunkReport]:
+        if checker is None:
+            return await generate(0), ChunkReport(index, chunk, 1)
+        config = self.settings.validation
+        loop = asyncio.get_running_loop()
+
+        async def check(clip: Clip) -> tuple[str, float]:
+            heard = await loop.run_in_executor(self._asr, self.whisper.transcribe, checker, clip)
+            return heard, similarity(heard, chunk)
+
+        longest = (
+            config.use_longest_transcript_on_fail
+            if options.longest_on_fail is None
+            else options.longest_on_fail
+        )
+        choice = await choose_take(
+            generate,
+            check,
+            candidates=options.candidates or config.num_candidates_per_chunk,
+            attempts=options.attempts or config.max_attempts_per_candidate,
+            min_score=config.min_score,
+            longest_on_fail=longest,
+        )
+        take = choice.take
+        report = ChunkReport(index, chunk, choice.takes, round(take.score, 3), take.transcript, choice.passed)
+        return take.clip, report
 
     # ---- engines ----------------------------------------------------------------------------
 
@@ -217,14 +245,32 @@ class CoreEngine:
 
     # ---- helpers ----------------------------------------------------------------------------
 
-    def _resolve_voice(self, engine: SynthesisEngine, voice: str | None) -> Path | str | None:
+    @contextlib.asynccontextmanager
+    async def _voice(self, engine: SynthesisEngine, voice: str | None) -> AsyncIterator[Path | str | None]:
+        """What the engine takes as ``voice``: a reference file for cloning engines, else a name."""
         if not voice:
-            return None
-        if engine.clones_voices:
-            return self.voices.resolve(voice, param="voice")
-        if not engine.has_voice(voice):
+            yield None
+        elif engine.clones_voices:
+            async with self._audio_file(self.voices, voice, "voice") as path:
+                yield path
+        elif engine.has_voice(voice):
+            yield voice
+        else:
             raise NotFoundError(f"engine {engine.name!r} has no voice {voice!r}", param="voice")
-        return voice
+
+    @contextlib.asynccontextmanager
+    async def _audio_file(self, library: AudioLibrary, name: str, param: str) -> AsyncIterator[Path]:
+        """A library file by name, or a URL downloaded for the length of the request."""
+        if not is_url(name):
+            yield library.resolve(name, param=param)
+            return
+        path = await asyncio.to_thread(
+            download_audio, name, Path(self.settings.paths.temp_dir), self.settings.downloads, param=param
+        )
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
 
     def _params(self, request: SpeechRequest) -> SynthesisParams:
         defaults = self.settings.generation
@@ -246,7 +292,8 @@ class CoreEngine:
         output: OutputOptions,
         started: float,
         generated: float,
-        chunks: int,
+        chunks: list[ChunkReport],
+        warnings: list[str],
     ) -> SpeechResult:
         if self.metrics is not None:
             self.metrics.observe_generation(name, generated, clip.duration)
@@ -271,7 +318,7 @@ class CoreEngine:
         ]
         seconds = time.perf_counter() - started
         logger.info("%s: %.2f s of audio in %.2f s -> %s", name, clip.duration, seconds, files[0].relative)
-        return SpeechResult(clip, files, name, params.seed, generated, seconds, chunks)
+        return SpeechResult(clip, files, name, params.seed, generated, seconds, chunks, warnings)
 
 
 def _check_formats(formats: tuple[str, ...]) -> None:
@@ -296,5 +343,5 @@ def _tts_stem(request: SpeechRequest, params: SynthesisParams) -> str:
     if request.output.post.speed_factor != 1.0:
         stem += f"_speed{request.output.post.speed_factor}"
     if request.output.post.trim:
-        stem += f"_trim{request.output.post.trim_keep_ms:g}"
+        stem += f"_trim{request.output.post.trim_threshold_ms:g}"
     return stem

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from api_models import OutputFields, OutputFileInfo, SpeechResponse
+from api_models import ChunkInfo, OutputFields, OutputFileInfo, SpeechResponse
 from core_engine import OutputOptions, SpeechResult
 from exceptions import InvalidRequestError
 from utils.audio import PostProcessing
@@ -31,7 +31,7 @@ def output_options(body: OutputFields) -> OutputOptions:
     post = PostProcessing(
         speed_factor=body.speed_factor,
         trim=body.trim,
-        trim_keep_ms=body.trim_threshold_ms,
+        trim_threshold_ms=body.trim_threshold_ms,
         normalize=body.normalize_method if body.normalize_audio else None,
         normalize_level=body.normalize_level,
         normalize_true_peak=body.normalize_tp,
@@ -70,6 +70,8 @@ def speech_response(
         "X-Audio-Duration": f"{result.clip.duration:.3f}",
         "X-Sample-Rate": str(result.clip.sample_rate),
     }
+    if result.warnings:
+        headers["X-Warnings"] = " | ".join(result.warnings).encode("ascii", "replace").decode()
     others = [f"{f.format}:/outputs/{f.relative}" for f in result.files if f is not chosen]
     if others:
         headers["X-Alternative-Formats"] = "|".join(others)
@@ -95,5 +97,6 @@ def _describe(result: SpeechResult, message: str, outputs_dir: str) -> SpeechRes
         engine=result.engine,
         duration_seconds=round(result.clip.duration, 3),
         sample_rate=result.clip.sample_rate,
-        chunks=result.chunks,
+        chunks=[ChunkInfo(**report.__dict__) for report in result.chunks],
+        warnings=result.warnings,
     )

@@ -48,6 +48,7 @@ class SynthesisEngine(SpeechEngine, Protocol):
     """Text to speech."""
 
     clones_voices: bool  # True: `voice` is a reference audio file; False: a voice name the engine knows
+    varies_with_seed: bool  # True: takes differ, so Whisper validation can pick the best
     max_chunk_chars: int | None  # the CoreEngine splits longer text; None: the engine takes any length
 
     def has_voice(self, name: str) -> bool:

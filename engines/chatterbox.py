@@ -36,6 +36,7 @@ class ChatterboxTTSEngine:
     name = "chatterbox"
     kind: Literal["tts"] = "tts"
     clones_voices = True
+    varies_with_seed = True
 
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         self._settings = settings

@@ -62,7 +62,7 @@ def _from_hub(settings: ModelSettings, required: Sequence[str]) -> Path:
         raise EngineUnavailableError(
             _advice(settings, "they are not in the local cache and HF_HUB_OFFLINE is set")
         )
-    if problem := _hub_unreachable():
+    if problem := hub_unreachable():
         raise EngineUnavailableError(_advice(settings, problem))
     try:
         paths = [hf_hub_download(settings.hf_repo, name, token=token) for name in wanted]
@@ -71,7 +71,7 @@ def _from_hub(settings: ModelSettings, required: Sequence[str]) -> Path:
     return Path(paths[0]).parent
 
 
-def _hub_unreachable(timeout: float = 3.0) -> str | None:
+def hub_unreachable(timeout: float = 3.0) -> str | None:
     """Fail in a second when offline, instead of the hub client's ~25 s of retries."""
     if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
         return None  # the hub client goes through the proxy; a direct probe would mislead

@@ -32,6 +32,7 @@ class PiperEngine:
     name = "piper"
     kind: Literal["tts"] = "tts"
     clones_voices = False
+    varies_with_seed = False  # Piper's output does not depend on a seed: nothing to choose between
     max_chunk_chars: int | None = None  # Piper splits sentences itself
 
     def __init__(self, settings: PiperSettings) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exceptions import InvalidRequestError, NotFoundError
+from exceptions import NotFoundError
 from utils.files import resolve_inside
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
@@ -19,10 +19,6 @@ class AudioLibrary:
 
     def resolve(self, name: str, *, param: str) -> Path:
         """Exact path, then with an audio extension, then the same in first-level subfolders."""
-        if name.lower().startswith(("http://", "https://")):
-            raise InvalidRequestError(
-                f"'{param}': URLs are not supported yet; upload the file instead", param=param
-            )
         exact = resolve_inside(self.root, name, param=param)
         candidates = [exact, *(exact.with_name(exact.name + ext) for ext in AUDIO_EXTENSIONS)]
         if self.root.is_dir() and len(Path(name).parts) == 1:

@@ -26,6 +26,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "voices_dir": str(tmp_path / "voices"),
             "outputs_dir": str(tmp_path / "outputs"),
             "vc_inputs_dir": str(tmp_path / "vc_inputs"),
+            "temp_dir": str(tmp_path / "temp"),
         }
         piper = {"voices_dir": str(tmp_path / "piper_voices")}
         return load_settings(

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from api.deps import EngineDep
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
 from api_models import ErrorResponse, TTSRequest
-from core_engine import SpeechRequest
+from core_engine import SpeechRequest, ValidationOptions
+from utils.text import TextOptions
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 503)}
@@ -45,6 +46,22 @@ async def create_speech(
         seed=body.seed,
         watermark=None if body.disable_watermark is None else not body.disable_watermark,
         output=output_options(body),
+        text_options=TextOptions(
+            to_lowercase=body.to_lowercase,
+            normalize_spacing=body.normalize_spacing,
+            fix_dot_letters=body.fix_dot_letters,
+            remove_reference_numbers=body.remove_reference_numbers,
+            sound_words=body.sound_words_field,
+            enable_batching=body.enable_batching,
+            smart_batch_short_sentences=body.smart_batch_short_sentences,
+        ),
+        validation=ValidationOptions(
+            bypass=body.bypass_whisper_checking,
+            candidates=body.num_candidates_per_chunk,
+            attempts=body.max_attempts_per_candidate,
+            whisper_model=body.whisper_model_name,
+            longest_on_fail=body.use_longest_transcript_on_fail,
+        ),
     )
     result = await engine.synthesize(request)
     return speech_response(

@@ -103,7 +103,7 @@ def test_trim_removes_the_known_silence(tone_client: TestClient) -> None:
     trimmed_response = tts(tone_client, export_formats=["wav"], trim=True, trim_threshold_ms=100)
     trimmed = decode(trimmed_response.content)
     assert plain.duration == pytest.approx(3.0, abs=0.01)
-    assert trimmed.duration == pytest.approx(1.2, abs=0.03)  # the tone plus 100 ms at each end
+    assert trimmed.duration == pytest.approx(1.1, abs=0.03)  # the tone plus 50 ms at each end
     assert "_trim100" in trimmed_response.headers["content-disposition"]
 
 
@@ -155,3 +155,32 @@ def test_speed_two_about_halves_real_speech(piper_client: TestClient) -> None:
     fast_clip = decode(fast.content)
     assert fast_clip.sample_rate == normal.sample_rate
     assert fast_clip.duration / normal.duration == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_voice_url_is_fetched_for_the_request_then_removed(
+    make_settings: Callable[..., Settings], speech_wav: Path
+) -> None:
+    from tests.support.http_server import serve
+
+    settings = make_settings(
+        engines={"enabled": ["piper"], "default": "piper", "fallback": None},
+        downloads={"allow_private_addresses": True},
+    )
+    cloner = ToneEngine(clones_voices=True)
+    engine = CoreEngine(settings, engines={"tone": cloner})
+    routes = {"/narrator.wav": (200, {}, speech_wav.read_bytes(), 0.0)}
+    with serve(routes) as base, TestClient(create_app(settings, engine=engine)) as client:
+        ok = client.post(
+            "/api/v1/tts", json={"text": "Hi.", "engine": "tone", "voice": f"{base}/narrator.wav"}
+        )
+        assert ok.status_code == 200, ok.text
+        assert len(cloner.voices_heard) == 1
+        assert not cloner.voices_heard[0].exists()  # the download was removed after the request
+        missing = client.post(
+            "/api/v1/tts", json={"text": "Hi.", "engine": "tone", "voice": f"{base}/nobody.wav"}
+        )
+        assert missing.status_code == 400
+        assert (
+            missing.json()["error"]["param"] == "voice" and "HTTP 404" in missing.json()["error"]["message"]
+        )
+    assert list(Path(settings.paths.temp_dir).iterdir()) == []

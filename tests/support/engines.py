@@ -19,10 +19,13 @@ class ToneEngine:
     name = "tone"
     kind: Literal["tts"] = "tts"
     clones_voices = False
+    varies_with_seed = False
     max_chunk_chars: int | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, *, clones_voices: bool = False) -> None:
         self.loaded = False
+        self.clones_voices = clones_voices
+        self.voices_heard: list[Path] = []  # reference files it was given, while they existed
 
     def load(self) -> None:
         self.loaded = True
@@ -37,6 +40,9 @@ class ToneEngine:
         return False
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        if isinstance(voice, Path):
+            assert voice.is_file()
+            self.voices_heard.append(voice)
         t = np.arange(RATE) / RATE
         tone = 0.1 * np.sin(2 * np.pi * 220 * t)
         return Clip(np.concatenate([np.zeros(RATE), tone, np.zeros(RATE)]).astype(np.float32), RATE)

@@ -15,6 +15,8 @@ BELOW_HTTP = [
     "utils",
     "management",
     "monitoring",
+    "core",
+    "recognition",
 ]
 WEB = {"fastapi", "starlette", "gradio"}
 

@@ -28,3 +28,43 @@ def test_a_long_sentence_is_cut_at_clauses_then_words() -> None:
 def test_a_word_longer_than_a_chunk_is_cut_hard() -> None:
     chunks = split_text("a" * 120, 50)
     assert [len(c) for c in chunks] == [50, 50, 20]
+
+
+from utils.text import TextOptions, chunk_text, parse_sound_words, prepare_text  # noqa: E402
+
+NONE = TextOptions(
+    to_lowercase=False, normalize_spacing=False, fix_dot_letters=False, remove_reference_numbers=False
+)
+
+
+def test_each_switch_does_what_its_name_says() -> None:
+    assert prepare_text("Hello World", TextOptions()) == "hello world"
+    assert (
+        prepare_text("a  b\n\nc\td", NONE.__class__(**{**NONE.__dict__, "normalize_spacing": True}))
+        == "a b c d"
+    )
+    dots = TextOptions(to_lowercase=False)
+    assert prepare_text("J.R.R. Tolkien wrote it.", dots) == "J R R Tolkien wrote it."
+    assert prepare_text("Plan b. Then x.y", dots) == "Plan b. Then x.y"  # one letter keeps its full stop
+    assert prepare_text("He left.188 Then see [12] and [3, 4].", dots) == "He left. Then see and."
+    assert prepare_text("Version 2.5 is out.", dots) == "Version 2.5 is out."  # decimals survive
+
+
+def test_sound_words_remove_and_replace_whole_words_only() -> None:
+    assert parse_sound_words("sss, ahh=>um\nhmm") == [("sss", ""), ("ahh", "um"), ("hmm", "")]
+    options = TextOptions(to_lowercase=False, sound_words="ss, Ahh=>um")
+    assert prepare_text("The class hissed ss loudly. ahh, 'ahh' then.", options) == (
+        "The class hissed loudly. um, 'um' then."
+    )
+
+
+def test_without_batching_each_sentence_is_a_chunk_and_short_ones_join_a_neighbour() -> None:
+    text = "No. This is the first real sentence. Yes! And this is the second real sentence. Ok."
+    options = TextOptions(enable_batching=False, smart_batch_short_sentences=True)
+    assert chunk_text(text, 300, options) == [
+        "No. This is the first real sentence.",
+        "Yes! And this is the second real sentence. Ok.",
+    ]
+    plain = TextOptions(enable_batching=False, smart_batch_short_sentences=False)
+    assert len(chunk_text(text, 300, plain)) == 5  # nothing is dropped, not even "No."
+    assert chunk_text(text, 300, TextOptions(enable_batching=True)) == [text]

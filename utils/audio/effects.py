@@ -35,12 +35,18 @@ def silence(seconds: float, rate: int) -> Clip:
 
 
 def trim_silence(
-    clip: Clip, *, keep_ms: float = 200.0, threshold_db: float = -45.0, window_ms: float = 10.0
+    clip: Clip,
+    *,
+    min_silence_ms: float = 200.0,
+    keep_ms: float = 50.0,
+    top_db: float = 40.0,
+    window_ms: float = 10.0,
 ) -> Clip:
-    """Remove leading and trailing silence, keeping up to ``keep_ms`` of it at each end.
+    """Cut leading and trailing silence longer than ``min_silence_ms`` down to ``keep_ms`` (Plus's trim).
 
-    Silence is a window whose RMS level is below ``threshold_db`` relative to full scale.
-    A clip that is silent throughout is returned as it was.
+    Silence is a window whose RMS level is more than ``top_db`` below the clip's loudest window,
+    so quiet recordings are judged against themselves. Silence inside the clip is left alone,
+    and a clip that is silent throughout is returned as it was.
     """
     window = max(1, int(clip.sample_rate * window_ms / 1000))
     frames = len(clip.samples) // window
@@ -48,13 +54,15 @@ def trim_silence(
         return clip
     blocks = clip.samples[: frames * window].reshape(frames, window)
     rms = np.sqrt(np.mean(blocks.astype(np.float64) ** 2, axis=1))
-    loud = np.flatnonzero(rms > 10 ** (threshold_db / 20))
-    if loud.size == 0:
+    if rms.max() == 0.0:
         return clip
-    keep = int(clip.sample_rate * keep_ms / 1000)
-    start = max(0, loud[0] * window - keep)
-    end = min(len(clip.samples), (loud[-1] + 1) * window + keep)
-    return Clip(clip.samples[start:end], clip.sample_rate)
+    loud = np.flatnonzero(rms > rms.max() * 10 ** (-top_db / 20))
+    rate = clip.sample_rate
+    lead, tail = loud[0] * window, len(clip.samples) - (loud[-1] + 1) * window
+    keep, longest = int(rate * keep_ms / 1000), rate * min_silence_ms / 1000
+    start = lead - keep if lead > longest else 0
+    end = len(clip.samples) - (tail - keep if tail > longest else 0)
+    return Clip(clip.samples[start:end], rate)
 
 
 def normalize_peak(clip: Clip, peak_db: float = -1.0) -> Clip:

@@ -15,7 +15,7 @@ class PostProcessing:
 
     speed_factor: float = 1.0
     trim: bool = False
-    trim_keep_ms: float = 200.0
+    trim_threshold_ms: float = 200.0  # leading/trailing silence longer than this is cut to 50 ms
     normalize: Literal["ebu", "peak"] | None = None
     normalize_level: float = -24.0  # LUFS for ebu, dBFS for peak
     normalize_true_peak: float = -2.0  # dBFS ceiling for ebu
@@ -24,7 +24,7 @@ class PostProcessing:
         """Run the chain."""
         clip = change_speed(clip, self.speed_factor)
         if self.trim:
-            clip = trim_silence(clip, keep_ms=self.trim_keep_ms)
+            clip = trim_silence(clip, min_silence_ms=self.trim_threshold_ms)
         if self.normalize == "ebu":
             clip = normalize_loudness(clip, self.normalize_level, self.normalize_true_peak)
         elif self.normalize == "peak":

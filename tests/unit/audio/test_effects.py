@@ -23,14 +23,16 @@ def test_silence_has_the_exact_length() -> None:
     assert not silence(0.3, 22050).samples.any()
 
 
-def test_trim_removes_known_silence_and_keeps_the_padding_asked_for() -> None:
+def test_trim_cuts_long_edge_silence_to_50_ms_and_keeps_short_silence() -> None:
     rate = 24000
-    clip = concatenate([silence(1.0, rate), tone(1.0, rate), silence(0.5, rate)])
-    trimmed = trim_silence(clip, keep_ms=200)
-    assert trimmed.duration == pytest.approx(1.4, abs=0.02)
-    assert trim_silence(clip, keep_ms=0).duration == pytest.approx(1.0, abs=0.02)
-    all_silent = silence(1.0, rate)
-    assert trim_silence(all_silent).duration == 1.0
+    clip = concatenate([silence(1.0, rate), tone(1.0, rate), silence(0.15, rate)])
+    trimmed = trim_silence(clip, min_silence_ms=200)
+    # the 1 s lead is cut to 50 ms; the 150 ms tail is shorter than 200 ms and stays
+    assert trimmed.duration == pytest.approx(0.05 + 1.0 + 0.15, abs=0.02)
+    assert trim_silence(clip, min_silence_ms=100).duration == pytest.approx(1.1, abs=0.02)
+    quiet = Clip(clip.samples * 0.001, rate)  # judged against its own peak, not full scale
+    assert trim_silence(quiet, min_silence_ms=200).duration == pytest.approx(1.2, abs=0.02)
+    assert trim_silence(silence(1.0, rate)).duration == 1.0
 
 
 def test_resample_keeps_duration_and_pitch() -> None:

@@ -1,0 +1,1 @@
+"""Types of the orchestration layer (CoreEngine lives in core_engine.py)."""

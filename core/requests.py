@@ -1,0 +1,96 @@
+"""The plain shapes CoreEngine takes and returns (no web framework, no model code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from utils.audio import Clip, PostProcessing
+from utils.text import TextOptions
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where and how results are written."""
+
+    formats: tuple[str, ...] = ("wav",)  # the first is the primary one
+    project: str | None = None  # a folder inside outputs/
+    post: PostProcessing = field(default_factory=PostProcessing)
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    """Whisper checking of each chunk; ``None`` fields take the ``validation`` config."""
+
+    bypass: bool | None = None
+    candidates: int | None = None
+    attempts: int | None = None
+    whisper_model: str | None = None
+    longest_on_fail: bool | None = None
+
+
+@dataclass(frozen=True)
+class ChunkReport:
+    """How one chunk was made: takes generated and what Whisper heard in the kept one."""
+
+    index: int
+    text: str
+    takes: int
+    score: float | None = None  # None: not checked
+    transcript: str | None = None
+    passed: bool | None = None
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """Text to speak; ``None`` fields take the configured defaults."""
+
+    text: str
+    engine: str | None = None
+    voice: str | None = None
+    exaggeration: float | None = None
+    cfg_weight: float | None = None
+    temperature: float | None = None
+    repetition_penalty: float | None = None
+    min_p: float | None = None
+    top_p: float | None = None
+    seed: int | None = None  # None or 0: a random seed, reported back
+    watermark: bool | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
+    text_options: TextOptions = field(default_factory=TextOptions)
+    validation: ValidationOptions = field(default_factory=ValidationOptions)
+
+
+@dataclass(frozen=True)
+class ConversionRequest:
+    """A clip from vc_inputs/ to re-voice with a voice from voices/ (``None``: the built-in voice)."""
+
+    source: str
+    target_voice: str | None = None
+    seed: int | None = None
+    watermark: bool | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One saved file of a result."""
+
+    format: str
+    path: Path
+    relative: str  # inside outputs/, forward slashes: its URL is /outputs/<relative>
+    content_type: str
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    """Generated audio, the files it was saved as, and how it was made."""
+
+    clip: Clip
+    files: list[OutputFile]
+    engine: str
+    seed: int
+    generation_seconds: float
+    processing_seconds: float
+    chunks: list[ChunkReport]
+    warnings: list[str] = field(default_factory=list)
