@@ -175,7 +175,13 @@ class TTSRequest(OutputFields):
 class VCRequest(OutputFields):
     """Body of ``POST /api/v1/vc`` (JSON form)."""
 
-    input_audio_source: str = Field(description="The clip to re-voice: a file in vc_inputs/.")
+    input_audio_source: str | None = Field(
+        None,
+        description="The clip to re-voice: a file in vc_inputs/, or a URL. Or upload `input_audio` (multipart).",
+    )
+    save_input: bool = Field(
+        True, description="Multipart: keep the uploaded `input_audio` in vc_inputs/ (under `project`)."
+    )
     target_voice_source: str | None = Field(
         None, description="The voice to speak with: a file in voices/. Omitted: the built-in voice."
     )

@@ -39,6 +39,7 @@ from monitoring.metrics import Metrics
 from recognition import WhisperPool, similarity
 from recognition.takes import choose_take
 from utils.audio import Clip, concatenate, encode, get_format
+from utils.files import project_folder
 from utils.text import chunk_text, prepare_text
 
 __all__ = [
@@ -125,7 +126,7 @@ class CoreEngine:
         )
         clips, reports, warnings = [], [], []
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
-        async with self._voice(engine, request.voice) as voice:
+        async with self._voice(engine, request.voice, request.voice_file) as voice:
             for index, chunk in enumerate(chunks):
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
@@ -150,16 +151,24 @@ class CoreEngine:
         started = time.perf_counter()
         _check_formats(request.output.formats)
         self.outputs.folder(request.output.project)
+        if request.source_file is None and not request.source:
+            raise InvalidRequestError(
+                "give 'input_audio_source' (a file in vc_inputs/ or a URL) or upload 'input_audio'",
+                param="input_audio_source",
+            )
         name = VC_ENGINES[0]
         engine = await self.engines.ensure_loaded(name)
         assert isinstance(engine, ConversionEngine)
         params = self._params(SpeechRequest(text="", seed=request.seed, watermark=request.watermark))
         async with contextlib.AsyncExitStack() as stack:
-            source = await stack.enter_async_context(
-                self._audio_file(self.vc_inputs, request.source, "input_audio_source")
-            )
-            target = None
-            if request.target_voice:
+            source = request.source_file
+            if source is None:
+                assert request.source is not None
+                source = await stack.enter_async_context(
+                    self._audio_file(self.vc_inputs, request.source, "input_audio_source")
+                )
+            target = request.target_file
+            if target is None and request.target_voice:
                 target = await stack.enter_async_context(
                     self._audio_file(self.voices, request.target_voice, "target_voice_source")
                 )
@@ -172,10 +181,10 @@ class CoreEngine:
         record = {
             "type": "vc",
             "engine": name,
-            "source": request.source,
-            "target_voice": request.target_voice,
+            "source": request.source or source.name,
+            "target_voice": request.target_voice or (request.target_file and request.target_file.name),
         }
-        reports = [ChunkReport(0, request.source, 1)]
+        reports = [ChunkReport(0, request.source or source.name, 1)]
         return self._save(name, clip, params, stem, record, request.output, started, generated, reports, [])
 
     # ---- Whisper validation -----------------------------------------------------------------
@@ -220,6 +229,10 @@ class CoreEngine:
         report = ChunkReport(index, chunk, choice.takes, round(take.score, 3), take.transcript, choice.passed)
         return take.clip, report
 
+    def vc_inputs_folder(self, project: str | None) -> Path:
+        """The vc_inputs/ folder for a project (created when missing; refuses escapes)."""
+        return project_folder(Path(self.settings.paths.vc_inputs_dir), project)
+
     # ---- engines ----------------------------------------------------------------------------
 
     async def load(self, name: str) -> dict[str, Any]:
@@ -246,9 +259,17 @@ class CoreEngine:
     # ---- helpers ----------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _voice(self, engine: SynthesisEngine, voice: str | None) -> AsyncIterator[Path | str | None]:
+    async def _voice(
+        self, engine: SynthesisEngine, voice: str | None, upload: Path | None
+    ) -> AsyncIterator[Path | str | None]:
         """What the engine takes as ``voice``: a reference file for cloning engines, else a name."""
-        if not voice:
+        if upload is not None:
+            if not engine.clones_voices:
+                raise InvalidRequestError(
+                    f"engine {engine.name!r} cannot clone a voice from audio", param="reference_audio"
+                )
+            yield upload
+        elif not voice:
             yield None
         elif engine.clones_voices:
             async with self._audio_file(self.voices, voice, "voice") as path:

@@ -65,3 +65,11 @@ class ConfigError(ChatterboxError):
     """The configuration is invalid; raised at start, before anything is served."""
 
     default_code = "invalid_config"
+
+
+class PayloadTooLargeError(ChatterboxError):
+    """An upload is larger than the configured limit."""
+
+    status_code = 413
+    error_type = "invalid_request_error"
+    default_code = "file_too_large"

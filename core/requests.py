@@ -48,6 +48,7 @@ class SpeechRequest:
     text: str
     engine: str | None = None
     voice: str | None = None
+    voice_file: Path | None = None  # an uploaded reference clip (wins over ``voice``)
     exaggeration: float | None = None
     cfg_weight: float | None = None
     temperature: float | None = None
@@ -65,8 +66,10 @@ class SpeechRequest:
 class ConversionRequest:
     """A clip from vc_inputs/ to re-voice with a voice from voices/ (``None``: the built-in voice)."""
 
-    source: str
+    source: str | None = None  # a name in vc_inputs/ or a URL
     target_voice: str | None = None
+    source_file: Path | None = None  # an uploaded clip (wins over ``source``)
+    target_file: Path | None = None  # an uploaded target voice (wins over ``target_voice``)
     seed: int | None = None
     watermark: bool | None = None
     output: OutputOptions = field(default_factory=OutputOptions)

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from utils.files import atomic_write_bytes, resolve_inside
+from utils.files import atomic_write_bytes, project_folder
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +26,7 @@ class OutputStore:
 
     def folder(self, project: str | None) -> Path:
         """The folder for a project (a relative path inside outputs/, created when missing)."""
-        directory = resolve_inside(self.root, project, param="project") if project else self.root.resolve()
-        directory.mkdir(parents=True, exist_ok=True)
-        return directory
+        return project_folder(self.root, project)
 
     def save(
         self, stem: str, files: dict[str, bytes], metadata: dict[str, Any], *, project: str | None = None

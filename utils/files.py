@@ -25,6 +25,13 @@ def resolve_inside(root: Path, name: str, *, param: str) -> Path:
     return target
 
 
+def project_folder(root: Path, project: str | None) -> Path:
+    """The folder for a project inside ``root`` (created when missing); names escaping ``root`` are refused."""
+    folder = resolve_inside(root, project, param="project") if project else root.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see either nothing or the whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import EngineDep
+from api.forms import body_schema, read_body, save_upload
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
 from api_models import ErrorResponse, TTSRequest
 from core_engine import SpeechRequest, ValidationOptions
 from utils.text import TextOptions
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 503)}
-
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
 ResponseModeQuery = Annotated[
     str | None,
     Query(description="`stream` (default) returns the audio; `url`/`json` returns JSON. Wins over the body."),
@@ -23,20 +24,54 @@ ResponseModeQuery = Annotated[
 ReturnFormatQuery = Annotated[
     str | None, Query(description="Which export format to stream. Wins over the body.")
 ]
+_FILES = {"reference_audio": "Multipart only: a reference clip to clone (instead of `voice`)."}
 
 
-@router.post("/tts", response_class=Response, responses={**AUDIO_RESPONSES, **_ERRORS})
+@router.post(
+    "/tts",
+    response_class=Response,
+    responses={**AUDIO_RESPONSES, **ERRORS},
+    openapi_extra=body_schema(TTSRequest, _FILES),
+)
 async def create_speech(
-    body: TTSRequest,
+    request: Request,
     engine: EngineDep,
     response_mode: ResponseModeQuery = None,
     return_format: ReturnFormatQuery = None,
 ) -> Response:
-    """Speak text; saves every export format in outputs/ and streams one (or answers JSON)."""
-    request = SpeechRequest(
+    """Speak text (JSON, or multipart with an uploaded voice); saves every export format, streams one."""
+    body, uploads = await read_body(request, TTSRequest, tuple(_FILES))
+    settings = engine.settings
+    voice_file = None
+    if "reference_audio" in uploads:
+        voice_file = await save_upload(
+            uploads["reference_audio"],
+            settings.paths.temp_dir,
+            max_mb=settings.limits.max_upload_mb,
+            param="reference_audio",
+        )
+    try:
+        result = await engine.synthesize(_speech_request(body, voice_file))
+    finally:
+        if voice_file is not None:
+            with contextlib.suppress(OSError):
+                voice_file.unlink()
+    return speech_response(
+        result,
+        body,
+        mode=response_mode,
+        return_format=return_format,
+        message="TTS generation completed successfully",
+        outputs_dir=str(settings.paths.outputs_dir),
+    )
+
+
+def _speech_request(body: TTSRequest, voice_file) -> SpeechRequest:  # type: ignore[no-untyped-def]
+    return SpeechRequest(
         text=body.text,
         engine=body.engine,
         voice=body.voice,
+        voice_file=voice_file,
         exaggeration=body.exaggeration,
         cfg_weight=body.cfg_weight,
         temperature=body.temperature,
@@ -62,13 +97,4 @@ async def create_speech(
             whisper_model=body.whisper_model_name,
             longest_on_fail=body.use_longest_transcript_on_fail,
         ),
-    )
-    result = await engine.synthesize(request)
-    return speech_response(
-        result,
-        body,
-        mode=response_mode,
-        return_format=return_format,
-        message="TTS generation completed successfully",
-        outputs_dir=str(engine.settings.paths.outputs_dir),
     )

@@ -2,40 +2,88 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import contextlib
+from pathlib import Path
+
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import EngineDep
+from api.forms import body_schema, read_body, save_upload
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
-from api.routes.tts import ResponseModeQuery, ReturnFormatQuery
-from api_models import ErrorResponse, VCRequest
+from api.routes.tts import ERRORS, ResponseModeQuery, ReturnFormatQuery
+from api_models import VCRequest
 from core_engine import ConversionRequest
+from management.audio_library import AUDIO_EXTENSIONS
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 503)}
+_FILES = {
+    "input_audio": "Multipart: the clip to re-voice (kept in vc_inputs/ unless save_input=false).",
+    "target_voice": "Multipart: the voice to speak with (instead of `target_voice_source`).",
+}
 
 
-@router.post("/vc", response_class=Response, responses={**AUDIO_RESPONSES, **_ERRORS})
+@router.post(
+    "/vc",
+    response_class=Response,
+    responses={**AUDIO_RESPONSES, **ERRORS},
+    openapi_extra=body_schema(VCRequest, _FILES),
+)
 async def convert_voice(
-    body: VCRequest,
+    request: Request,
     engine: EngineDep,
     response_mode: ResponseModeQuery = None,
     return_format: ReturnFormatQuery = None,
 ) -> Response:
-    """Re-voice a clip from vc_inputs/ with a voice from voices/; saves every export format."""
-    request = ConversionRequest(
-        source=body.input_audio_source,
-        target_voice=body.target_voice_source,
-        seed=body.seed,
-        watermark=None if body.disable_watermark is None else not body.disable_watermark,
-        output=output_options(body),
-    )
-    result = await engine.convert(request)
+    """Re-voice a clip (from vc_inputs/, a URL or an upload) with a voice; saves every export format."""
+    body, uploads = await read_body(request, VCRequest, tuple(_FILES))
+    settings = engine.settings
+    limit, temporary = settings.limits.max_upload_mb, []
+    source_file = target_file = None
+    try:
+        if "input_audio" in uploads:
+            upload = uploads["input_audio"]
+            if body.save_input:  # kept, like a file uploaded to /api/v1/vc_input
+                folder = engine.vc_inputs_folder(body.project)
+                source_file = await save_upload(
+                    upload, folder, max_mb=limit, param="input_audio", name=_input_name(upload.filename)
+                )
+            else:
+                source_file = await save_upload(
+                    upload, settings.paths.temp_dir, max_mb=limit, param="input_audio"
+                )
+                temporary.append(source_file)
+        if "target_voice" in uploads:
+            target_file = await save_upload(
+                uploads["target_voice"], settings.paths.temp_dir, max_mb=limit, param="target_voice"
+            )
+            temporary.append(target_file)
+        result = await engine.convert(
+            ConversionRequest(
+                source=body.input_audio_source,
+                target_voice=body.target_voice_source,
+                source_file=source_file,
+                target_file=target_file,
+                seed=body.seed,
+                watermark=None if body.disable_watermark is None else not body.disable_watermark,
+                output=output_options(body),
+            )
+        )
+    finally:
+        for path in temporary:
+            with contextlib.suppress(OSError):
+                path.unlink()
     return speech_response(
         result,
         body,
         mode=response_mode,
         return_format=return_format,
         message="Voice conversion completed successfully",
-        outputs_dir=str(engine.settings.paths.outputs_dir),
+        outputs_dir=str(settings.paths.outputs_dir),
     )
+
+
+def _input_name(filename: str | None) -> str:
+    """A safe file name for a kept upload: no folders, no leading dot, an audio extension."""
+    name = Path(filename or "").name.lstrip(".") or "input.wav"
+    return name if Path(name).suffix.lower() in AUDIO_EXTENSIONS else f"{name}.wav"

@@ -98,3 +98,10 @@ def test_an_unexpected_exception_is_500_with_the_request_id_and_a_logged_traceba
     assert "kaboom" not in error["message"]  # internals stay in the log
     logged = [r for r in caplog.records if r.exc_info and "kaboom" in str(r.exc_info[1])]
     assert logged and logged[0].request_id == "req-42"
+
+
+def test_vc_without_an_input_is_400_even_when_vc_cannot_run(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(engines={"enabled": ["piper"], "default": "piper"})
+    with TestClient(create_app(settings)) as client:
+        error = _error(client.post("/api/v1/vc", json={"target_voice_source": "narrator"}))
+    assert error["param"] == "input_audio_source"

@@ -113,5 +113,6 @@ def test_health_is_503_while_the_serving_engine_loads(make_settings: Callable[..
 def test_docs_are_served(piper_client: TestClient, tmp_path: Path) -> None:
     assert piper_client.get("/docs").status_code == 200
     schema = piper_client.get("/openapi.json").json()
-    text_field = schema["components"]["schemas"]["TTSRequest"]["properties"]["text"]
-    assert text_field["description"]
+    body = schema["paths"]["/api/v1/tts"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"]["properties"]["text"]["description"]
+    assert body["multipart/form-data"]["schema"]["properties"]["reference_audio"]["format"] == "binary"

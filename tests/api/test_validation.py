@@ -69,7 +69,7 @@ def test_a_chunk_that_fails_is_retried(client: TestClient) -> None:
 def test_when_no_take_matches_the_longest_transcript_is_kept_and_reported(client: TestClient) -> None:
     chunk = speak(client, seed=1, num_candidates_per_chunk=2, max_attempts_per_candidate=1)["chunks"][0]
     assert chunk["takes"] == 2 and chunk["passed"] is False
-    assert "banana" in chunk["transcript"].lower()
+    assert similarity(chunk["transcript"], WRONG[1]) > 0.7  # the longer of the two wrong takes
 
 
 def test_an_unavailable_whisper_model_warns_and_uses_the_shipped_one(client: TestClient) -> None:

@@ -40,7 +40,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     settings = load_settings(
         paths={
             name: str(root / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir")
+            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
         },
         engines={"enabled": ["chatterbox", "chatterbox-vc"], "default": "chatterbox", "fallback": None},
         models={"checkpoint_dir": str(checkpoint), "device": "cpu", "max_new_tokens": MAX_TOKENS},
@@ -95,3 +95,21 @@ def test_vc_with_missing_input_is_404_naming_the_field(client: TestClient) -> No
     response = client.post("/api/v1/vc", json={"input_audio_source": "absent.wav"})
     assert response.status_code == 404
     assert response.json()["error"]["param"] == "input_audio_source"
+
+
+def test_vc_takes_uploads_and_keeps_the_input_in_its_project(client: TestClient, speech_wav: Path) -> None:
+    audio = speech_wav.read_bytes()
+    response = client.post(
+        "/api/v1/vc?response_mode=url",
+        data={"project": "book", "export_formats": "wav", "seed": "3"},
+        files={
+            "input_audio": ("line two.wav", audio, "audio/wav"),
+            "target_voice": ("t.wav", audio, "audio/wav"),
+        },
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["sample_rate"] == 24000 and data["output_files"][0]["url"].startswith("/outputs/book/vc_")
+    kept = Path(client.app.state.settings.paths.vc_inputs_dir) / "book" / "line two.wav"
+    assert kept.read_bytes() == audio
+    assert list(Path(client.app.state.settings.paths.temp_dir).glob("*")) == []

@@ -1,0 +1,114 @@
+"""Reading a body that may be JSON or multipart/form-data (with audio uploads) into one pydantic model."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+from exceptions import InvalidRequestError, PayloadTooLargeError
+from utils.audio import decode
+
+M = TypeVar("M", bound=BaseModel)
+_LIST_FIELDS = ("export_formats",)  # sent as "wav,mp3" in forms (as Plus did)
+_CHUNK = 1 << 20
+
+
+def body_schema(model: type[BaseModel], files: dict[str, str]) -> dict[str, Any]:
+    """OpenAPI for a body accepted as JSON, or as a form with the same fields plus file uploads."""
+    schema = model.model_json_schema()
+    form = {**schema, "properties": {**schema["properties"]}, "required": []}
+    for name, description in files.items():
+        form["properties"][name] = {"type": "string", "format": "binary", "description": description}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema}, "multipart/form-data": {"schema": form}},
+        }
+    }
+
+
+async def read_body(
+    request: Request, model: type[M], files: tuple[str, ...]
+) -> tuple[M, dict[str, UploadFile]]:
+    """The validated model and the named uploads; bad input raises the usual 400 naming the field."""
+    uploads: dict[str, UploadFile] = {}
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        data: Any = {}
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                data[key] = value
+            elif key in files:
+                uploads[key] = value
+            else:
+                raise InvalidRequestError(
+                    f"unexpected file field {key!r}; files go in: {', '.join(files)}", param=key
+                )
+        for key in _LIST_FIELDS:
+            if isinstance(data.get(key), str):
+                data[key] = [part.strip() for part in data[key].split(",") if part.strip()]
+    else:
+        try:
+            data = await request.json()
+        except ValueError as exc:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "json_invalid",
+                        "loc": ("body",),
+                        "msg": f"JSON decode error: {exc}",
+                        "input": None,
+                    }
+                ]
+            ) from exc
+    try:
+        return model.model_validate(data), uploads
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
+async def save_upload(
+    upload: UploadFile, folder: Path, *, max_mb: float, param: str, name: str | None = None
+) -> Path:
+    """Copy an upload into ``folder`` (under ``name``, or a temporary name), refusing oversize and non-audio."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if name is None:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix="upload_", suffix=Path(upload.filename or "").suffix)
+    else:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    path, limit, size = Path(temp), int(max_mb * 2**20), 0
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            while chunk := await upload.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLargeError(
+                        f"'{param}' is larger than {max_mb:g} MB (limits.max_upload_mb)", param=param
+                    )
+                handle.write(chunk)
+        if size == 0:
+            raise InvalidRequestError(f"'{param}' is empty", param=param)
+        decode(path, param=param)
+        if name is not None:
+            final = _unique(folder / name)
+            os.replace(path, final)
+            return final
+        return path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _unique(path: Path) -> Path:
+    n = 1
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    return candidate
