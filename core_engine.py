@@ -38,7 +38,7 @@ from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
 from recognition import WhisperPool, similarity
 from recognition.takes import choose_take
-from utils.audio import Clip, concatenate, encode, get_format
+from utils.audio import Clip, concatenate, decode, encode, get_format, windows
 from utils.files import project_folder
 from utils.text import chunk_text, prepare_text
 
@@ -172,19 +172,24 @@ class CoreEngine:
                 target = await stack.enter_async_context(
                     self._audio_file(self.voices, request.target_voice, "target_voice_source")
                 )
-            clip = await self.engines.call(name, engine.convert, source, target, params)
+            audio = await asyncio.to_thread(decode, source, param="input_audio_source")
+            parts = windows(audio, request.chunk_sec, request.overlap_sec)
+            outputs = []
+            for i, part in enumerate(parts):
+                seeded = replace(params, seed=params.seed + i)
+                outputs.append(await self.engines.call(name, engine.convert, part, target, seeded))
+        clip = concatenate(outputs, crossfade_ms=request.overlap_sec * 1000)
         generated = time.perf_counter() - started
         clip = request.output.post.apply(clip)
-        stem = f"vc_{timestamp()}" + (
-            f"_voice{_short(Path(request.target_voice).stem)}" if request.target_voice else ""
-        )
+        stem = _vc_stem(request)
         record = {
             "type": "vc",
             "engine": name,
             "source": request.source or source.name,
             "target_voice": request.target_voice or (request.target_file and request.target_file.name),
         }
-        reports = [ChunkReport(0, request.source or source.name, 1)]
+        label = request.source or source.name
+        reports = [ChunkReport(i, f"{label} window {i + 1}/{len(parts)}", 1) for i in range(len(parts))]
         return self._save(name, clip, params, stem, record, request.output, started, generated, reports, [])
 
     # ---- Whisper validation -----------------------------------------------------------------
@@ -352,6 +357,18 @@ def _check_formats(formats: tuple[str, ...]) -> None:
 def _short(stem: str) -> str:
     """Plus's voice tag in VC names: word characters and dashes, at most 10."""
     return re.sub(r"[^\w-]", "", stem)[:10]
+
+
+def _vc_stem(request: ConversionRequest) -> str:
+    """Plus's name: ``vc_<ts>[_chunk<n>][_overlap<x>][_voice<target>]`` (chunk/overlap when not default)."""
+    stem = f"vc_{timestamp()}"
+    if request.chunk_sec != 60:
+        stem += f"_chunk{request.chunk_sec:g}"
+    if request.overlap_sec != 0.1:
+        stem += f"_overlap{request.overlap_sec:g}"
+    if request.target_voice:
+        stem += f"_voice{_short(Path(request.target_voice).stem)}"
+    return stem
 
 
 def _tts_stem(request: SpeechRequest, params: SynthesisParams) -> str:

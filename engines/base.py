@@ -62,5 +62,5 @@ class SynthesisEngine(SpeechEngine, Protocol):
 class ConversionEngine(SpeechEngine, Protocol):
     """Voice conversion: the words and timing of one clip, in the voice of another."""
 
-    def convert(self, source: Path, target_voice: Path | None, params: SynthesisParams) -> Clip:
-        """Re-voice ``source``; ``target_voice=None`` uses the engine's built-in voice."""
+    def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
+        """Re-voice one window of audio; ``target_voice=None`` uses the engine's built-in voice."""

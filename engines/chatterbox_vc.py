@@ -14,7 +14,7 @@ from engines.device import resolve_device
 from engines.seeding import seed_everything
 from engines.voice_cache import VoiceCache
 from exceptions import EngineUnavailableError, InvalidRequestError
-from utils.audio import Clip
+from utils.audio import Clip, resample
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class ChatterboxVCEngine:
     def describe(self) -> dict[str, Any]:
         return {"device": self.device, "sample_rate": SAMPLE_RATE, "builtin_voice": self._builtin is not None}
 
-    def convert(self, source: Path, target_voice: Path | None, params: SynthesisParams) -> Clip:
+    def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
         """Tokenise the source at 16 kHz, then let S3Gen speak those tokens in the target voice."""
         import torch
         from chatterbox.models.s3tokenizer import S3_SR
@@ -76,7 +76,7 @@ class ChatterboxVCEngine:
         if self._s3gen is None:
             raise EngineUnavailableError("chatterbox-vc is not loaded")
         ref = self._target(target_voice)
-        audio_16k = _load(source, S3_SR, "input_audio_source")
+        audio_16k = resample(source, S3_SR).samples
         seed_everything(params.seed)
         with torch.inference_mode():
             tokens, _ = self._s3gen.tokenizer(torch.from_numpy(audio_16k).float().to(self.device)[None,])

@@ -64,6 +64,8 @@ async def convert_voice(
                 target_voice=body.target_voice_source,
                 source_file=source_file,
                 target_file=target_file,
+                chunk_sec=body.chunk_sec,
+                overlap_sec=body.overlap_sec,
                 seed=body.seed,
                 watermark=None if body.disable_watermark is None else not body.disable_watermark,
                 output=output_options(body),

@@ -113,3 +113,14 @@ def test_vc_takes_uploads_and_keeps_the_input_in_its_project(client: TestClient,
     kept = Path(client.app.state.settings.paths.vc_inputs_dir) / "book" / "line two.wav"
     assert kept.read_bytes() == audio
     assert list(Path(client.app.state.settings.paths.temp_dir).glob("*")) == []
+
+
+def test_a_long_input_is_converted_in_overlapping_windows(client: TestClient, speech_wav: Path) -> None:
+    from utils.audio import decode, windows
+
+    body = {"input_audio_source": "line.wav", "chunk_sec": 2, "overlap_sec": 0.1, "export_formats": ["wav"]}
+    data = client.post("/api/v1/vc?response_mode=url", json=body).json()
+    source = decode(speech_wav)
+    assert len(data["chunks"]) == len(windows(source, 2, 0.1)) >= 2
+    assert "_chunk2" in data["output_files"][0]["filename"]
+    assert abs(data["duration_seconds"] - source.duration) < 0.3

@@ -1,6 +1,6 @@
 """The audio pipeline: pure functions on a :class:`Clip` (mono float32 + sample rate)."""
 
-from utils.audio.clip import Clip, concatenate
+from utils.audio.clip import Clip, concatenate, windows
 from utils.audio.decode import decode
 from utils.audio.effects import (
     change_speed,
@@ -33,4 +33,5 @@ __all__ = [
     "resample",
     "silence",
     "trim_silence",
+    "windows",
 ]

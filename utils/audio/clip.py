@@ -31,6 +31,20 @@ class Clip:
         return len(self.samples) / self.sample_rate
 
 
+def windows(clip: Clip, seconds: float, overlap: float) -> list[Clip]:
+    """Cut a clip into windows of ``seconds``, each starting ``seconds - overlap`` after the last.
+
+    Joining the windows with ``concatenate(..., crossfade_ms=overlap * 1000)`` restores the length.
+    """
+    size = max(1, int(seconds * clip.sample_rate))
+    lap = min(int(overlap * clip.sample_rate), size - 1)
+    if len(clip.samples) <= size:
+        return [clip]
+    step = size - lap
+    starts = range(0, len(clip.samples) - lap, step)
+    return [Clip(clip.samples[start : start + size], clip.sample_rate) for start in starts]
+
+
 def concatenate(clips: Sequence[Clip], crossfade_ms: float = 0.0) -> Clip:
     """Join clips of one sample rate in order, with an optional linear crossfade at each seam."""
     if not clips:

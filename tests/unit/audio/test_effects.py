@@ -60,3 +60,13 @@ def test_a_crossfade_shortens_the_total_by_its_length() -> None:
     a, b = tone(1.0), tone(1.0, freq=330)
     assert concatenate([a, b]).duration == pytest.approx(2.0)
     assert concatenate([a, b], crossfade_ms=100).duration == pytest.approx(1.9, abs=1 / 24000)
+
+
+def test_windows_joined_with_their_overlap_restore_the_length() -> None:
+    from utils.audio import windows
+
+    clip = tone(4.6)
+    parts = windows(clip, 2.0, 0.1)
+    assert [round(p.duration, 2) for p in parts] == [2.0, 2.0, 0.8]
+    assert concatenate(parts, crossfade_ms=100).duration == pytest.approx(4.6, abs=1 / 24000)
+    assert windows(clip, 60, 0.1) == [clip]
