@@ -194,6 +194,10 @@ class EngineManager:
             )
         return self._slots[name]
 
+    def engine(self, name: str) -> SpeechEngine:
+        """The engine instance by name, loaded or not."""
+        return self._slot(name).engine
+
     def info(self, name: str) -> dict[str, Any]:
         """State of one engine, with what it says about itself."""
         slot = self._slot(name)

@@ -15,4 +15,5 @@ def normalize_words(text: str) -> str:
 
 def similarity(transcript: str, text: str) -> float:
     """1.0 when the transcript says exactly the text (after normalising both), down to 0.0."""
-    return SequenceMatcher(None, normalize_words(transcript), normalize_words(text)).ratio()
+    # autojunk off: past 200 characters difflib would ignore common letters and score ~0.2
+    return SequenceMatcher(None, normalize_words(transcript), normalize_words(text), autojunk=False).ratio()

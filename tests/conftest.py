@@ -99,4 +99,4 @@ def words(text: str) -> str:
 
 def similarity(a: str, b: str) -> float:
     """How alike two texts are, word-normalised (1.0 = the same)."""
-    return SequenceMatcher(None, words(a), words(b)).ratio()
+    return SequenceMatcher(None, words(a), words(b), autojunk=False).ratio()

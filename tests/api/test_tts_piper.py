@@ -83,3 +83,28 @@ def test_a_piper_voice_dropped_in_the_folder_is_listed_and_used(
         assert voices == ["en_US-custom-medium", "en_US-joe-medium"]
         response = client.post("/api/v1/tts", json={"text": "A new voice.", "voice": "en_US-custom-medium"})
     assert response.status_code == 200, response.text
+
+
+LONG = (
+    "The first sentence talks about the morning sun. "
+    "The second sentence mentions a quiet river near the town. "
+    "A third sentence describes children playing in the park. "
+    "The fourth one says the market opens at noon. "
+    "Finally the last sentence wishes everybody a good night."
+)
+
+
+def test_long_text_is_spoken_whole(
+    piper_client: TestClient, tmp_path: Path, transcribe: Callable[[Path], str]
+) -> None:
+    response = piper_client.post("/api/v1/tts", json={"text": LONG, "export_formats": ["wav"]})
+    assert response.status_code == 200
+    wav = tmp_path / "long.wav"
+    wav.write_bytes(response.content)
+    heard = transcribe(wav)
+    assert similarity(heard, LONG) > 0.85, heard
+    words = ("morning", "river", "children", "market", "night")  # one from each sentence
+    for word in words:
+        assert word in heard.lower(), (word, heard)
+    positions = [heard.lower().index(w) for w in words]
+    assert positions == sorted(positions)  # in order

@@ -124,3 +124,27 @@ def test_a_long_input_is_converted_in_overlapping_windows(client: TestClient, sp
     assert len(data["chunks"]) == len(windows(source, 2, 0.1)) >= 2
     assert "_chunk2" in data["output_files"][0]["filename"]
     assert abs(data["duration_seconds"] - source.duration) < 0.3
+
+
+def test_every_sampling_control_reaches_the_model(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Random weights give T3 a near-uniform token distribution, so a changed value rarely changes
+    # the sampled tokens: observe what the model stage receives instead.
+    t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
+    seen: list[dict] = []
+    real = t3.inference
+
+    def recording(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(t3, "inference", recording)
+    controls = {"exaggeration": 1.5, "cfg_weight": 0.3, "temperature": 1.6, "repetition_penalty": 1.7}
+    controls |= {"min_p": 0.1, "top_p": 0.9}
+    _audio(client.post("/api/v1/tts", json={"text": "Hello there.", "export_formats": ["wav"], **controls}))
+    (call,) = seen
+    assert float(call["t3_cond"].emotion_adv.flatten()[0]) == pytest.approx(1.5)
+    for key in ("cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p"):
+        assert call[key] == pytest.approx(controls[key]), key
+    assert call["max_new_tokens"] == MAX_TOKENS

@@ -59,3 +59,5 @@ def test_similarity_ignores_case_punctuation_and_dashes() -> None:
     assert similarity("Hello, world — it's me!", "hello world it's me") == 1.0
     assert similarity("“Quoted” text", "quoted text") == 1.0
     assert similarity("something else", "hello world") < 0.5
+    long_text = "The first sentence talks about the morning sun, and the second one about a river. " * 4
+    assert similarity(long_text.replace("river", "rivers"), long_text) > 0.95  # long chunks score fairly too
