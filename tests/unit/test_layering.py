@@ -45,3 +45,30 @@ def test_nothing_below_the_http_layer_imports_a_web_framework() -> None:
 def test_api_models_import_pydantic_only() -> None:
     third_party = _imports(ROOT / "api_models.py") - {"__future__", "typing"}
     assert third_party == {"pydantic"}
+
+
+def test_server_code_imports_only_runtime_dependencies() -> None:
+    """A package the server imports must be installed by `scripts/serve` (no dev group)."""
+    import re
+    import sys
+    from importlib.metadata import packages_distributions
+
+    runtime = {
+        re.split(r"[=<>; ]", line)[0].lower().replace("_", "-")
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith((" ", "#"))
+    }
+    local = {p.stem for p in ROOT.glob("*.py")} | {
+        p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()
+    }
+    distributions = packages_distributions()
+    code = [
+        p for p in ROOT.rglob("*.py") if not p.relative_to(ROOT).parts[0].startswith((".", "tests", "bench"))
+    ]
+    missing = {}
+    for path in code:
+        for name in _imports(path) - local - set(sys.stdlib_module_names) - {"__future__"}:
+            dists = {d.lower().replace("_", "-") for d in distributions.get(name, [name])}
+            if not dists & runtime:
+                missing[f"{path.relative_to(ROOT)}: {name}"] = sorted(dists)
+    assert missing == {}
