@@ -323,7 +323,8 @@ class CoreEngine:
     ) -> SpeechResult:
         if self.metrics is not None:
             self.metrics.observe_generation(name, generated, clip.duration)
-        encoded = {get_format(fmt).extension: encode(clip, fmt) for fmt in output.formats}
+        formats = [get_format(fmt) for fmt in output.formats]
+        encoded = {fmt.extension: encode(clip, fmt) for fmt in formats}
         metadata = {
             **record,
             "parameters": {**params.__dict__, "post_processing": output.post.__dict__},
@@ -335,12 +336,9 @@ class CoreEngine:
         paths = self.outputs.save(stem, encoded, metadata, project=output.project)
         files = [
             OutputFile(
-                fmt,
-                paths[get_format(fmt).extension],
-                self.outputs.relative(paths[get_format(fmt).extension]),
-                get_format(fmt).content_type,
+                fmt.name, paths[fmt.extension], self.outputs.relative(paths[fmt.extension]), fmt.content_type
             )
-            for fmt in output.formats
+            for fmt in formats
         ]
         seconds = time.perf_counter() - started
         logger.info("%s: %.2f s of audio in %.2f s -> %s", name, clip.duration, seconds, files[0].relative)

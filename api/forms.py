@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,6 +105,18 @@ async def save_upload(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+@contextlib.asynccontextmanager
+async def temporary_upload(
+    upload: UploadFile, folder: Path, *, max_mb: float, param: str
+) -> AsyncIterator[Path]:
+    """An upload saved (and checked) in ``folder`` for the length of the request, then removed."""
+    path = await save_upload(upload, folder, max_mb=max_mb, param=param)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _unique(path: Path) -> Path:

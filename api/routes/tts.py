@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import EngineDep
-from api.forms import body_schema, read_body, save_upload
+from api.forms import body_schema, read_body, temporary_upload
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
 from api_models import ErrorResponse, TTSRequest
 from core_engine import SpeechRequest, ValidationOptions
@@ -42,20 +43,18 @@ async def create_speech(
     """Speak text (JSON, or multipart with an uploaded voice); saves every export format, streams one."""
     body, uploads = await read_body(request, TTSRequest, tuple(_FILES))
     settings = engine.settings
-    voice_file = None
-    if "reference_audio" in uploads:
-        voice_file = await save_upload(
-            uploads["reference_audio"],
-            settings.paths.temp_dir,
-            max_mb=settings.limits.max_upload_mb,
-            param="reference_audio",
-        )
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        voice_file = None
+        if "reference_audio" in uploads:
+            voice_file = await stack.enter_async_context(
+                temporary_upload(
+                    uploads["reference_audio"],
+                    settings.paths.temp_dir,
+                    max_mb=settings.limits.max_upload_mb,
+                    param="reference_audio",
+                )
+            )
         result = await engine.synthesize(_speech_request(body, voice_file))
-    finally:
-        if voice_file is not None:
-            with contextlib.suppress(OSError):
-                voice_file.unlink()
     return speech_response(
         result,
         body,
@@ -66,7 +65,7 @@ async def create_speech(
     )
 
 
-def _speech_request(body: TTSRequest, voice_file) -> SpeechRequest:  # type: ignore[no-untyped-def]
+def _speech_request(body: TTSRequest, voice_file: Path | None) -> SpeechRequest:
     return SpeechRequest(
         text=body.text,
         engine=body.engine,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import EngineDep
-from api.forms import body_schema, read_body, save_upload
+from api.forms import body_schema, read_body, save_upload, temporary_upload
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
 from api.routes.tts import ERRORS, ResponseModeQuery, ReturnFormatQuery
 from api_models import VCRequest
@@ -38,26 +38,25 @@ async def convert_voice(
     """Re-voice a clip (from vc_inputs/, a URL or an upload) with a voice; saves every export format."""
     body, uploads = await read_body(request, VCRequest, tuple(_FILES))
     settings = engine.settings
-    limit, temporary = settings.limits.max_upload_mb, []
-    source_file = target_file = None
-    try:
+    limit = settings.limits.max_upload_mb
+    async with contextlib.AsyncExitStack() as stack:
+        source_file = target_file = None
         if "input_audio" in uploads:
             upload = uploads["input_audio"]
             if body.save_input:  # kept, like a file uploaded to /api/v1/vc_input
                 folder = engine.vc_inputs_folder(body.project)
-                source_file = await save_upload(
-                    upload, folder, max_mb=limit, param="input_audio", name=_input_name(upload.filename)
-                )
+                name = _input_name(upload.filename)
+                source_file = await save_upload(upload, folder, max_mb=limit, param="input_audio", name=name)
             else:
-                source_file = await save_upload(
-                    upload, settings.paths.temp_dir, max_mb=limit, param="input_audio"
+                source_file = await stack.enter_async_context(
+                    temporary_upload(upload, settings.paths.temp_dir, max_mb=limit, param="input_audio")
                 )
-                temporary.append(source_file)
         if "target_voice" in uploads:
-            target_file = await save_upload(
-                uploads["target_voice"], settings.paths.temp_dir, max_mb=limit, param="target_voice"
+            target_file = await stack.enter_async_context(
+                temporary_upload(
+                    uploads["target_voice"], settings.paths.temp_dir, max_mb=limit, param="target_voice"
+                )
             )
-            temporary.append(target_file)
         result = await engine.convert(
             ConversionRequest(
                 source=body.input_audio_source,
@@ -71,10 +70,6 @@ async def convert_voice(
                 output=output_options(body),
             )
         )
-    finally:
-        for path in temporary:
-            with contextlib.suppress(OSError):
-                path.unlink()
     return speech_response(
         result,
         body,
