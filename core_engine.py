@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from config import VC_ENGINES, Settings
+from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
+from core.progress import Progress, ProgressCallback
 from core.requests import (
     ChunkReport,
     ConversionRequest,
@@ -44,10 +46,15 @@ from utils.text import chunk_text, prepare_text
 
 __all__ = [
     "ChunkReport",
+    "ConcatJob",
+    "ConcatResult",
     "ConversionRequest",
     "CoreEngine",
+    "ItemSpec",
     "OutputFile",
     "OutputOptions",
+    "Progress",
+    "ProgressCallback",
     "SpeechRequest",
     "SpeechResult",
     "ValidationOptions",
@@ -78,6 +85,9 @@ class CoreEngine:
         self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
         self.outputs = OutputStore(settings.paths.outputs_dir)
+        self.concatenator = Concatenator(
+            self.outputs, self.voices, self.vc_inputs, Path(settings.paths.temp_dir)
+        )
         self.whisper = WhisperPool(settings.validation)
         self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.started_at = time.time()
@@ -191,6 +201,10 @@ class CoreEngine:
         label = request.source or source.name
         reports = [ChunkReport(i, f"{label} window {i + 1}/{len(parts)}", 1) for i in range(len(parts))]
         return self._save(name, clip, params, stem, record, request.output, started, generated, reports, [])
+
+    async def concat(self, job: ConcatJob, progress: ProgressCallback | None = None) -> ConcatResult:
+        """Join files, uploads and silences into a new output (streamed: memory holds one segment)."""
+        return await self.concatenator.concat(job, progress)
 
     # ---- Whisper validation -----------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Route modules, one per feature."""
 
-from api.routes import health, models, outputs, system, tts, vc
+from api.routes import concat, health, models, outputs, system, tts, vc
 
-ROUTERS = [system.router, health.router, models.router, tts.router, vc.router, outputs.router]
+ROUTERS = [system.router, health.router, models.router, tts.router, vc.router, concat.router, outputs.router]

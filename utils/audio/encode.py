@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -33,21 +34,29 @@ class AudioEncoder:
 
     ``seekable=False`` (streaming): bytes come out while feeding; WAV then carries the
     "unknown length" size field, as streamed WAV does. ``seekable=True``: everything comes out
-    at ``finish()`` with exact headers (WAV sizes, MP3 Xing frame).
+    at ``finish()`` with exact headers (WAV sizes, MP3 Xing frame). ``file``: a seekable file
+    to write into as the codec goes (exact headers, nothing held in memory).
     """
 
     def __init__(
-        self, fmt: AudioFormat | str, sample_rate: int, *, bitrate: int | None = None, seekable: bool = False
+        self,
+        fmt: AudioFormat | str,
+        sample_rate: int,
+        *,
+        bitrate: int | None = None,
+        seekable: bool = False,
+        file: BinaryIO | None = None,
     ) -> None:
         self.format = get_format(fmt) if isinstance(fmt, str) else fmt
         self.input_rate = sample_rate
         self.sample_rate = self.format.output_rate(sample_rate)
-        self._seekable = seekable
-        self._buffer: io.BytesIO | _Sink = io.BytesIO() if seekable else _Sink()
+        self._seekable = seekable or file is not None
+        self._file = file  # written in place (exact headers); feed() and finish() then return b""
+        self._buffer: BinaryIO | _Sink = file or (io.BytesIO() if seekable else _Sink())
         self._pts = 0
         self._container = self._stream = None
         if self.format.container is not None:
-            options = {} if seekable else dict(self.format.stream_options)
+            options = {} if self._seekable else dict(self.format.stream_options)
             self._container = av.open(self._buffer, mode="w", format=self.format.container, options=options)
             self._stream = self._container.add_stream(self.format.codec, rate=self.sample_rate, layout="mono")
             if self.format.bitrate:
@@ -74,6 +83,8 @@ class AudioEncoder:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
+        if self._file is not None:
+            return b""
         if self._seekable:
             assert isinstance(self._buffer, io.BytesIO)
             return self._buffer.getvalue()

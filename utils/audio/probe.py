@@ -1,0 +1,43 @@
+"""What an audio file holds, read from its headers (no full decode): rate, channels, duration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from exceptions import InvalidRequestError
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """An audio file's first audio stream, as its container describes it."""
+
+    sample_rate: int
+    channels: int
+    duration: float | None  # seconds; None when the container does not say
+    codec: str
+
+
+def probe(path: Path, *, param: str = "audio") -> AudioInfo:
+    """Read a file's headers; a file that is not audio is a 400 naming ``param``."""
+    try:
+        with av.open(str(path), mode="r") as container:
+            if not container.streams.audio:
+                raise InvalidRequestError(f"{path.name} has no audio stream", param=param)
+            stream = container.streams.audio[0]
+            if stream.duration is not None and stream.time_base is not None:
+                duration: float | None = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / av.time_base
+            else:
+                duration = None
+            return AudioInfo(
+                stream.codec_context.sample_rate,
+                stream.codec_context.channels,
+                duration,
+                stream.codec_context.name,
+            )
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequestError(f"{path.name} could not be read as audio: {exc}", param=param) from exc
