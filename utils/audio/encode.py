@@ -11,6 +11,8 @@ import numpy as np
 
 from utils.audio.clip import Clip
 from utils.audio.formats import AudioFormat, get_format
+from utils.audio.mp3 import RATES as MP3_RATES
+from utils.audio.mp3 import Mp3Writer
 
 
 class _Sink:
@@ -55,7 +57,11 @@ class AudioEncoder:
         self._buffer: BinaryIO | _Sink = file or (io.BytesIO() if seekable else _Sink())
         self._pts = 0
         self._container = self._stream = None
-        if self.format.container is not None:
+        self._mp3: Mp3Writer | None = None
+        if self.format.codec == "libmp3lame" and sample_rate in MP3_RATES:
+            target = None if isinstance(self._buffer, _Sink) else self._buffer
+            self._mp3 = Mp3Writer(sample_rate, bitrate or self.format.bitrate or 192_000, target)
+        elif self.format.container is not None:
             options = {} if self._seekable else dict(self.format.stream_options)
             self._container = av.open(self._buffer, mode="w", format=self.format.container, options=options)
             self._stream = self._container.add_stream(self.format.codec, rate=self.sample_rate, layout="mono")
@@ -65,6 +71,8 @@ class AudioEncoder:
     def feed(self, samples: np.ndarray) -> bytes:
         """Encode more samples (at the input rate); returns the bytes ready so far (streaming mode)."""
         samples = np.ascontiguousarray(samples, dtype=np.float32)
+        if self._mp3 is not None:
+            return self._mp3.feed(samples)
         if self._container is None:
             data = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
             self._buffer.write(data)
@@ -79,7 +87,11 @@ class AudioEncoder:
 
     def finish(self) -> bytes:
         """Flush the codec and close the container; returns the remaining bytes (all of them if seekable)."""
-        if self._container is not None:
+        if self._mp3 is not None:
+            tail = self._mp3.finish()
+            if isinstance(self._buffer, _Sink):
+                return tail
+        elif self._container is not None:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
