@@ -101,6 +101,13 @@ class TTSRequest(OutputFields):
     engine: str | None = Field(
         None, description="Engine: `chatterbox` or `piper`. Default: the configured engine (or its fallback)."
     )
+    language: str | None = Field(
+        None,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$",
+        description="Language of the text, e.g. `en` (`en-US` and `en_US` mean `en`), for engines that take one. "
+        "Omitted: the engine's default (Piper: the voice's language). One the engine cannot speak is a 400.",
+    )
     voice: str | None = Field(
         None,
         validation_alias=AliasChoices("voice", "reference_audio_filename"),

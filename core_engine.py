@@ -29,7 +29,7 @@ from core.requests import (
     SpeechResult,
     ValidationOptions,
 )
-from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams
+from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams, language_code
 from engines.manager import EngineManager
 from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
@@ -127,6 +127,7 @@ class CoreEngine:
         clips, reports, warnings = [], [], []
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
         async with self._voice(engine, request.voice, request.voice_file) as voice:
+            params = replace(params, language=_language(engine, voice, request.language))
             for index, chunk in enumerate(chunks):
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
@@ -140,7 +141,8 @@ class CoreEngine:
         generated = time.perf_counter() - started
         clip = request.output.post.apply(concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS))
         stem = _tts_stem(request, params)
-        record = {"type": "tts", "engine": name, "voice": request.voice, "text": text, "spoken_text": spoken}
+        record = {"type": "tts", "engine": name, "voice": request.voice, "language": params.language}
+        record |= {"text": text, "spoken_text": spoken}
         record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
         return self._save(
             name, clip, params, stem, record, request.output, started, generated, reports, warnings
@@ -343,6 +345,21 @@ class CoreEngine:
         seconds = time.perf_counter() - started
         logger.info("%s: %.2f s of audio in %.2f s -> %s", name, clip.duration, seconds, files[0].relative)
         return SpeechResult(clip, files, name, params.seed, generated, seconds, chunks, warnings)
+
+
+def _language(engine: SynthesisEngine, voice: Path | str | None, requested: str | None) -> str | None:
+    """The language to speak: the requested one if the engine (with this voice) speaks it, else a 400."""
+    named = voice if isinstance(voice, str) else None  # a cloned voice does not change the language
+    speaks = engine.languages_for(named)
+    if requested is None:
+        return speaks[0] if speaks else None
+    code = language_code(requested)
+    if speaks and code not in speaks:
+        who = f"engine {engine.name!r}" + (f" with voice {named!r}" if named else "")
+        raise InvalidRequestError(
+            f"{who} cannot speak language {requested!r}; it speaks: {', '.join(speaks)}", param="language"
+        )
+    return code
 
 
 def _check_formats(formats: tuple[str, ...]) -> None:

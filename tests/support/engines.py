@@ -21,6 +21,7 @@ class ToneEngine:
     clones_voices = False
     varies_with_seed = False
     max_chunk_chars: int | None = None
+    languages: tuple[str, ...] = ("en",)
 
     def __init__(self, *, clones_voices: bool = False) -> None:
         self.loaded = False
@@ -38,6 +39,9 @@ class ToneEngine:
 
     def has_voice(self, name: str) -> bool:
         return False
+
+    def languages_for(self, voice: str | None) -> tuple[str, ...]:
+        return self.languages
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         if isinstance(voice, Path):
