@@ -139,13 +139,13 @@ class CoreEngine:
                 clips.append(clip)
                 reports.append(report)
         generated = time.perf_counter() - started
-        clip = request.output.post.apply(concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS))
+        clip, original = request.output.post.run(concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS))
         stem = _tts_stem(request, params)
         record = {"type": "tts", "engine": name, "voice": request.voice, "language": params.language}
         record |= {"text": text, "spoken_text": spoken}
         record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
         return self._save(
-            name, clip, params, stem, record, request.output, started, generated, reports, warnings
+            name, clip, params, stem, record, request.output, started, generated, reports, warnings, original
         )
 
     async def convert(self, request: ConversionRequest) -> SpeechResult:
@@ -182,7 +182,7 @@ class CoreEngine:
                 outputs.append(await self.engines.call(name, engine.convert, part, target, seeded))
         clip = concatenate(outputs, crossfade_ms=request.overlap_sec * 1000)
         generated = time.perf_counter() - started
-        clip = request.output.post.apply(clip)
+        clip, original = request.output.post.run(clip)
         stem = _vc_stem(request)
         record = {
             "type": "vc",
@@ -192,7 +192,9 @@ class CoreEngine:
         }
         label = request.source or source.name
         reports = [ChunkReport(i, f"{label} window {i + 1}/{len(parts)}", 1) for i in range(len(parts))]
-        return self._save(name, clip, params, stem, record, request.output, started, generated, reports, [])
+        return self._save(
+            name, clip, params, stem, record, request.output, started, generated, reports, [], original
+        )
 
     # ---- Whisper validation -----------------------------------------------------------------
 
@@ -322,6 +324,7 @@ class CoreEngine:
         generated: float,
         chunks: list[ChunkReport],
         warnings: list[str],
+        original: Clip | None = None,
     ) -> SpeechResult:
         if self.metrics is not None:
             self.metrics.observe_generation(name, generated, clip.duration)
@@ -335,7 +338,16 @@ class CoreEngine:
             "created": datetime.now(UTC).isoformat(),
             "processing_time_seconds": round(time.perf_counter() - started, 3),
         }
-        paths = self.outputs.save(stem, encoded, metadata, project=output.project)
+        kept = self._save_original(original, stem, metadata, output.project) if original else None
+        if kept is not None:
+            metadata["original_file"] = kept.name
+        try:
+            paths = self.outputs.save(stem, encoded, metadata, project=output.project)
+        except BaseException:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+                kept.with_suffix(".json").unlink(missing_ok=True)
+            raise
         files = [
             OutputFile(
                 fmt.name, paths[fmt.extension], self.outputs.relative(paths[fmt.extension]), fmt.content_type
@@ -345,6 +357,15 @@ class CoreEngine:
         seconds = time.perf_counter() - started
         logger.info("%s: %.2f s of audio in %.2f s -> %s", name, clip.duration, seconds, files[0].relative)
         return SpeechResult(clip, files, name, params.seed, generated, seconds, chunks, warnings)
+
+    def _save_original(
+        self, original: Clip, stem: str, metadata: dict[str, Any], project: str | None
+    ) -> Path:
+        """``<stem>_original.wav`` (with its own sidecar): the audio as it was before auto-editor."""
+        record = {**metadata, "auto_editor_original": True, "duration_seconds": round(original.duration, 3)}
+        return self.outputs.save(
+            f"{stem}_original", {"wav": encode(original, "wav")}, record, project=project
+        )["wav"]
 
 
 def _language(engine: SynthesisEngine, voice: Path | str | None, requested: str | None) -> str | None:
