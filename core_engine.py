@@ -139,7 +139,8 @@ class CoreEngine:
                 clips.append(clip)
                 reports.append(report)
         generated = time.perf_counter() - started
-        clip, original = request.output.post.run(concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS))
+        joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
+        clip, original = await asyncio.to_thread(request.output.post.run, joined)  # off the event loop
         stem = _tts_stem(request, params)
         record = {"type": "tts", "engine": name, "voice": request.voice, "language": params.language}
         record |= {"text": text, "spoken_text": spoken}
@@ -182,7 +183,7 @@ class CoreEngine:
                 outputs.append(await self.engines.call(name, engine.convert, part, target, seeded))
         clip = concatenate(outputs, crossfade_ms=request.overlap_sec * 1000)
         generated = time.perf_counter() - started
-        clip, original = request.output.post.run(clip)
+        clip, original = await asyncio.to_thread(request.output.post.run, clip)
         stem = _vc_stem(request)
         record = {
             "type": "vc",
