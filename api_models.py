@@ -95,8 +95,32 @@ class OutputFields(SaveFields):
         -2.0, description="True-peak ceiling in dBFS (ebu)."
     )
     normalize_lra: Annotated[float, Field(ge=1, le=50)] = Field(
-        7.0, description="Accepted for Plus compatibility; loudness range is not changed (see docs)."
+        7.0,
+        description="Loudness range target in LU (ebu), 1-50: a clip with a wider range is compressed "
+        "(FFmpeg loudnorm's dynamic mode); otherwise one gain is applied.",
     )
+    use_auto_editor: bool = Field(
+        False,
+        description="Shorten silences inside the audio to 2 x `ae_margin` (after trim, before loudness).",
+    )
+    ae_threshold: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.06,
+        description="Auto-editor: audio whose peak stays below this fraction of full scale is silence, 0-1.",
+    )
+    ae_margin: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="Auto-editor: seconds of silence kept on each side of sound, 0-1."
+    )
+    keep_original_wav_ae: bool = Field(
+        False,
+        description="With `use_auto_editor`: also save the audio without it as `<name>_original.wav`.",
+    )
+
+    @field_validator("normalize_level")
+    @classmethod
+    def _ebu_level_in_range(cls, value: float, info: ValidationInfo) -> float:
+        if info.data.get("normalize_audio") and info.data.get("normalize_method") == "ebu" and value > -5:
+            raise ValueError("the ebu method takes a loudness target from -70 to -5 LUFS")
+        return value
 
 
 class TTSRequest(OutputFields):
@@ -105,6 +129,13 @@ class TTSRequest(OutputFields):
     text: str = Field(description="Text to speak. Long text is split at sentence boundaries.")
     engine: str | None = Field(
         None, description="Engine: `chatterbox` or `piper`. Default: the configured engine (or its fallback)."
+    )
+    language: str | None = Field(
+        None,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$",
+        description="Language of the text, e.g. `en` (`en-US` and `en_US` mean `en`), for engines that take one. "
+        "Omitted: the engine's default (Piper: the voice's language). One the engine cannot speak is a 400.",
     )
     voice: str | None = Field(
         None,

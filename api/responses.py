@@ -35,6 +35,11 @@ def output_options(body: OutputFields) -> OutputOptions:
         normalize=body.normalize_method if body.normalize_audio else None,
         normalize_level=body.normalize_level,
         normalize_true_peak=body.normalize_tp,
+        normalize_lra=body.normalize_lra,
+        auto_editor=body.use_auto_editor,
+        ae_threshold=body.ae_threshold,
+        ae_margin=body.ae_margin,
+        keep_original=body.use_auto_editor and body.keep_original_wav_ae,
     )
     return OutputOptions(formats=tuple(body.export_formats), project=body.project, post=post)
 
