@@ -21,7 +21,7 @@ from typing import Any
 
 from config import VC_ENGINES, Settings
 from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
-from core.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback, reporter
 from core.requests import (
     ChunkReport,
     ConversionRequest,
@@ -109,8 +109,13 @@ class CoreEngine:
 
     # ---- requests ---------------------------------------------------------------------------
 
-    async def synthesize(self, request: SpeechRequest) -> SpeechResult:
-        """Speak text with the named (or default) engine, post-process, save every format, return."""
+    async def synthesize(
+        self, request: SpeechRequest, progress: ProgressCallback | None = None
+    ) -> SpeechResult:
+        """Speak text with the named (or default) engine, post-process, save every format, return.
+
+        ``progress`` hears of each chunk as it is done (``Progress("speak", done, total)``).
+        """
         started = time.perf_counter()
         text = request.text.strip()
         if not text:
@@ -135,6 +140,7 @@ class CoreEngine:
             else [spoken]
         )
         clips, reports, warnings = [], [], []
+        report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
         async with self._voice(engine, request.voice, request.voice_file) as voice:
             params = replace(params, language=_language(engine, voice, request.language))
@@ -148,6 +154,7 @@ class CoreEngine:
                 clip, report = await self._take(index, chunk, generate, checker, request.validation)
                 clips.append(clip)
                 reports.append(report)
+                report_progress(Progress("speak", index + 1, len(chunks)))
         generated = time.perf_counter() - started
         joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
         clip, original = await asyncio.to_thread(request.output.post.run, joined)  # off the event loop
@@ -159,8 +166,13 @@ class CoreEngine:
             name, clip, params, stem, record, request.output, started, generated, reports, warnings, original
         )
 
-    async def convert(self, request: ConversionRequest) -> SpeechResult:
-        """Re-voice a clip from vc_inputs/ with a voice from voices/, save every format, return."""
+    async def convert(
+        self, request: ConversionRequest, progress: ProgressCallback | None = None
+    ) -> SpeechResult:
+        """Re-voice a clip from vc_inputs/ with a voice from voices/, save every format, return.
+
+        ``progress`` hears of each window as it is done (``Progress("convert", done, total)``).
+        """
         started = time.perf_counter()
         _check_formats(request.output.formats)
         self.outputs.folder(request.output.project)
@@ -188,9 +200,11 @@ class CoreEngine:
             audio = await asyncio.to_thread(decode, source, param="input_audio_source")
             parts = windows(audio, request.chunk_sec, request.overlap_sec)
             outputs = []
+            report_progress = reporter(progress, logger, f"vc ({name})")
             for i, part in enumerate(parts):
                 seeded = replace(params, seed=params.seed + i)
                 outputs.append(await self.engines.call(name, engine.convert, part, target, seeded))
+                report_progress(Progress("convert", i + 1, len(parts)))
         clip = concatenate(outputs, crossfade_ms=request.overlap_sec * 1000)
         generated = time.perf_counter() - started
         clip, original = await asyncio.to_thread(request.output.post.run, clip)

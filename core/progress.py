@@ -28,15 +28,16 @@ def reporter(
     callback: ProgressCallback | None, logger: logging.Logger, label: str, *, every: float = 5.0
 ) -> ProgressCallback:
     """A callback that passes every report on to ``callback`` and logs one every ``every`` seconds
-    (and the last of each stage)."""
-    last = [time.monotonic()]
+    (and the end of a stage that took longer than that): long jobs show in the log, short ones not."""
+    start = last = time.monotonic()
 
     def report(progress: Progress) -> None:
+        nonlocal last
         if callback is not None:
             callback(progress)
         now = time.monotonic()
-        if now - last[0] >= every or progress.done >= progress.total:
-            last[0] = now
+        if now - last >= every or (progress.done >= progress.total and now - start >= every):
+            last = now
             logger.info(
                 "%s: %s %d/%d (%.0f%%)",
                 label,
