@@ -54,6 +54,8 @@ class Mp3Writer:
 
     def finish(self) -> bytes:
         """Flush LAME; with a ``file``, go back and fill in the tag frame."""
+        if self.samples == 0:  # LAME refuses to flush what never started: an empty file
+            return b""
         data = self._out(bytes(self._lame.flush()))
         if self._file is not None and self._tag_size > 0:
             self._file.seek(0)

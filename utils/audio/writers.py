@@ -51,14 +51,14 @@ class FileEncoders:
 
     def abort(self) -> None:
         """Stop without caring for the files (the caller removes them)."""
-        self._errors.append(RuntimeError("aborted"))
+        self._errors.append(RuntimeError("aborted"))  # encoders stop at their next block
         for inbox in self._queues:
-            while True:
+            while True:  # make room, so the stop signal goes in without waiting
                 try:
                     inbox.get_nowait()
                 except queue.Empty:
                     break
-            inbox.put(_DONE)
+            inbox.put_nowait(_DONE)
         for thread in self._threads:
             thread.join()
 
@@ -82,8 +82,7 @@ class FileEncoders:
                     if self._errors:
                         return
                     encoder.feed(samples)
-                encoder.finish()
+                if not self._errors:  # aborted: the file is thrown away, no need to finish it
+                    encoder.finish()
         except Exception as exc:  # noqa: BLE001 - handed to the producer thread, which raises it
-            self._errors.append(exc)
-            while inbox.get() is not _DONE:  # drain, so the producer never waits on a dead thread
-                pass
+            self._errors.append(exc)  # the producer's puts time out and raise it: it never waits on us

@@ -114,3 +114,8 @@ def test_an_mp3_written_into_a_file_has_the_tag_too(tmp_path: Path) -> None:
             assert encoder.feed(block) == b""
         assert encoder.finish() == b""
     assert len(decode(path).samples) == 10_000
+
+
+def test_an_mp3_of_no_samples_is_an_empty_file() -> None:
+    encoder = AudioEncoder("mp3", 24000, seekable=True)
+    assert encoder.finish() == b""
