@@ -14,11 +14,13 @@ from utils.audio.effects import (
 from utils.audio.encode import AudioEncoder, encode, encode_stream
 from utils.audio.formats import FORMATS, AudioFormat, get_format
 from utils.audio.postprocess import PostProcessing
+from utils.audio.probe import AudioInfo, probe
 
 __all__ = [
     "FORMATS",
     "AudioEncoder",
     "AudioFormat",
+    "AudioInfo",
     "Clip",
     "PostProcessing",
     "change_speed",
@@ -30,6 +32,7 @@ __all__ = [
     "loudness",
     "normalize_loudness",
     "normalize_peak",
+    "probe",
     "resample",
     "silence",
     "trim_silence",
