@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from management.catalog import Catalog
 from utils.files import atomic_write_bytes, project_folder
 
 logger = logging.getLogger(__name__)
@@ -19,10 +21,11 @@ def timestamp() -> str:
 
 
 class OutputStore:
-    """The outputs/ folder."""
+    """The outputs/ folder; every save also updates the metadata index (when one is given)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, catalog: Catalog | None = None) -> None:
         self.root = root
+        self.catalog = catalog
 
     def folder(self, project: str | None) -> Path:
         """The folder for a project (a relative path inside outputs/, created when missing)."""
@@ -51,7 +54,13 @@ class OutputStore:
             for path in paths.values():
                 path.unlink(missing_ok=True)
             raise
+        self.indexed(paths.values())
         return paths
+
+    def indexed(self, paths: Iterable[Path]) -> None:
+        """Tell the index about finished files (and their sidecar); every way of saving ends here."""
+        if self.catalog is not None:
+            self.catalog.record(paths)
 
     def relative(self, path: Path) -> str:
         """A saved file's path relative to outputs/, with forward slashes (its URL under /outputs/)."""
