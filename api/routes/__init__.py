@@ -1,5 +1,14 @@
 """Route modules, one per feature."""
 
-from api.routes import health, models, outputs, system, tts, vc
+from api.routes import health, models, outputs, system, tts, vc, vc_inputs
 
-ROUTERS = [system.router, health.router, models.router, tts.router, vc.router, outputs.router]
+ROUTERS = [
+    system.router,
+    health.router,
+    models.router,
+    tts.router,
+    vc.router,
+    outputs.router,
+    outputs.api,
+    vc_inputs.router,
+]
