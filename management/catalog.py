@@ -74,12 +74,11 @@ class Catalog:
         try:
             known = self.index.stamps(self.library)
             seen: set[str] = set()
-            changed: list[tuple[Path, os.stat_result, Path | None, int]] = []
-            for path, stat, sidecar, sidecar_ns in self._walk():
-                rel = self._relative(path)
+            changed: list[tuple[str, Path, os.stat_result, Path | None, int]] = []
+            for rel, path, stat, sidecar, sidecar_ns in self._walk():
                 seen.add(rel)
                 if known.get(rel) != (stat.st_size, stat.st_mtime_ns, sidecar_ns):
-                    changed.append((path, stat, sidecar, sidecar_ns))
+                    changed.append((rel, path, stat, sidecar, sidecar_ns))
             for start in range(0, len(changed), _BATCH):
                 self.index.upsert(
                     self.library, [self._describe(*item) for item in changed[start : start + _BATCH]]
@@ -123,7 +122,7 @@ class Catalog:
                 continue
             sidecar = _sidecar_of(path, lambda p: p.is_file())
             sidecar_ns = sidecar.stat().st_mtime_ns if sidecar else 0
-            entries.append(self._describe(path, path.stat(), sidecar, sidecar_ns))
+            entries.append(self._describe(self._relative(path), path, path.stat(), sidecar, sidecar_ns))
         self.index.upsert(self.library, entries)
 
     # ---- reading ---------------------------------------------------------------------------
@@ -143,9 +142,7 @@ class Catalog:
     def get(self, name: str, *, param: str) -> Entry:
         """A file by relative path (or by bare name when only one folder holds it); 404 otherwise."""
         self._idle.wait()
-        target = resolve_inside(self.root, name, param=param)
-        rel = self._relative(target) if target.is_relative_to(self.root.resolve()) else name
-        entry = self.index.get(self.library, rel)
+        entry = self.index.get(self.library, self._relative(resolve_inside(self.root, name, param=param)))
         if entry is None and "/" not in name.replace("\\", "/"):
             matches = self.index.named(self.library, name)
             if len(matches) > 1:
@@ -228,13 +225,13 @@ class Catalog:
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _walk(self) -> Iterator[tuple[Path, os.stat_result, Path | None, int]]:
-        """Every listable audio file with its stat, its sidecar and the sidecar's mtime (0: none)."""
+    def _walk(self) -> Iterator[tuple[str, Path, os.stat_result, Path | None, int]]:
+        """Every listable audio file: its relative path, stat, sidecar and the sidecar's mtime (0: none)."""
         if not self.root.is_dir():
             return
-        stack = [self.root]
+        stack = [(str(self.root), "")]
         while stack:
-            directory = stack.pop()
+            directory, prefix = stack.pop()
             try:
                 with os.scandir(directory) as it:
                     items = [e for e in it if not e.name.startswith(".") and not e.is_symlink()]
@@ -245,16 +242,26 @@ class Catalog:
             sidecar_ns: dict[str, int] = {}
             for item in items:
                 if item.is_dir():
-                    stack.append(Path(item.path))
-                elif Path(item.name).suffix.lower() in AUDIO_SUFFIXES and item.is_file():
-                    path = Path(item.path)
-                    sidecar = _sidecar_of(path, lambda p, listed=names: p.name in listed)
-                    if sidecar is not None and sidecar.name not in sidecar_ns:
-                        sidecar_ns[sidecar.name] = names[sidecar.name].stat().st_mtime_ns
-                    stamp = sidecar_ns[sidecar.name] if sidecar else 0
-                    yield path, item.stat(), sidecar, stamp
+                    stack.append((item.path, f"{prefix}{item.name}/"))
+                    continue
+                stem, suffix = os.path.splitext(item.name)
+                if suffix.lower() not in AUDIO_SUFFIXES or not item.is_file():
+                    continue
+                sidecar_name = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
+                if sidecar_name is not None and sidecar_name not in sidecar_ns:
+                    sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
+                sidecar = os.path.join(directory, sidecar_name) if sidecar_name else None
+                yield (
+                    prefix + item.name,
+                    Path(item.path),
+                    item.stat(),
+                    Path(sidecar) if sidecar else None,
+                    sidecar_ns[sidecar_name] if sidecar_name else 0,
+                )
 
-    def _describe(self, path: Path, stat: os.stat_result, sidecar: Path | None, sidecar_ns: int) -> Entry:
+    def _describe(
+        self, rel: str, path: Path, stat: os.stat_result, sidecar: Path | None, sidecar_ns: int
+    ) -> Entry:
         record = _read_sidecar(sidecar) if sidecar else {}
         duration = _number(record.get("duration_seconds"))
         rate = _number(record.get("sample_rate"))
@@ -275,7 +282,7 @@ class Catalog:
             )
         text = record.get("text") if isinstance(record.get("text"), str) else None
         return Entry(
-            path=self._relative(path),
+            path=rel,
             size=stat.st_size,
             mtime_ns=stat.st_mtime_ns,
             sidecar_mtime_ns=sidecar_ns,

@@ -15,19 +15,19 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-SortKey = Literal["name", "date", "size", "duration", "generation_type"]
-_SORT_COLUMNS: dict[str, str] = {
-    "name": "name COLLATE NOCASE",
-    "date": "created",
-    "size": "size",
-    "duration": "duration",
-    "generation_type": "generation_type",
+# sort key: (columns in order, then path; the index that holds the rows in that order)
+_SORTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "name": (("name COLLATE NOCASE",), "files_by_name"),
+    "date": (("created",), "files_by_date"),
+    "size": (("size",), "files_by_size"),
+    "duration": (("duration",), "files_by_duration"),
+    "generation_type": (("generation_type", "created"), "files_by_type"),
 }
 _COLUMNS = (
     "path, folder, name, stem, format, size, mtime_ns, sidecar_mtime_ns, created, duration, "
@@ -58,6 +58,7 @@ CREATE INDEX files_by_size ON files (library, size, path);
 CREATE INDEX files_by_duration ON files (library, duration, path);
 CREATE INDEX files_by_type ON files (library, generation_type, created, path);
 CREATE INDEX files_by_folder ON files (library, folder, stem);
+CREATE INDEX files_by_folder_date ON files (library, folder, created, path);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
@@ -79,21 +80,22 @@ class Entry:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.path).name
+        return self.path.rpartition("/")[2]
 
     @property
     def folder(self) -> str:
         """The folder inside the library, ``""`` for its root."""
-        parent = PurePosixPath(self.path).parent.as_posix()
-        return "" if parent == "." else parent
+        return self.path.rpartition("/")[0]
 
     @property
     def stem(self) -> str:
-        return PurePosixPath(self.path).stem
+        stem, dot, _ = self.name.rpartition(".")
+        return stem if dot and stem else self.name
 
     @property
     def format(self) -> str:
-        return PurePosixPath(self.path).suffix.lstrip(".").lower()
+        stem, dot, suffix = self.name.rpartition(".")
+        return suffix.lower() if dot and stem else ""
 
     @property
     def stamp(self) -> tuple[int, int, int]:
@@ -137,6 +139,10 @@ class MetadataIndex:
         self.path = path
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        # Totals of recent listings, valid while the database is unchanged (by us, or by another
+        # process: SQLite's data_version). Paging through a large listing costs one COUNT.
+        self._totals: dict[tuple[str, tuple[Any, ...]], int] = {}
+        self._totals_version = -1
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -188,10 +194,12 @@ class MetadataIndex:
         ]
         with self._connection() as db, _transaction(db):
             db.executemany(f"INSERT OR REPLACE INTO files (library, {_COLUMNS}) VALUES ({_marks(15)})", rows)
+            self._totals.clear()
 
     def remove(self, library: str, paths: Iterable[str]) -> None:
         with self._connection() as db, _transaction(db):
             db.executemany("DELETE FROM files WHERE library = ? AND path = ?", [(library, p) for p in paths])
+            self._totals.clear()
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -213,17 +221,48 @@ class MetadataIndex:
         offset: int = 0,
         limit: int = 50,
     ) -> Page:
-        """One page of matches, sorted (ties broken by path in the same direction) and the total."""
-        where, args = _where(library, filters)
+        """One page of matches, sorted (ties broken by path, generation type by date) and the total."""
         direction = "DESC" if descending else "ASC"
-        order = f"{_SORT_COLUMNS[sort]} {direction}, path {direction}"
+        columns, sort_index = _SORTS[sort]
+        order = ", ".join(f"{column} {direction}" for column in (*columns, "path"))
         with self._connection() as db:
-            total = db.execute(f"SELECT COUNT(*) FROM files WHERE {where}", args).fetchone()[0]
+            leaf = bool(filters.folder) and self._leaf(db, library, filters)
+            where, args = _where(library, filters, leaf=leaf)
+            total = self._count(db, where, args)
+            hint = ""
+            if filters.folder and not leaf:
+                # A folder with subfolders is a range of paths. SQLite sorts the whole range, which
+                # is slow for a large one; reading the sort index in order and skipping rows outside
+                # the range is faster when the range holds a large share of the library.
+                everything = self._count(db, *_where(library, Filters()))
+                if total * total > (offset + limit) * everything:
+                    hint = f"INDEXED BY {sort_index}"
             rows = db.execute(
-                f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                f"SELECT {_COLUMNS} FROM files {hint} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
         return Page([_entry(row) for row in rows], total)
+
+    def _count(self, db: sqlite3.Connection, where: str, args: list[Any]) -> int:
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._totals_version:  # another process changed the database
+            self._totals.clear()
+            self._totals_version = version
+        key = (where, tuple(args))
+        if key not in self._totals:
+            if len(self._totals) > 256:
+                self._totals.clear()
+            self._totals[key] = db.execute(f"SELECT COUNT(*) FROM files WHERE {where}", args).fetchone()[0]
+        return self._totals[key]
+
+    @staticmethod
+    def _leaf(db: sqlite3.Connection, library: str, filters: Filters) -> bool:
+        """Whether no folder below ``filters.folder`` holds files (then one folder's rows are read in order)."""
+        below = db.execute(
+            "SELECT 1 FROM files INDEXED BY files_by_folder WHERE library = ? AND folder >= ? AND folder < ? LIMIT 1",
+            (library, f"{filters.folder}/", f"{filters.folder}0"),
+        )
+        return below.fetchone() is None
 
     def select(self, library: str, filters: Filters) -> list[Entry]:
         """Every match, by path."""
@@ -249,17 +288,20 @@ class MetadataIndex:
 
     def siblings(self, library: str, groups: Iterable[tuple[str, str]]) -> list[Entry]:
         """Files sharing a folder and stem with the given ``(folder, stem)`` pairs (one output's formats)."""
-        pairs = list(dict.fromkeys(groups))
+        stems: dict[str, list[str]] = {}
+        for folder, stem in dict.fromkeys(groups):
+            stems.setdefault(folder, []).append(stem)
         found: list[Entry] = []
         with self._connection() as db:
-            for start in range(0, len(pairs), 400):  # SQLite caps the number of parameters
-                chunk = pairs[start : start + 400]
-                rows = db.execute(
-                    f"SELECT {_COLUMNS} FROM files WHERE library = ? AND (folder, stem) IN "
-                    f"(VALUES {', '.join('(?, ?)' for _ in chunk)}) ORDER BY path",
-                    [library, *(v for pair in chunk for v in pair)],
-                ).fetchall()
-                found.extend(_entry(row) for row in rows)
+            for folder, names in stems.items():  # one indexed lookup per folder
+                for start in range(0, len(names), 500):  # SQLite caps the number of parameters
+                    chunk = names[start : start + 500]
+                    rows = db.execute(
+                        f"SELECT {_COLUMNS} FROM files INDEXED BY files_by_folder WHERE library = ? AND folder = ? "
+                        f"AND stem IN ({_marks(len(chunk))}) ORDER BY path",
+                        [library, folder, *chunk],
+                    ).fetchall()
+                    found.extend(_entry(row) for row in rows)
         return found
 
     def folder_counts(self, library: str) -> dict[str, int]:
@@ -291,12 +333,15 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(library: str, f: Filters) -> tuple[str, list[Any]]:
+def _where(library: str, f: Filters, *, leaf: bool = False) -> tuple[str, list[Any]]:
     clauses, args = ["library = ?"], [library]
-    if f.folder:
-        # the folder itself, or anything below it: "a/" <= folder < "a0" ("0" follows "/")
-        clauses.append("(folder = ? OR (folder >= ? AND folder < ?))")
-        args += [f.folder, f"{f.folder}/", f"{f.folder}0"]
+    if f.folder and leaf:  # no subfolders: an equality the folder indexes can serve in date order
+        clauses.append("folder = ?")
+        args.append(f.folder)
+    elif f.folder:
+        # the folder and everything below it: the paths "a/" <= path < "a0" ("0" follows "/")
+        clauses.append("path >= ? AND path < ?")
+        args += [f"{f.folder}/", f"{f.folder}0"]
     if f.search:
         clauses.append("(name LIKE ? ESCAPE '\\' OR folder LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
         args += [_like(f.search)] * 3

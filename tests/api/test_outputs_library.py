@@ -315,3 +315,19 @@ def test_the_index_can_be_deleted_and_is_rebuilt(settings: Settings) -> None:
     with start(settings) as client:
         assert listing(client)["total_files"] == 1
         assert client.get("/outputs/.index.sqlite3").status_code == 404  # never served
+
+
+def test_bulk_delete_by_search_and_date(client: TestClient) -> None:
+    speak(client, text="Keep this one.")
+    gone = speak(client, text="Draft number two.")[0]["filename"]
+    root = outputs_dir(client)
+    drop_audio(root / "old.wav", 1.0)
+    os.utime(root / "old.wav", (1_000_000_000, 1_000_000_000))  # 2001, and no record: the file's date
+    client.post("/api/v1/outputs/rescan")
+    assert client.delete("/api/v1/outputs?search=draft&confirm=true").json()["deleted_files"] == [
+        gone,
+        gone.replace(".wav", ".json"),
+    ]
+    by_date = client.delete("/api/v1/outputs?date_to=2001-12-31&confirm=true").json()
+    assert by_date["deleted_files"] == ["old.wav"]
+    assert [i["text"] for i in listing(client)["files"]] == ["Keep this one."]

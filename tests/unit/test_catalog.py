@@ -69,3 +69,36 @@ def test_a_record_that_is_not_json_is_ignored(tmp_path: Path) -> None:
     catalog.scan()
     [entry] = catalog.select(Filters())
     assert entry.duration == pytest.approx(1.0) and entry.metadata == {} and entry.generation_type == "tts"
+
+
+@pytest.mark.parametrize("sort", ["name", "date", "size", "duration", "generation_type"])
+@pytest.mark.parametrize("folder", ["series", "series/a", None])
+def test_pages_are_in_order_whichever_plan_the_index_uses(
+    tmp_path: Path, sort: str, folder: str | None
+) -> None:
+    """Large subtrees, leaf folders and whole libraries are read differently; the answers agree."""
+    catalog = _catalog(tmp_path)
+    for n in range(40):
+        where = catalog.root / ("series/a" if n % 3 == 0 else "series/b" if n % 3 == 1 else "")
+        where.mkdir(parents=True, exist_ok=True)
+        kind = ("tts", "vc", "concat")[n * 7 % 3]
+        (where / f"{kind}_{n:02d}.wav").write_bytes(b"\0" * (n * 37 % 101))
+        record = {
+            "type": kind,
+            "duration_seconds": n * 13 % 17,
+            "created": f"2026-01-01T00:{n * 11 % 60:02d}:00",
+        }
+        (where / f"{kind}_{n:02d}.json").write_text(json.dumps(record))
+    catalog.scan()
+    chosen = Filters(folder=folder)
+    key = {
+        "name": lambda e: (e.name.lower(), e.path),
+        "date": lambda e: (e.created, e.path),
+        "size": lambda e: (e.size, e.path),
+        "duration": lambda e: (e.duration, e.path),
+        "generation_type": lambda e: (e.generation_type, e.created, e.path),
+    }[sort]
+    expected = [e.path for e in sorted(catalog.select(chosen), key=key, reverse=True)]
+    pages = [catalog.page(chosen, sort=sort, descending=True, page=n, page_size=4) for n in range(1, 12)]
+    assert [e.path for p in pages for e in p.entries] == expected
+    assert {p.total for p in pages} == {len(expected)}
