@@ -15,6 +15,7 @@ from management.catalog import Catalog, FolderNode
 from management.index import Entry, Filters, Page
 from utils.files import safe_relative
 
+_MAX_NAMES = 1000
 GenerationType = Literal["tts", "vc", "concat", "unknown"]
 Order = Literal["asc", "desc"]
 
@@ -67,6 +68,8 @@ def filters(
     names = tuple(
         safe_relative(n.strip(), param="filenames") for n in (filenames or "").split(",") if n.strip()
     )
+    if len(names) > _MAX_NAMES:
+        raise InvalidRequestError(f"'filenames' lists more than {_MAX_NAMES} files", param="filenames")
     return Filters(
         folder=where,
         search=search.strip() or None if search else None,

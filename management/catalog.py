@@ -155,7 +155,7 @@ class Catalog:
             self.index.remove(self.library, [entry.path])
             entry = None
         if entry is None:
-            raise NotFoundError(f"no file {name!r} in {self.root}/", param=param)
+            raise NotFoundError(f"no file {name!r} in {self.library}/", param=param)
         return entry
 
     def select(self, filters: Filters) -> list[Entry]:
@@ -248,14 +248,17 @@ class Catalog:
                 if suffix.lower() not in AUDIO_SUFFIXES or not item.is_file():
                     continue
                 sidecar_name = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
-                if sidecar_name is not None and sidecar_name not in sidecar_ns:
-                    sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
-                sidecar = os.path.join(directory, sidecar_name) if sidecar_name else None
+                try:
+                    stat = item.stat()
+                    if sidecar_name is not None and sidecar_name not in sidecar_ns:
+                        sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
+                except OSError:  # removed while we walked
+                    continue
                 yield (
                     prefix + item.name,
                     Path(item.path),
-                    item.stat(),
-                    Path(sidecar) if sidecar else None,
+                    stat,
+                    Path(directory, sidecar_name) if sidecar_name else None,
                     sidecar_ns[sidecar_name] if sidecar_name else 0,
                 )
 

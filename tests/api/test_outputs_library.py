@@ -173,6 +173,7 @@ def test_filters_by_folder_type_search_names_and_dates(client: TestClient) -> No
         ("?date_from=yesterday", "date_from"),
         ("?date_to=2026-13-01", "date_to"),
         ("?folder=a&project=b", "project"),
+        ("?filenames=" + ",".join(f"f{n}.wav" for n in range(1001)), "filenames"),
     ],
 )
 def test_bad_listing_parameters_are_400_naming_them(client: TestClient, query: str, param: str) -> None:
