@@ -29,8 +29,8 @@ class _Lenient(BaseModel):
 ResponseMode = Literal["stream", "file", "download", "url", "json"]
 
 
-class OutputFields(_Lenient):
-    """Where results go and the post-processing applied to them (TTS and VC)."""
+class SaveFields(_Lenient):
+    """Where results go and how they come back (TTS, VC and concatenation)."""
 
     export_formats: list[str] = Field(
         default_factory=lambda: ["wav", "mp3"],
@@ -49,6 +49,32 @@ class OutputFields(_Lenient):
     return_format: str | None = Field(
         None, description="Which export format to stream (default: the first). The query parameter wins."
     )
+
+    @field_validator("export_formats")
+    @classmethod
+    def _some_formats(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must name at least one format")
+        return list(dict.fromkeys(f.lower().strip() for f in value))
+
+    @field_validator("folder")
+    @classmethod
+    def _alias_agrees(cls, value: str | None, info: ValidationInfo) -> str | None:
+        project = info.data.get("project")
+        if value is not None and project is not None and project != value:
+            raise ValueError("'folder' is an alias of 'project' and they disagree; send one of them")
+        return value
+
+    @model_validator(mode="after")
+    def _project_alias(self) -> SaveFields:
+        if self.folder is not None:
+            self.project = self.folder
+        return self
+
+
+class OutputFields(SaveFields):
+    """Where results go and the post-processing applied to them (TTS and VC)."""
+
     speed_factor: Annotated[float, Field(ge=0.5, le=2.0)] = Field(
         1.0, description="Speed, keeping the pitch: 2.0 is twice as fast (half the duration), 0.5-2.0."
     )
@@ -69,29 +95,32 @@ class OutputFields(_Lenient):
         -2.0, description="True-peak ceiling in dBFS (ebu)."
     )
     normalize_lra: Annotated[float, Field(ge=1, le=50)] = Field(
-        7.0, description="Accepted for Plus compatibility; loudness range is not changed (see docs)."
+        7.0,
+        description="Loudness range target in LU (ebu), 1-50: a clip with a wider range is compressed "
+        "(FFmpeg loudnorm's dynamic mode); otherwise one gain is applied.",
+    )
+    use_auto_editor: bool = Field(
+        False,
+        description="Shorten silences inside the audio to 2 x `ae_margin` (after trim, before loudness).",
+    )
+    ae_threshold: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.06,
+        description="Auto-editor: audio whose peak stays below this fraction of full scale is silence, 0-1.",
+    )
+    ae_margin: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="Auto-editor: seconds of silence kept on each side of sound, 0-1."
+    )
+    keep_original_wav_ae: bool = Field(
+        False,
+        description="With `use_auto_editor`: also save the audio without it as `<name>_original.wav`.",
     )
 
-    @field_validator("export_formats")
+    @field_validator("normalize_level")
     @classmethod
-    def _some_formats(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("must name at least one format")
-        return list(dict.fromkeys(f.lower().strip() for f in value))
-
-    @field_validator("folder")
-    @classmethod
-    def _alias_agrees(cls, value: str | None, info: ValidationInfo) -> str | None:
-        project = info.data.get("project")
-        if value is not None and project is not None and project != value:
-            raise ValueError("'folder' is an alias of 'project' and they disagree; send one of them")
+    def _ebu_level_in_range(cls, value: float, info: ValidationInfo) -> float:
+        if info.data.get("normalize_audio") and info.data.get("normalize_method") == "ebu" and value > -5:
+            raise ValueError("the ebu method takes a loudness target from -70 to -5 LUFS")
         return value
-
-    @model_validator(mode="after")
-    def _project_alias(self) -> OutputFields:
-        if self.folder is not None:
-            self.project = self.folder
-        return self
 
 
 class TTSRequest(OutputFields):
@@ -100,6 +129,13 @@ class TTSRequest(OutputFields):
     text: str = Field(description="Text to speak. Long text is split at sentence boundaries.")
     engine: str | None = Field(
         None, description="Engine: `chatterbox` or `piper`. Default: the configured engine (or its fallback)."
+    )
+    language: str | None = Field(
+        None,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$",
+        description="Language of the text, e.g. `en` (`en-US` and `en_US` mean `en`), for engines that take one. "
+        "Omitted: the engine's default (Piper: the voice's language). One the engine cannot speak is a 400.",
     )
     voice: str | None = Field(
         None,
@@ -294,6 +330,99 @@ class HealthResponse(BaseModel):
     metrics: dict[str, Any] = Field(description="Request counts and rates since start.")
     resource_status: dict[str, Any] = Field(description="Size and file count of each data folder.")
     error_summary: dict[str, Any] | None = Field(None, description="Server errors since start; null if none.")
+
+
+class ConcatOptionsFields(SaveFields):
+    """How segments are joined (``/api/v1/concat`` and ``/api/v1/concat/mixed``)."""
+
+    export_formats: list[str] = Field(
+        default_factory=lambda: ["wav"],
+        description="Formats to save: wav, mp3, flac, opus, aac, pcm. The first is the primary one.",
+    )
+    crossfade_ms: Annotated[int, Field(ge=0, le=5000)] = Field(
+        0, description="Crossfade where two audio segments meet (ms, 0-5000); each one shortens the total."
+    )
+    pause_duration_ms: Annotated[int, Field(ge=0, le=3000)] = Field(
+        0,
+        description="Pause inserted between audio segments (ms, 0-3000). A silence item replaces it at its gap.",
+    )
+    pause_variation_ms: Annotated[int, Field(ge=0, le=500)] = Field(
+        200, description="Each pause varies at random by up to this (ms, 0-500), never below 0; see `seed`."
+    )
+    seed: Seed = Field(0, description="Seed for the pause variation (0: random); the seed used is returned.")
+    trim: bool = Field(
+        False, description="Trim leading/trailing silence of each audio segment before joining."
+    )
+    trim_threshold_ms: Annotated[int, Field(ge=50, le=1000)] = Field(
+        200, description="Trim cuts an edge silence longer than this (ms) down to 50 ms, 50-1000."
+    )
+    normalize_levels: bool = Field(
+        True, description="Bring every audio segment to `normalize_level` LUFS, so they match."
+    )
+    normalize: bool = Field(False, description="Bring the whole result to `normalize_level` LUFS.")
+    normalize_level: Annotated[float, Field(ge=-70, le=-5)] = Field(
+        -23.0, description="Loudness target in LUFS (EBU R128)."
+    )
+    normalize_tp: Annotated[float, Field(ge=-9, le=0)] = Field(
+        -1.0, description="Peak ceiling in dBFS that loudness changes never push past."
+    )
+    output_filename: str | None = Field(
+        None,
+        max_length=200,
+        description="Name for the result (extension dropped). Default: a generated `concat_...` name.",
+    )
+    overwrite: bool = Field(False, description="Replace an existing output of that name (else 409).")
+
+
+class ConcatRequest(ConcatOptionsFields):
+    """Body of ``POST /api/v1/concat``."""
+
+    files: list[str] = Field(
+        min_length=1,
+        max_length=5000,
+        description="In order: files in outputs/ (`book/ch1.wav`), `voice:<name>` or `vc_input:<name>`, "
+        "and silences such as `(500ms)` or `(1.5s)` (50 ms-10 s).",
+    )
+
+
+class MixedSegment(_Lenient):
+    """One item of ``/api/v1/concat/mixed``."""
+
+    type: Literal["server_file", "upload", "silence"]
+    source: str | None = Field(None, description="server_file: a path as in `files`; silence: `(500ms)`.")
+    index: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="upload: which `uploaded_files` entry."
+    )
+
+    @model_validator(mode="after")
+    def _has_what_it_needs(self) -> MixedSegment:
+        if self.type == "upload" and self.index is None:
+            raise ValueError("an 'upload' segment needs 'index'")
+        if self.type != "upload" and not self.source:
+            raise ValueError(f"a {self.type!r} segment needs 'source'")
+        return self
+
+
+class MixedConcatRequest(ConcatOptionsFields):
+    """The ``request_json`` form field of ``POST /api/v1/concat/mixed``."""
+
+    segments: list[MixedSegment] = Field(min_length=1, max_length=5000)
+
+
+class ConcatResponse(BaseModel):
+    """The JSON answer of concatenation (Plus's shape, plus the TTS-style file list)."""
+
+    success: bool = True
+    message: str
+    output_files: list[str] = Field(description="The files' paths under outputs/ (bare names at its root).")
+    files: list[OutputFileInfo]
+    total_duration_seconds: float
+    file_count: int = Field(description="Audio segments joined.")
+    silence_count: int
+    sample_rate: int
+    seed_used: int
+    processing_time_seconds: float
+    metadata: dict[str, Any] = Field(description="The recorded recipe (also in the output's sidecar).")
 
 
 # ---- libraries: outputs/ and vc_inputs/ ---------------------------------------------------------

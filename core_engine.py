@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from config import VC_ENGINES, Settings
+from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
+from core.progress import Progress, ProgressCallback, reporter
 from core.requests import (
     ChunkReport,
     ConversionRequest,
@@ -29,7 +31,7 @@ from core.requests import (
     SpeechResult,
     ValidationOptions,
 )
-from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams
+from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams, language_code
 from engines.manager import EngineManager
 from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
@@ -45,10 +47,15 @@ from utils.text import chunk_text, prepare_text
 
 __all__ = [
     "ChunkReport",
+    "ConcatJob",
+    "ConcatResult",
     "ConversionRequest",
     "CoreEngine",
+    "ItemSpec",
     "OutputFile",
     "OutputOptions",
+    "Progress",
+    "ProgressCallback",
     "SpeechRequest",
     "SpeechResult",
     "ValidationOptions",
@@ -80,6 +87,9 @@ class CoreEngine:
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
         self.libraries = Libraries(settings.paths)  # the metadata index of outputs/ and vc_inputs/
         self.outputs = OutputStore(settings.paths.outputs_dir, self.libraries.outputs)
+        self.concatenator = Concatenator(
+            self.outputs, self.voices, self.vc_inputs, Path(settings.paths.temp_dir)
+        )
         self.whisper = WhisperPool(settings.validation)
         self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.started_at = time.time()
@@ -103,8 +113,13 @@ class CoreEngine:
 
     # ---- requests ---------------------------------------------------------------------------
 
-    async def synthesize(self, request: SpeechRequest) -> SpeechResult:
-        """Speak text with the named (or default) engine, post-process, save every format, return."""
+    async def synthesize(
+        self, request: SpeechRequest, progress: ProgressCallback | None = None
+    ) -> SpeechResult:
+        """Speak text with the named (or default) engine, post-process, save every format, return.
+
+        ``progress`` hears of each chunk as it is done (``Progress("speak", done, total)``).
+        """
         started = time.perf_counter()
         text = request.text.strip()
         if not text:
@@ -129,8 +144,10 @@ class CoreEngine:
             else [spoken]
         )
         clips, reports, warnings = [], [], []
+        report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
         async with self._voice(engine, request.voice, request.voice_file) as voice:
+            params = replace(params, language=_language(engine, voice, request.language))
             for index, chunk in enumerate(chunks):
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
@@ -141,17 +158,25 @@ class CoreEngine:
                 clip, report = await self._take(index, chunk, generate, checker, request.validation)
                 clips.append(clip)
                 reports.append(report)
+                report_progress(Progress("speak", index + 1, len(chunks)))
         generated = time.perf_counter() - started
-        clip = request.output.post.apply(concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS))
+        joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
+        clip, original = await asyncio.to_thread(request.output.post.run, joined)  # off the event loop
         stem = _tts_stem(request, params)
-        record = {"type": "tts", "engine": name, "voice": request.voice, "text": text, "spoken_text": spoken}
+        record = {"type": "tts", "engine": name, "voice": request.voice, "language": params.language}
+        record |= {"text": text, "spoken_text": spoken}
         record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
         return self._save(
-            name, clip, params, stem, record, request.output, started, generated, reports, warnings
+            name, clip, params, stem, record, request.output, started, generated, reports, warnings, original
         )
 
-    async def convert(self, request: ConversionRequest) -> SpeechResult:
-        """Re-voice a clip from vc_inputs/ with a voice from voices/, save every format, return."""
+    async def convert(
+        self, request: ConversionRequest, progress: ProgressCallback | None = None
+    ) -> SpeechResult:
+        """Re-voice a clip from vc_inputs/ with a voice from voices/, save every format, return.
+
+        ``progress`` hears of each window as it is done (``Progress("convert", done, total)``).
+        """
         started = time.perf_counter()
         _check_formats(request.output.formats)
         self.outputs.folder(request.output.project)
@@ -179,12 +204,14 @@ class CoreEngine:
             audio = await asyncio.to_thread(decode, source, param="input_audio_source")
             parts = windows(audio, request.chunk_sec, request.overlap_sec)
             outputs = []
+            report_progress = reporter(progress, logger, f"vc ({name})")
             for i, part in enumerate(parts):
                 seeded = replace(params, seed=params.seed + i)
                 outputs.append(await self.engines.call(name, engine.convert, part, target, seeded))
+                report_progress(Progress("convert", i + 1, len(parts)))
         clip = concatenate(outputs, crossfade_ms=request.overlap_sec * 1000)
         generated = time.perf_counter() - started
-        clip = request.output.post.apply(clip)
+        clip, original = await asyncio.to_thread(request.output.post.run, clip)
         stem = _vc_stem(request)
         record = {
             "type": "vc",
@@ -194,7 +221,13 @@ class CoreEngine:
         }
         label = request.source or source.name
         reports = [ChunkReport(i, f"{label} window {i + 1}/{len(parts)}", 1) for i in range(len(parts))]
-        return self._save(name, clip, params, stem, record, request.output, started, generated, reports, [])
+        return self._save(
+            name, clip, params, stem, record, request.output, started, generated, reports, [], original
+        )
+
+    async def concat(self, job: ConcatJob, progress: ProgressCallback | None = None) -> ConcatResult:
+        """Join files, uploads and silences into a new output (streamed: memory holds one segment)."""
+        return await self.concatenator.concat(job, progress)
 
     # ---- Whisper validation -----------------------------------------------------------------
 
@@ -324,6 +357,7 @@ class CoreEngine:
         generated: float,
         chunks: list[ChunkReport],
         warnings: list[str],
+        original: Clip | None = None,
     ) -> SpeechResult:
         if self.metrics is not None:
             self.metrics.observe_generation(name, generated, clip.duration)
@@ -337,7 +371,16 @@ class CoreEngine:
             "created": datetime.now(UTC).isoformat(),
             "processing_time_seconds": round(time.perf_counter() - started, 3),
         }
-        paths = self.outputs.save(stem, encoded, metadata, project=output.project)
+        kept = self._save_original(original, stem, metadata, output.project) if original else None
+        if kept is not None:
+            metadata["original_file"] = kept.name
+        try:
+            paths = self.outputs.save(stem, encoded, metadata, project=output.project)
+        except BaseException:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+                kept.with_suffix(".json").unlink(missing_ok=True)
+            raise
         files = [
             OutputFile(
                 fmt.name, paths[fmt.extension], self.outputs.relative(paths[fmt.extension]), fmt.content_type
@@ -347,6 +390,30 @@ class CoreEngine:
         seconds = time.perf_counter() - started
         logger.info("%s: %.2f s of audio in %.2f s -> %s", name, clip.duration, seconds, files[0].relative)
         return SpeechResult(clip, files, name, params.seed, generated, seconds, chunks, warnings)
+
+    def _save_original(
+        self, original: Clip, stem: str, metadata: dict[str, Any], project: str | None
+    ) -> Path:
+        """``<stem>_original.wav`` (with its own sidecar): the audio as it was before auto-editor."""
+        record = {**metadata, "auto_editor_original": True, "duration_seconds": round(original.duration, 3)}
+        return self.outputs.save(
+            f"{stem}_original", {"wav": encode(original, "wav")}, record, project=project
+        )["wav"]
+
+
+def _language(engine: SynthesisEngine, voice: Path | str | None, requested: str | None) -> str | None:
+    """The language to speak: the requested one if the engine (with this voice) speaks it, else a 400."""
+    named = voice if isinstance(voice, str) else None  # a cloned voice does not change the language
+    speaks = engine.languages_for(named)
+    if requested is None:
+        return speaks[0] if speaks else None
+    code = language_code(requested)
+    if speaks and code not in speaks:
+        who = f"engine {engine.name!r}" + (f" with voice {named!r}" if named else "")
+        raise InvalidRequestError(
+            f"{who} cannot speak language {requested!r}; it speaks: {', '.join(speaks)}", param="language"
+        )
+    return code
 
 
 def _check_formats(formats: tuple[str, ...]) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from api_models import ChunkInfo, OutputFields, OutputFileInfo, SpeechResponse
-from core_engine import OutputOptions, SpeechResult
+from api_models import ChunkInfo, OutputFields, OutputFileInfo, SaveFields, SpeechResponse
+from core_engine import OutputFile, OutputOptions, SpeechResult
 from exceptions import InvalidRequestError
 from utils.audio import PostProcessing
 
@@ -35,8 +35,56 @@ def output_options(body: OutputFields) -> OutputOptions:
         normalize=body.normalize_method if body.normalize_audio else None,
         normalize_level=body.normalize_level,
         normalize_true_peak=body.normalize_tp,
+        normalize_lra=body.normalize_lra,
+        auto_editor=body.use_auto_editor,
+        ae_threshold=body.ae_threshold,
+        ae_margin=body.ae_margin,
+        keep_original=body.use_auto_editor and body.keep_original_wav_ae,
     )
     return OutputOptions(formats=tuple(body.export_formats), project=body.project, post=post)
+
+
+def json_wanted(body: SaveFields, mode: str | None) -> bool:
+    """Whether the answer is JSON (``url``/``json``) rather than the audio; the query wins over the body."""
+    chosen_mode = (mode or body.response_mode or "stream").lower()
+    if chosen_mode not in _STREAM_MODES | _JSON_MODES:
+        raise InvalidRequestError(
+            f"response_mode must be one of: {', '.join(sorted(_STREAM_MODES | _JSON_MODES))}",
+            param="response_mode",
+        )
+    return chosen_mode in _JSON_MODES
+
+
+def audio_file_response(
+    files: list[OutputFile], body: SaveFields, return_format: str | None, headers: dict[str, str]
+) -> FileResponse:
+    """The chosen format's file, with every other format's URL in ``X-Alternative-Formats``."""
+    wanted = (return_format or body.return_format or files[0].format).lower()
+    chosen = next((f for f in files if f.format == wanted), None)
+    if chosen is None:
+        raise InvalidRequestError(
+            f"return_format {wanted!r} was not produced; export_formats were: {', '.join(f.format for f in files)}",
+            param="return_format",
+        )
+    others = [f"{f.format}:/outputs/{f.relative}" for f in files if f is not chosen]
+    if others:
+        headers = {**headers, "X-Alternative-Formats": "|".join(others)}
+    return FileResponse(
+        chosen.path, media_type=chosen.content_type, filename=chosen.path.name, headers=headers
+    )
+
+
+def file_infos(files: list[OutputFile], outputs_dir: str) -> list[OutputFileInfo]:
+    """Plus's description of saved files: format, name, URL and server path."""
+    return [
+        OutputFileInfo(
+            format=f.format,
+            filename=f.path.name,
+            url=f"/outputs/{f.relative}",
+            path=str(PurePosixPath(outputs_dir) / f.relative),
+        )
+        for f in files
+    ]
 
 
 def speech_response(
@@ -49,21 +97,8 @@ def speech_response(
     outputs_dir: str,
 ) -> Response:
     """Stream the chosen file (with the others in ``X-Alternative-Formats``) or answer JSON."""
-    chosen_mode = (mode or body.response_mode or "stream").lower()
-    if chosen_mode not in _STREAM_MODES | _JSON_MODES:
-        raise InvalidRequestError(
-            f"response_mode must be one of: {', '.join(sorted(_STREAM_MODES | _JSON_MODES))}",
-            param="response_mode",
-        )
-    if chosen_mode in _JSON_MODES:
+    if json_wanted(body, mode):
         return JSONResponse(_describe(result, message, outputs_dir).model_dump())
-    wanted = (return_format or body.return_format or result.files[0].format).lower()
-    chosen = next((f for f in result.files if f.format == wanted), None)
-    if chosen is None:
-        raise InvalidRequestError(
-            f"return_format {wanted!r} was not produced; export_formats were: {', '.join(f.format for f in result.files)}",
-            param="return_format",
-        )
     headers = {
         "X-Engine": result.engine,
         "X-Generation-Seed": str(result.seed),
@@ -72,26 +107,13 @@ def speech_response(
     }
     if result.warnings:
         headers["X-Warnings"] = " | ".join(result.warnings).encode("ascii", "replace").decode()
-    others = [f"{f.format}:/outputs/{f.relative}" for f in result.files if f is not chosen]
-    if others:
-        headers["X-Alternative-Formats"] = "|".join(others)
-    return FileResponse(
-        chosen.path, media_type=chosen.content_type, filename=chosen.path.name, headers=headers
-    )
+    return audio_file_response(result.files, body, return_format, headers)
 
 
 def _describe(result: SpeechResult, message: str, outputs_dir: str) -> SpeechResponse:
     return SpeechResponse(
         message=message,
-        output_files=[
-            OutputFileInfo(
-                format=f.format,
-                filename=f.path.name,
-                url=f"/outputs/{f.relative}",
-                path=str(PurePosixPath(outputs_dir) / f.relative),
-            )
-            for f in result.files
-        ],
+        output_files=file_infos(result.files, outputs_dir),
         generation_seed_used=result.seed,
         processing_time_seconds=round(result.processing_seconds, 3),
         engine=result.engine,

@@ -57,6 +57,7 @@ class SpeechRequest:
     top_p: float | None = None
     seed: int | None = None  # None or 0: a random seed, reported back
     watermark: bool | None = None
+    language: str | None = None  # None: the engine's (or voice's) default
     output: OutputOptions = field(default_factory=OutputOptions)
     text_options: TextOptions = field(default_factory=TextOptions)
     validation: ValidationOptions = field(default_factory=ValidationOptions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -21,6 +22,12 @@ class SynthesisParams:
     top_p: float = 1.0
     seed: int = 0
     watermark: bool = True
+    language: str | None = None  # a short code the engine speaks (see ``languages_for``); None: its default
+
+
+def language_code(value: str) -> str:
+    """A language tag as a short lower-case code: ``en_US``, ``en-us`` and ``EN`` are all ``en``."""
+    return re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
 
 
 @runtime_checkable
@@ -50,6 +57,10 @@ class SynthesisEngine(SpeechEngine, Protocol):
     clones_voices: bool  # True: `voice` is a reference audio file; False: a voice name the engine knows
     varies_with_seed: bool  # True: takes differ, so Whisper validation can pick the best
     max_chunk_chars: int | None  # the CoreEngine splits longer text; None: the engine takes any length
+    languages: tuple[str, ...]  # short codes (``en``) of every language it can speak, its default first
+
+    def languages_for(self, voice: str | None) -> tuple[str, ...]:
+        """The languages it speaks with a named voice (None: its built-in voice), the default first."""
 
     def has_voice(self, name: str) -> bool:
         """Whether a named (non-cloned) voice exists."""

@@ -37,6 +37,7 @@ class ChatterboxTTSEngine:
     kind: Literal["tts"] = "tts"
     clones_voices = True
     varies_with_seed = True
+    languages: tuple[str, ...] = ("en",)
 
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         self._settings = settings
@@ -71,7 +72,11 @@ class ChatterboxTTSEngine:
             "sample_rate": SAMPLE_RATE,
             "builtin_voice": bool(self.model is not None and self.model.conds is not None),
             "watermark": self._settings.watermark,
+            "languages": list(self.languages),
         }
+
+    def languages_for(self, voice: str | None) -> tuple[str, ...]:
+        return self.languages  # a cloned voice speaks the model's language, whatever the reference
 
     def has_voice(self, name: str) -> bool:
         return False  # voices are reference audio files, resolved by the voice library

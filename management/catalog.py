@@ -94,15 +94,15 @@ class Catalog:
 
     def add(self, path: Path, record: dict[str, Any]) -> Entry:
         """Index a file the server placed in the folder, with ``record`` as its own sidecar (Plus's keys)."""
-        stat, info = path.stat(), probe(path)
+        stat, (duration, rate) = path.stat(), header_info(path)
         now = datetime.now().astimezone().isoformat()
         folder = PurePosixPath(self._relative(path)).parent.as_posix()
         sidecar = {
             "filename": path.name,
             "folder_path": None if folder == "." else folder,
             "file_size_bytes": stat.st_size,
-            "duration_seconds": round(info.duration, 3) if info and info.duration else None,
-            "sample_rate": info.sample_rate if info else None,
+            "duration_seconds": round(duration, 3) if duration else None,
+            "sample_rate": rate,
             "format": path.suffix.lstrip(".").lower(),
             "created_date": now,
             "upload_date": now,
@@ -124,6 +124,10 @@ class Catalog:
             sidecar_ns = sidecar.stat().st_mtime_ns if sidecar else 0
             entries.append(self._describe(self._relative(path), path, path.stat(), sidecar, sidecar_ns))
         self.index.upsert(self.library, entries)
+
+    def forget(self, paths: Iterable[Path]) -> None:
+        """Drop files the server removed from the index."""
+        self.index.remove(self.library, [self._relative(p) for p in paths])
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -270,9 +274,7 @@ class Catalog:
         rate = _number(record.get("sample_rate"))
         rate = int(rate) if rate else None
         if duration is None:
-            info = probe(path, sample_rate=rate)
-            if info is not None:
-                duration, rate = info.duration, info.sample_rate or rate
+            duration, rate = header_info(path, sample_rate=rate)
         created = next(
             (t for key in ("created", "created_date", "timestamp") if (t := _epoch(record.get(key)))),
             stat.st_mtime,
@@ -316,6 +318,21 @@ class Catalog:
             except OSError:
                 pass  # not empty (or already gone)
         return pruned
+
+
+def header_info(path: Path, *, sample_rate: int | None = None) -> tuple[float | None, int | None]:
+    """Duration and rate from the file's headers (never a full decode); ``None`` for what they do not say.
+
+    Raw ``.pcm`` has no header: its duration follows from the size when ``sample_rate`` is known.
+    """
+    if path.suffix.lower() == ".pcm":
+        return (path.stat().st_size / (2 * sample_rate) if sample_rate else None), sample_rate
+    try:
+        info = probe(path)
+    except InvalidRequestError as exc:  # not audio after all: listed without a duration
+        logger.debug("cannot read the headers of %s: %s", path, exc.message)
+        return None, sample_rate
+    return info.duration, info.sample_rate or sample_rate
 
 
 def _sidecar_of(path: Path, exists: Callable[[Path], bool]) -> Path | None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Iterable
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from exceptions import ConflictError
 from management.catalog import Catalog
 from utils.files import atomic_write_bytes, project_folder
 
@@ -57,11 +61,98 @@ class OutputStore:
         self.indexed(paths.values())
         return paths
 
-    def indexed(self, paths: Iterable[Path]) -> None:
-        """Tell the index about finished files (and their sidecar); every way of saving ends here."""
+    def indexed(self, paths: Iterable[Path], removed: Iterable[Path] = ()) -> None:
+        """Tell the index about published files (and their sidecar) and removed ones; every save ends here."""
         if self.catalog is not None:
+            self.catalog.forget(removed)
             self.catalog.record(paths)
+
+    @contextlib.contextmanager
+    def pending(
+        self,
+        stem: str,
+        extensions: Sequence[str],
+        *,
+        project: str | None = None,
+        exact: bool = False,
+        overwrite: bool = False,
+    ) -> Iterator[PendingOutput]:
+        """Files to write in place (hidden ``.part`` names in the output folder), published by ``commit``.
+
+        Leaving the block without committing (an error midway) removes every part: a failed job
+        leaves nothing behind. ``exact``: the stem is the user's chosen name, so an existing output
+        of that name is a conflict (unless ``overwrite``) instead of getting a ``_2`` suffix.
+        """
+        directory = self.folder(project)
+        if exact and not overwrite:
+            _refuse_taken(directory, stem)
+        pending = PendingOutput(directory, stem, tuple(extensions), exact, overwrite, self.indexed)
+        try:
+            yield pending
+        finally:
+            for part in pending.parts.values():
+                part.unlink(missing_ok=True)
 
     def relative(self, path: Path) -> str:
         """A saved file's path relative to outputs/, with forward slashes (its URL under /outputs/)."""
         return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+
+class PendingOutput:
+    """An output being written: its ``parts`` become ``<stem>.<ext>`` + ``<stem>.json`` on ``commit``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        stem: str,
+        extensions: tuple[str, ...],
+        exact: bool,
+        overwrite: bool,
+        on_publish: Callable[[Iterable[Path], Iterable[Path]], None] | None = None,
+    ) -> None:
+        self.directory, self.stem, self._exact, self._overwrite = directory, stem, exact, overwrite
+        self._on_publish = on_publish  # told the published and the removed files (the index)
+        token = secrets.token_hex(4)
+        self.parts = {ext: directory / f".{stem}.{token}.{ext}.part" for ext in extensions}
+        self.paths: dict[str, Path] = {}
+
+    def commit(self, metadata: dict[str, Any]) -> dict[str, Path]:
+        """Publish the parts under their final names, then the sidecar; returns the final paths."""
+        unique, n = self.stem, 1
+        if self._exact and not self._overwrite:
+            _refuse_taken(self.directory, unique)
+        while not self._exact and any(self.directory.glob(f"{unique}.*")):
+            n += 1
+            unique = f"{self.stem}_{n}"
+        finals = {ext: self.directory / f"{unique}.{ext}" for ext in self.parts}
+        sidecar = self.directory / f"{unique}.json"
+        replaced = [
+            p for p in self.directory.glob(f"{unique}.*") if p not in finals.values() and p != sidecar
+        ]
+        try:
+            for ext, part in self.parts.items():
+                with part.open("rb+") as handle:
+                    os.fsync(handle.fileno())
+                os.replace(part, finals[ext])
+                self.paths[ext] = finals[ext]
+            record = {**metadata, "files": {ext: path.name for ext, path in finals.items()}}
+            atomic_write_bytes(sidecar, json.dumps(record, indent=2).encode())
+        except BaseException:
+            for path in self.paths.values():
+                path.unlink(missing_ok=True)
+            raise
+        for path in replaced:  # formats of the overwritten output that this one does not have
+            path.unlink(missing_ok=True)
+        if self._on_publish is not None:
+            self._on_publish(finals.values(), replaced)
+        return finals
+
+
+def _refuse_taken(directory: Path, stem: str) -> None:
+    taken = sorted(p.name for p in directory.glob(f"{stem}.*") if not p.name.startswith("."))
+    if taken:
+        raise ConflictError(
+            f"an output named {stem!r} already exists ({', '.join(taken)}); choose another name "
+            "or send overwrite=true",
+            param="output_filename",
+        )

@@ -1,6 +1,6 @@
 """Route modules, one per feature."""
 
-from api.routes import health, models, outputs, system, tts, vc, vc_inputs
+from api.routes import concat, health, models, outputs, system, tts, vc, vc_inputs
 
 ROUTERS = [
     system.router,
@@ -8,6 +8,7 @@ ROUTERS = [
     models.router,
     tts.router,
     vc.router,
+    concat.router,
     outputs.router,
     outputs.api,
     vc_inputs.router,

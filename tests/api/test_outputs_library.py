@@ -332,3 +332,21 @@ def test_bulk_delete_by_search_and_date(client: TestClient) -> None:
     by_date = client.delete("/api/v1/outputs?date_to=2001-12-31&confirm=true").json()
     assert by_date["deleted_files"] == ["old.wav"]
     assert [i["text"] for i in listing(client)["files"]] == ["Keep this one."]
+
+
+def test_concatenations_are_listed_and_an_overwrite_replaces_their_rows(client: TestClient) -> None:
+    first, second = speak(client)[0]["filename"], speak(client)[0]["filename"]
+
+    def concat(formats: list[str], overwrite: bool = False) -> Any:
+        body = {"files": [first, "(500ms)", second], "export_formats": formats, "output_filename": "joined"}
+        return client.post("/api/v1/concat?response_mode=url", json={**body, "overwrite": overwrite})
+
+    assert concat(["wav", "mp3"]).status_code == 200
+    joined = listing(client, "?generation_type=concat")["files"]
+    assert sorted(i["filename"] for i in joined) == ["joined.mp3", "joined.wav"]
+    assert joined[0]["source_files"] == [first, second]
+    assert joined[0]["duration_seconds"] == pytest.approx(6.5, abs=0.05)
+    assert concat(["flac"]).status_code == 409
+    assert concat(["flac"], overwrite=True).status_code == 200
+    [item] = listing(client, "?generation_type=concat")["files"]  # the old formats left the index too
+    assert item["filename"] == "joined.flac" and item["formats"] == {"flac": "/outputs/joined.flac"}

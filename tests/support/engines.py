@@ -21,6 +21,7 @@ class ToneEngine:
     clones_voices = False
     varies_with_seed = False
     max_chunk_chars: int | None = None
+    languages: tuple[str, ...] = ("en",)
 
     def __init__(self, *, clones_voices: bool = False) -> None:
         self.loaded = False
@@ -39,6 +40,9 @@ class ToneEngine:
     def has_voice(self, name: str) -> bool:
         return False
 
+    def languages_for(self, voice: str | None) -> tuple[str, ...]:
+        return self.languages
+
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         if isinstance(voice, Path):
             assert voice.is_file()
@@ -46,6 +50,16 @@ class ToneEngine:
         t = np.arange(RATE) / RATE
         tone = 0.1 * np.sin(2 * np.pi * 220 * t)
         return Clip(np.concatenate([np.zeros(RATE), tone, np.zeros(RATE)]).astype(np.float32), RATE)
+
+
+class GapEngine(ToneEngine):
+    """Speaks any text as 1 s of a 220 Hz tone (-20 dBFS peak), 2 s of silence, 1 s of the tone."""
+
+    name = "gap"
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        tone = 0.1 * np.sin(2 * np.pi * 220 * np.arange(RATE) / RATE)
+        return Clip(np.concatenate([tone, np.zeros(2 * RATE), tone]).astype(np.float32), RATE)
 
 
 class EchoConversion:

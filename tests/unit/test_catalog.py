@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import management.catalog
-from management.catalog import Catalog
+from management.catalog import Catalog, header_info
 from management.index import Filters, MetadataIndex
 from utils.audio import Clip, encode, get_format, probe
 
@@ -23,14 +23,14 @@ def test_probe_reads_duration_and_rate_from_headers(tmp_path: Path, fmt: str) ->
     assert info.sample_rate == get_format(fmt).output_rate(24000) or fmt == "opus"
 
 
-def test_probe_of_raw_pcm_needs_the_rate_and_of_junk_is_none(tmp_path: Path) -> None:
+def test_header_info_of_raw_pcm_needs_the_rate_and_of_junk_is_unknown(tmp_path: Path) -> None:
     raw = tmp_path / "x.pcm"
     raw.write_bytes(b"\0" * 2 * 24000 * 3)
-    assert probe(raw, sample_rate=24000).duration == pytest.approx(3.0)  # type: ignore[union-attr]
-    assert probe(raw).duration is None  # type: ignore[union-attr]
+    assert header_info(raw, sample_rate=24000) == (pytest.approx(3.0), 24000)
+    assert header_info(raw) == (None, None)
     junk = tmp_path / "x.wav"
     junk.write_bytes(b"not audio" * 100)
-    assert probe(junk) is None
+    assert header_info(junk) == (None, None)
 
 
 def _catalog(tmp_path: Path) -> Catalog:

@@ -4,6 +4,7 @@ from utils.audio.clip import Clip, concatenate, windows
 from utils.audio.decode import decode
 from utils.audio.effects import (
     change_speed,
+    cut_silences,
     loudness,
     normalize_loudness,
     normalize_peak,
@@ -13,6 +14,7 @@ from utils.audio.effects import (
 )
 from utils.audio.encode import AudioEncoder, encode, encode_stream
 from utils.audio.formats import FORMATS, AudioFormat, get_format
+from utils.audio.loudnorm import LoudnessStats, measure_loudness, normalize_ebu
 from utils.audio.postprocess import PostProcessing
 from utils.audio.probe import AudioInfo, probe
 
@@ -22,14 +24,18 @@ __all__ = [
     "AudioFormat",
     "AudioInfo",
     "Clip",
+    "LoudnessStats",
     "PostProcessing",
     "change_speed",
     "concatenate",
+    "cut_silences",
     "decode",
     "encode",
     "encode_stream",
     "get_format",
     "loudness",
+    "measure_loudness",
+    "normalize_ebu",
     "normalize_loudness",
     "normalize_peak",
     "probe",

@@ -1,4 +1,4 @@
-"""Pure operations on clips: resampling, silence, trimming, loudness."""
+"""Pure operations on clips: resampling, silence, trimming, cutting silences, loudness."""
 
 from __future__ import annotations
 
@@ -63,6 +63,35 @@ def trim_silence(
     start = lead - keep if lead > longest else 0
     end = len(clip.samples) - (tail - keep if tail > longest else 0)
     return Clip(clip.samples[start:end], rate)
+
+
+def cut_silences(
+    clip: Clip, *, threshold: float = 0.06, margin: float = 0.2, window_ms: float = 10.0
+) -> Clip:
+    """Shorten every silence inside the clip that is longer than ``2 * margin`` to ``2 * margin`` (auto-editor).
+
+    Silence is a run of ``window_ms`` windows whose peak stays below ``threshold`` (a fraction of
+    full scale); ``margin`` seconds of it stay after the sound before it and before the sound after
+    it. Leading and trailing silence is left to :func:`trim_silence`; a clip with no sound above
+    the threshold comes back unchanged.
+    """
+    window = max(1, int(clip.sample_rate * window_ms / 1000))
+    count = len(clip.samples)
+    frames = -(-count // window)
+    padded = np.zeros(frames * window, dtype=np.float32)
+    padded[:count] = np.abs(clip.samples)
+    loud = np.flatnonzero(padded.reshape(frames, window).max(axis=1) >= threshold)
+    keep = np.ones(count, dtype=bool)
+    kept = round(margin * clip.sample_rate)
+    for gap in np.flatnonzero(np.diff(loud) > 1):  # quiet windows between two loud ones
+        # to the sample: from after the last loud sample before the gap to the first one after it
+        before = padded[loud[gap] * window : (loud[gap] + 1) * window]
+        after = padded[loud[gap + 1] * window : (loud[gap + 1] + 1) * window]
+        start = loud[gap] * window + int(np.flatnonzero(before >= threshold)[-1]) + 1
+        end = loud[gap + 1] * window + int(np.flatnonzero(after >= threshold)[0])
+        if end - start > 2 * kept:
+            keep[start + kept : end - kept] = False
+    return clip if keep.all() else Clip(clip.samples[keep], clip.sample_rate)
 
 
 def normalize_peak(clip: Clip, peak_db: float = -1.0) -> Clip:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 import av
 import numpy as np
 
 from utils.audio.clip import Clip
 from utils.audio.formats import AudioFormat, get_format
+from utils.audio.mp3 import RATES as MP3_RATES
+from utils.audio.mp3 import Mp3Writer
 
 
 class _Sink:
@@ -33,21 +36,33 @@ class AudioEncoder:
 
     ``seekable=False`` (streaming): bytes come out while feeding; WAV then carries the
     "unknown length" size field, as streamed WAV does. ``seekable=True``: everything comes out
-    at ``finish()`` with exact headers (WAV sizes, MP3 Xing frame).
+    at ``finish()`` with exact headers (WAV sizes, MP3 Xing frame). ``file``: a seekable file
+    to write into as the codec goes (exact headers, nothing held in memory).
     """
 
     def __init__(
-        self, fmt: AudioFormat | str, sample_rate: int, *, bitrate: int | None = None, seekable: bool = False
+        self,
+        fmt: AudioFormat | str,
+        sample_rate: int,
+        *,
+        bitrate: int | None = None,
+        seekable: bool = False,
+        file: BinaryIO | None = None,
     ) -> None:
         self.format = get_format(fmt) if isinstance(fmt, str) else fmt
         self.input_rate = sample_rate
         self.sample_rate = self.format.output_rate(sample_rate)
-        self._seekable = seekable
-        self._buffer: io.BytesIO | _Sink = io.BytesIO() if seekable else _Sink()
+        self._seekable = seekable or file is not None
+        self._file = file  # written in place (exact headers); feed() and finish() then return b""
+        self._buffer: BinaryIO | _Sink = file or (io.BytesIO() if seekable else _Sink())
         self._pts = 0
         self._container = self._stream = None
-        if self.format.container is not None:
-            options = {} if seekable else dict(self.format.stream_options)
+        self._mp3: Mp3Writer | None = None
+        if self.format.codec == "libmp3lame" and sample_rate in MP3_RATES:
+            target = None if isinstance(self._buffer, _Sink) else self._buffer
+            self._mp3 = Mp3Writer(sample_rate, bitrate or self.format.bitrate or 192_000, target)
+        elif self.format.container is not None:
+            options = {} if self._seekable else dict(self.format.stream_options)
             self._container = av.open(self._buffer, mode="w", format=self.format.container, options=options)
             self._stream = self._container.add_stream(self.format.codec, rate=self.sample_rate, layout="mono")
             if self.format.bitrate:
@@ -56,6 +71,8 @@ class AudioEncoder:
     def feed(self, samples: np.ndarray) -> bytes:
         """Encode more samples (at the input rate); returns the bytes ready so far (streaming mode)."""
         samples = np.ascontiguousarray(samples, dtype=np.float32)
+        if self._mp3 is not None:
+            return self._mp3.feed(samples)
         if self._container is None:
             data = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
             self._buffer.write(data)
@@ -70,10 +87,16 @@ class AudioEncoder:
 
     def finish(self) -> bytes:
         """Flush the codec and close the container; returns the remaining bytes (all of them if seekable)."""
-        if self._container is not None:
+        if self._mp3 is not None:
+            tail = self._mp3.finish()
+            if isinstance(self._buffer, _Sink):
+                return tail
+        elif self._container is not None:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
+        if self._file is not None:
+            return b""
         if self._seekable:
             assert isinstance(self._buffer, io.BytesIO)
             return self._buffer.getvalue()

@@ -37,7 +37,7 @@ FORMATS: dict[str, AudioFormat] = {
             "mp3",
             "audio/mpeg",
             "mp3",
-            "libmp3lame",
+            "libmp3lame",  # encoded by utils/audio/mp3.py (lameenc) at the rates MP3 has
             192_000,
             (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000),
         ),

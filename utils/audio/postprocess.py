@@ -1,4 +1,4 @@
-"""The post-processing chain applied after generation, in a fixed order: speed, trim, loudness."""
+"""The post-processing chain applied after generation, in a fixed order: speed, trim, auto-editor, loudness."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from utils.audio.clip import Clip
-from utils.audio.effects import change_speed, normalize_loudness, normalize_peak, trim_silence
+from utils.audio.effects import change_speed, cut_silences, normalize_peak, trim_silence
+from utils.audio.loudnorm import normalize_ebu
 
 
 @dataclass(frozen=True)
@@ -19,14 +20,29 @@ class PostProcessing:
     normalize: Literal["ebu", "peak"] | None = None
     normalize_level: float = -24.0  # LUFS for ebu, dBFS for peak
     normalize_true_peak: float = -2.0  # dBFS ceiling for ebu
+    normalize_lra: float = 7.0  # loudness range target for ebu, LU
+    auto_editor: bool = False  # shorten silences inside the audio
+    ae_threshold: float = 0.06  # below this peak (fraction of full scale) is silence
+    ae_margin: float = 0.2  # seconds of silence kept next to sound
+    keep_original: bool = False  # with auto_editor: also return the audio without it
 
     def apply(self, clip: Clip) -> Clip:
         """Run the chain."""
+        return self.run(clip)[0]
+
+    def run(self, clip: Clip) -> tuple[Clip, Clip | None]:
+        """Run the chain; second, the same chain without auto-editor when ``keep_original`` asks for it."""
         clip = change_speed(clip, self.speed_factor)
         if self.trim:
             clip = trim_silence(clip, min_silence_ms=self.trim_threshold_ms)
+        if not self.auto_editor:
+            return self._loudness(clip), None
+        edited = cut_silences(clip, threshold=self.ae_threshold, margin=self.ae_margin)
+        return self._loudness(edited), self._loudness(clip) if self.keep_original else None
+
+    def _loudness(self, clip: Clip) -> Clip:
         if self.normalize == "ebu":
-            clip = normalize_loudness(clip, self.normalize_level, self.normalize_true_peak)
-        elif self.normalize == "peak":
-            clip = normalize_peak(clip, self.normalize_level)
+            return normalize_ebu(clip, self.normalize_level, self.normalize_true_peak, self.normalize_lra)
+        if self.normalize == "peak":
+            return normalize_peak(clip, self.normalize_level)
         return clip

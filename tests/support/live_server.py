@@ -1,0 +1,66 @@
+"""The real server (`python main_api.py` under uvicorn) on a free port, with its data folders in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+# Starts the server with a few-layer T3, as the random-weight test checkpoint needs (see random_checkpoint).
+SMALL_T3_SERVER = (
+    "import runpy, sys; sys.path.insert(0, '.'); "
+    "from tests.support.random_checkpoint import small_t3\n"
+    "with small_t3(): runpy.run_path('main_api.py', run_name='__main__')"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_server(data: Path, *, small_t3: bool = False, timeout: float = 120, **env: str) -> Iterator[str]:
+    """Serve with folders ``data/{voices,outputs,vc_inputs,temp}``, no network; yields the base URL."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHATTERBOX_")}
+    environment.update(
+        {
+            f"CHATTERBOX_PATHS__{name.upper()}_DIR": str(data / name)
+            for name in ("voices", "outputs", "vc_inputs", "temp")
+        },
+        CHATTERBOX_SERVER__PORT=str(port),
+        HF_HOME=str(data / "hf"),  # an empty Hugging Face cache: no weights but those configured
+        HF_HUB_OFFLINE="1",
+        PYTHONUNBUFFERED="1",
+        **env,
+    )
+    argv = [sys.executable, "-c", SMALL_T3_SERVER] if small_t3 else [sys.executable, "main_api.py"]
+    log = data / "server.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(argv, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{base}/health").json()["status"] != "loading":
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "server never became ready"
+            time.sleep(0.25)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
