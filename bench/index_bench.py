@@ -91,7 +91,7 @@ def measure(count: int, repeat: int) -> tuple[float, dict[str, float]]:
         def page(filters: Filters, sort: str, descending: bool, number: int) -> Callable[[], object]:
             def run() -> object:
                 found = catalog.page(filters, sort=sort, descending=descending, page=number, page_size=50)
-                assert len(found.entries) == 50
+                assert len(found.entries) == 50, "each size must be at least 1000 outputs"
                 return output_infos(catalog, found.entries)
 
             return run
