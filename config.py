@@ -44,6 +44,12 @@ class PathSettings(_Section):
     outputs_dir: Path = Path("outputs")
     vc_inputs_dir: Path = Path("vc_inputs")
     temp_dir: Path = Path("temp")
+    index_file: Path | None = None  # None: <outputs_dir>/.index.sqlite3
+
+    @property
+    def index_path(self) -> Path:
+        """Where the metadata index lives."""
+        return self.index_file or self.outputs_dir / ".index.sqlite3"
 
 
 class EngineSettings(_Section):
@@ -81,7 +87,7 @@ class GenerationSettings(_Section):
 
 class LimitSettings(_Section):
     max_text_length: Annotated[int, Field(ge=1)] = 10_000
-    max_upload_mb: Annotated[float, Field(gt=0)] = 100
+    max_upload_mb: Annotated[float, Field(gt=0)] = 50
     max_chunk_chars: Annotated[int, Field(ge=50, le=1000)] = 300
 
 

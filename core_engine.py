@@ -36,6 +36,7 @@ from engines.manager import EngineManager
 from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
 from management.downloads import download_audio, is_url
+from management.libraries import Libraries
 from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
 from recognition import WhisperPool, similarity
@@ -84,7 +85,8 @@ class CoreEngine:
         self.engines = EngineManager(engines, settings.engines, settings.models)
         self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
-        self.outputs = OutputStore(settings.paths.outputs_dir)
+        self.libraries = Libraries(settings.paths)  # the metadata index of outputs/ and vc_inputs/
+        self.outputs = OutputStore(settings.paths.outputs_dir, self.libraries.outputs)
         self.concatenator = Concatenator(
             self.outputs, self.voices, self.vc_inputs, Path(settings.paths.temp_dir)
         )
@@ -100,11 +102,13 @@ class CoreEngine:
         paths = self.settings.paths
         for folder in (paths.voices_dir, paths.outputs_dir, paths.vc_inputs_dir):
             Path(folder).mkdir(parents=True, exist_ok=True)
+        self.libraries.start()
         self.engines.start()
 
     async def stop(self) -> None:
         """Stop background work and the model threads."""
         await self.engines.stop()
+        await asyncio.to_thread(self.libraries.stop)
         self._asr.shutdown(wait=False, cancel_futures=True)
 
     # ---- requests ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from config import Settings
 from core_engine import CoreEngine
+from management.catalog import Catalog
 from monitoring.metrics import Metrics
 
 
@@ -23,6 +24,16 @@ def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
+def get_outputs(request: Request) -> Catalog:
+    return request.app.state.engine.libraries.outputs
+
+
+def get_vc_inputs(request: Request) -> Catalog:
+    return request.app.state.engine.libraries.vc_inputs
+
+
 EngineDep = Annotated[CoreEngine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+OutputsDep = Annotated[Catalog, Depends(get_outputs)]
+VCInputsDep = Annotated[Catalog, Depends(get_vc_inputs)]

@@ -7,13 +7,14 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from exceptions import InvalidRequestError, PayloadTooLargeError
+from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
+from management.catalog import AUDIO_SUFFIXES
 from utils.audio import decode
 
 M = TypeVar("M", bound=BaseModel)
@@ -76,9 +77,19 @@ async def read_body(
 
 
 async def save_upload(
-    upload: UploadFile, folder: Path, *, max_mb: float, param: str, name: str | None = None
+    upload: UploadFile,
+    folder: Path,
+    *,
+    max_mb: float,
+    param: str,
+    name: str | None = None,
+    exists: Literal["rename", "replace", "refuse"] = "rename",
 ) -> Path:
-    """Copy an upload into ``folder`` (under ``name``, or a temporary name), refusing oversize and non-audio."""
+    """Stream an upload into ``folder`` (under ``name``, or a temporary name), refusing oversize and non-audio.
+
+    A ``name`` already taken is renamed ``_2``, ``_3``... (``rename``), replaced, or refused with
+    409 (``refuse``). The file appears whole or not at all.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     if name is None:
         fd, temp = tempfile.mkstemp(dir=folder, prefix="upload_", suffix=Path(upload.filename or "").suffix)
@@ -94,14 +105,30 @@ async def save_upload(
                         f"'{param}' is larger than {max_mb:g} MB (limits.max_upload_mb)", param=param
                     )
                 handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
         if size == 0:
             raise InvalidRequestError(f"'{param}' is empty", param=param)
         decode(path, param=param)
-        if name is not None:
-            final = _unique(folder / name)
+        if name is None:
+            return path
+        if exists == "replace":
+            os.replace(path, folder / name)
+            return folder / name
+        final = _unique(folder / name) if exists == "rename" else folder / name
+        try:
+            os.link(path, final)  # never overwrites, even when two uploads race
+        except FileExistsError:
+            raise ConflictError(
+                f"{name!r} already exists; send overwrite=true to replace it", param=param
+            ) from None
+        except OSError:  # a filesystem without hard links
+            if final.exists():
+                raise ConflictError(f"{name!r} already exists", param=param) from None
             os.replace(path, final)
             return final
-        return path
+        path.unlink()
+        return final
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -117,6 +144,12 @@ async def temporary_upload(
         yield path
     finally:
         path.unlink(missing_ok=True)
+
+
+def upload_name(filename: str | None, default: str = "input.wav") -> str:
+    """A safe file name for a kept upload: no folders, no leading dot, an audio extension."""
+    name = Path((filename or "").replace("\\", "/")).name.lstrip(".").strip() or default
+    return name if Path(name).suffix.lower() in AUDIO_SUFFIXES else f"{name}.wav"
 
 
 def _unique(path: Path) -> Path:

@@ -7,12 +7,13 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from exceptions import ConflictError
+from management.catalog import Catalog
 from utils.files import atomic_write_bytes, project_folder
 
 logger = logging.getLogger(__name__)
@@ -24,10 +25,11 @@ def timestamp() -> str:
 
 
 class OutputStore:
-    """The outputs/ folder."""
+    """The outputs/ folder; every save also updates the metadata index (when one is given)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, catalog: Catalog | None = None) -> None:
         self.root = root
+        self.catalog = catalog
 
     def folder(self, project: str | None) -> Path:
         """The folder for a project (a relative path inside outputs/, created when missing)."""
@@ -56,7 +58,14 @@ class OutputStore:
             for path in paths.values():
                 path.unlink(missing_ok=True)
             raise
+        self.indexed(paths.values())
         return paths
+
+    def indexed(self, paths: Iterable[Path], removed: Iterable[Path] = ()) -> None:
+        """Tell the index about published files (and their sidecar) and removed ones; every save ends here."""
+        if self.catalog is not None:
+            self.catalog.forget(removed)
+            self.catalog.record(paths)
 
     @contextlib.contextmanager
     def pending(
@@ -77,7 +86,7 @@ class OutputStore:
         directory = self.folder(project)
         if exact and not overwrite:
             _refuse_taken(directory, stem)
-        pending = PendingOutput(directory, stem, tuple(extensions), exact, overwrite)
+        pending = PendingOutput(directory, stem, tuple(extensions), exact, overwrite, self.indexed)
         try:
             yield pending
         finally:
@@ -93,9 +102,16 @@ class PendingOutput:
     """An output being written: its ``parts`` become ``<stem>.<ext>`` + ``<stem>.json`` on ``commit``."""
 
     def __init__(
-        self, directory: Path, stem: str, extensions: tuple[str, ...], exact: bool, overwrite: bool
+        self,
+        directory: Path,
+        stem: str,
+        extensions: tuple[str, ...],
+        exact: bool,
+        overwrite: bool,
+        on_publish: Callable[[Iterable[Path], Iterable[Path]], None] | None = None,
     ) -> None:
         self.directory, self.stem, self._exact, self._overwrite = directory, stem, exact, overwrite
+        self._on_publish = on_publish  # told the published and the removed files (the index)
         token = secrets.token_hex(4)
         self.parts = {ext: directory / f".{stem}.{token}.{ext}.part" for ext in extensions}
         self.paths: dict[str, Path] = {}
@@ -127,6 +143,8 @@ class PendingOutput:
             raise
         for path in replaced:  # formats of the overwritten output that this one does not have
             path.unlink(missing_ok=True)
+        if self._on_publish is not None:
+            self._on_publish(finals.values(), replaced)
         return finals
 
 

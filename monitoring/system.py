@@ -41,6 +41,8 @@ def directory_usage(folders: dict[str, Path]) -> dict[str, Any]:
                     size += os.stat(os.path.join(root, file)).st_size
                 except OSError:  # removed while we walked
                     continue
-                count += 1
+                count += not file.startswith(
+                    "."
+                )  # the metadata index and partial writes are not files of the user's
         directories[name] = {"size_bytes": size, "size_mb": round(size / 2**20, 2), "file_count": count}
     return {"timestamp": time.time(), "directories": directories, "warnings": []}

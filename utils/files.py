@@ -3,26 +3,56 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from exceptions import InvalidRequestError
 
+# Names Windows reserves in every folder (with any extension); refused everywhere so that a
+# folder copied to or shared with Windows keeps working.
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]) *(\..*)?$", re.IGNORECASE)
+_DRIVE = re.compile(r"^[a-zA-Z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def resolve_inside(root: Path, name: str, *, param: str) -> Path:
-    """Resolve a user-given relative name under ``root``; refuse absolute paths and escapes."""
-    if not name or not name.strip():
-        raise InvalidRequestError(f"'{param}' must not be empty", param=param)
-    relative = PurePosixPath(name.replace("\\", "/"))
-    if relative.is_absolute() or ".." in relative.parts or "\x00" in name:
-        raise InvalidRequestError(
-            f"'{param}' must be a name relative to its folder, without '..': {name!r}", param=param
-        )
+    """Resolve a user-given relative name under ``root``; refuse anything that could escape it.
+
+    Refused: empty names, absolute paths, ``..``, drive letters (``C:``), NUL and control
+    characters, Windows reserved names (``CON``, ``nul.txt``...), the same hidden behind
+    percent-encoding (``%2e%2e/``, ``%252e``), and symlinks that lead outside ``root``.
+    """
+    relative = safe_relative(name, param=param)
     base = root.resolve()
     target = (base / relative).resolve()
     if not target.is_relative_to(base):  # a symlink pointing out of the folder
         raise InvalidRequestError(f"'{param}' points outside its folder: {name!r}", param=param)
     return target
+
+
+def safe_relative(name: str, *, param: str) -> str:
+    """Check a user-given relative name without touching the disk; return it as ``a/b`` (see above)."""
+    if not name or not name.strip():
+        raise InvalidRequestError(f"'{param}' must not be empty", param=param)
+    decoded, forms = name, [name]
+    for _ in range(3):  # double- and triple-encoded names are decoded too
+        decoded = unquote(decoded)
+        forms.append(decoded)
+    for form in forms:
+        _refuse_unsafe(form, name, param)
+    return PurePosixPath(name.replace("\\", "/")).as_posix()
+
+
+def _refuse_unsafe(form: str, name: str, param: str) -> None:
+    relative = PurePosixPath(form.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts or _DRIVE.match(form) or _CONTROL.search(form):
+        raise InvalidRequestError(
+            f"'{param}' must be a name relative to its folder, without '..': {name!r}", param=param
+        )
+    if any(_RESERVED.match(part.rstrip(" .")) for part in relative.parts):
+        raise InvalidRequestError(f"'{param}' uses a reserved device name: {name!r}", param=param)
 
 
 def project_folder(root: Path, project: str | None) -> Path:

@@ -1,5 +1,15 @@
 """Route modules, one per feature."""
 
-from api.routes import concat, health, models, outputs, system, tts, vc
+from api.routes import concat, health, models, outputs, system, tts, vc, vc_inputs
 
-ROUTERS = [system.router, health.router, models.router, tts.router, vc.router, concat.router, outputs.router]
+ROUTERS = [
+    system.router,
+    health.router,
+    models.router,
+    tts.router,
+    vc.router,
+    concat.router,
+    outputs.router,
+    outputs.api,
+    vc_inputs.router,
+]

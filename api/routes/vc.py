@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import EngineDep
-from api.forms import body_schema, read_body, save_upload, temporary_upload
+from api.forms import body_schema, read_body, save_upload, temporary_upload, upload_name
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
 from api.routes.tts import ERRORS, ResponseModeQuery, ReturnFormatQuery
 from api_models import VCRequest
 from core_engine import ConversionRequest
-from management.audio_library import AUDIO_EXTENSIONS
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
 _FILES = {
@@ -45,8 +43,9 @@ async def convert_voice(
             upload = uploads["input_audio"]
             if body.save_input:  # kept, like a file uploaded to /api/v1/vc_input
                 folder = engine.vc_inputs_folder(body.project)
-                name = _input_name(upload.filename)
+                name = upload_name(upload.filename)
                 source_file = await save_upload(upload, folder, max_mb=limit, param="input_audio", name=name)
+                engine.libraries.vc_inputs.add(source_file, {"text": None})
             else:
                 source_file = await stack.enter_async_context(
                     temporary_upload(upload, settings.paths.temp_dir, max_mb=limit, param="input_audio")
@@ -78,9 +77,3 @@ async def convert_voice(
         message="Voice conversion completed successfully",
         outputs_dir=str(settings.paths.outputs_dir),
     )
-
-
-def _input_name(filename: str | None) -> str:
-    """A safe file name for a kept upload: no folders, no leading dot, an audio extension."""
-    name = Path(filename or "").name.lstrip(".") or "input.wav"
-    return name if Path(name).suffix.lower() in AUDIO_EXTENSIONS else f"{name}.wav"

@@ -59,7 +59,12 @@ def fetched(client: TestClient, answer: dict, index: int = 0) -> Clip:  # type: 
 
 
 def listing(folder: Path) -> set[str]:
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    """Files in the folder, the metadata index (``.index.sqlite3*``, which comes and goes) left out."""
+    return {
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(".index.sqlite3")
+    }
 
 
 def test_silences_give_exact_durations_and_segments_are_converted_to_one_rate(

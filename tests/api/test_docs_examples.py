@@ -30,7 +30,7 @@ DOCS = ROOT / "docs" / "api" / "endpoints"
 DOC_BASE = "http://127.0.0.1:7860"
 AUDIO = {".wav", ".mp3", ".flac", ".opus", ".aac", ".ogg"}
 INPUTS = ("me.wav", "line.wav", "narrator.wav")
-EXAMPLE_DOCS = ("tts.md", "voice-conversion.md", "concatenation.md")
+EXAMPLE_DOCS = ("tts.md", "voice-conversion.md", "concatenation.md", "file-operations.md")
 _BLOCK = re.compile(r"^```(bash|python) example( chatterbox)?\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

@@ -60,3 +60,25 @@ class GapEngine(ToneEngine):
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         tone = 0.1 * np.sin(2 * np.pi * 220 * np.arange(RATE) / RATE)
         return Clip(np.concatenate([tone, np.zeros(2 * RATE), tone]).astype(np.float32), RATE)
+
+
+class EchoConversion:
+    """A voice-conversion double: answers each window unchanged (so durations are exact)."""
+
+    name = "chatterbox-vc"
+    kind: Literal["vc"] = "vc"
+
+    def __init__(self) -> None:
+        self.loaded = False
+
+    def load(self) -> None:
+        self.loaded = True
+
+    def unload(self) -> None:
+        self.loaded = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": "cpu", "sample_rate": RATE}
+
+    def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
+        return source

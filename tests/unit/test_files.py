@@ -11,11 +11,55 @@ from management.audio_library import AudioLibrary
 from utils.files import atomic_write_bytes, resolve_inside
 
 
-@pytest.mark.parametrize("name", ["../secret.wav", "/etc/passwd", "a/../../b.wav", "..\\x.wav", ""])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../secret.wav",
+        "/etc/passwd",
+        "a/../../b.wav",
+        "..\\x.wav",
+        "",
+        "   ",
+        "%2e%2e/secret.wav",
+        "%2E%2E%5Csecret.wav",
+        "%252e%252e%252fsecret.wav",
+        "%25252e%25252e/secret.wav",
+        "a/%2e%2e/%2e%2e/secret.wav",
+        "%2fetc%2fpasswd",
+        "C:\\Windows\\win.ini",
+        "c:secret.wav",
+        "secret\x00.wav",
+        "secret%00.wav",
+        "tab\there.wav",
+        "CON",
+        "con.wav",
+        "a/Nul.tar.gz",
+        "COM1",
+        "lpt9.txt",
+        "aux .wav",
+        "\\\\server\\share\\x.wav",
+    ],
+)
 def test_names_that_escape_the_folder_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         resolve_inside(tmp_path, name, param="voice")
     assert caught.value.param == "voice"
+
+
+@pytest.mark.parametrize(
+    ("name", "inside"),
+    [
+        ("narrator.wav", "narrator.wav"),
+        ("books/ch1/take 2.wav", "books/ch1/take 2.wav"),
+        ("..hidden.wav", "..hidden.wav"),
+        ("console.wav", "console.wav"),
+        ("com10.wav", "com10.wav"),
+        ("100%25 done.wav", "100%25 done.wav"),
+        ("./a/./b.wav", "a/b.wav"),
+    ],
+)
+def test_ordinary_names_resolve_inside(tmp_path: Path, name: str, inside: str) -> None:
+    assert resolve_inside(tmp_path, name, param="voice") == tmp_path.resolve() / inside
 
 
 def test_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:

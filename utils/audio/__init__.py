@@ -16,11 +16,13 @@ from utils.audio.encode import AudioEncoder, encode, encode_stream
 from utils.audio.formats import FORMATS, AudioFormat, get_format
 from utils.audio.loudnorm import LoudnessStats, measure_loudness, normalize_ebu
 from utils.audio.postprocess import PostProcessing
+from utils.audio.probe import AudioInfo, probe
 
 __all__ = [
     "FORMATS",
     "AudioEncoder",
     "AudioFormat",
+    "AudioInfo",
     "Clip",
     "LoudnessStats",
     "PostProcessing",
@@ -36,6 +38,7 @@ __all__ = [
     "normalize_ebu",
     "normalize_loudness",
     "normalize_peak",
+    "probe",
     "resample",
     "silence",
     "trim_silence",

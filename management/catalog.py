@@ -1,0 +1,375 @@
+"""A folder of audio files kept in step with the metadata index: scan, record, list, delete.
+
+Sidecars: ``<name>.<ext>.json`` (one file's, as Plus wrote for voices and vc inputs) wins over
+``<stem>.json`` (shared by an output's formats). Hidden files, ``.part`` files and symlinks
+are never listed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from exceptions import InvalidRequestError, NotFoundError
+from management.index import Entry, Filters, MetadataIndex, Page
+from utils.audio import probe
+from utils.files import atomic_write_bytes, resolve_inside
+
+logger = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".pcm", ".webm"})
+_NAME_TYPES = {"tts": "tts", "vc": "vc", "concat": "concat", "mixed": "concat"}
+_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    added: int
+    updated: int
+    removed: int
+    total: int
+
+
+@dataclass(frozen=True)
+class DeleteReport:
+    entries: list[Entry]  # the audio files
+    files: list[str]  # every file removed (or that would be): audio and sidecars, relative paths
+    folders_removed: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+@dataclass
+class FolderNode:
+    path: str  # "" for the root
+    file_count: int  # files directly inside
+    subfolders: list[FolderNode] = field(default_factory=list)
+
+
+class Catalog:
+    """One library folder (outputs/, vc_inputs/, voices/) and its rows in the index."""
+
+    def __init__(self, index: MetadataIndex, library: str, root: Path, *, typed: bool = False) -> None:
+        self.index = index
+        self.library = library
+        self.root = Path(root)
+        self._typed = typed  # outputs: a generation type from the sidecar or the name prefix
+        self._idle = threading.Event()
+        self._idle.set()
+
+    # ---- keeping the index in step ---------------------------------------------------------
+
+    def begin_scan(self) -> None:
+        """Mark a scan as under way: reads wait for it (call before starting ``scan`` in a thread)."""
+        self._idle.clear()
+
+    def scan(self) -> ScanReport:
+        """Reconcile the index with the folder: index new and changed files, drop missing ones."""
+        try:
+            known = self.index.stamps(self.library)
+            seen: set[str] = set()
+            changed: list[tuple[str, Path, os.stat_result, Path | None, int]] = []
+            for rel, path, stat, sidecar, sidecar_ns in self._walk():
+                seen.add(rel)
+                if known.get(rel) != (stat.st_size, stat.st_mtime_ns, sidecar_ns):
+                    changed.append((rel, path, stat, sidecar, sidecar_ns))
+            for start in range(0, len(changed), _BATCH):
+                self.index.upsert(
+                    self.library, [self._describe(*item) for item in changed[start : start + _BATCH]]
+                )
+            missing = known.keys() - seen
+            self.index.remove(self.library, missing)
+            added = len(seen - known.keys())
+            report = ScanReport(added, len(changed) - added, len(missing), len(seen))
+            logger.info("%s index: %s", self.library, report)
+            return report
+        finally:
+            self._idle.set()
+
+    def add(self, path: Path, record: dict[str, Any]) -> Entry:
+        """Index a file the server placed in the folder, with ``record`` as its own sidecar (Plus's keys)."""
+        stat, (duration, rate) = path.stat(), header_info(path)
+        now = datetime.now().astimezone().isoformat()
+        folder = PurePosixPath(self._relative(path)).parent.as_posix()
+        sidecar = {
+            "filename": path.name,
+            "folder_path": None if folder == "." else folder,
+            "file_size_bytes": stat.st_size,
+            "duration_seconds": round(duration, 3) if duration else None,
+            "sample_rate": rate,
+            "format": path.suffix.lstrip(".").lower(),
+            "created_date": now,
+            "upload_date": now,
+            **record,
+        }
+        atomic_write_bytes(path.with_name(f"{path.name}.json"), json.dumps(sidecar, indent=2).encode())
+        self.record([path])
+        entry = self.index.get(self.library, self._relative(path))
+        assert entry is not None
+        return entry
+
+    def record(self, paths: Iterable[Path]) -> None:
+        """Index files just written (or refresh them); call after every write through the server."""
+        entries = []
+        for path in paths:
+            if path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
+                continue
+            sidecar = _sidecar_of(path, lambda p: p.is_file())
+            sidecar_ns = sidecar.stat().st_mtime_ns if sidecar else 0
+            entries.append(self._describe(self._relative(path), path, path.stat(), sidecar, sidecar_ns))
+        self.index.upsert(self.library, entries)
+
+    def forget(self, paths: Iterable[Path]) -> None:
+        """Drop files the server removed from the index."""
+        self.index.remove(self.library, [self._relative(p) for p in paths])
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def page(self, filters: Filters, *, sort: str, descending: bool, page: int, page_size: int) -> Page:
+        """One page of the listing (from the index alone)."""
+        self._idle.wait()
+        return self.index.page(
+            self.library,
+            filters,
+            sort=sort,
+            descending=descending,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+        )
+
+    def get(self, name: str, *, param: str) -> Entry:
+        """A file by relative path (or by bare name when only one folder holds it); 404 otherwise."""
+        self._idle.wait()
+        entry = self.index.get(self.library, self._relative(resolve_inside(self.root, name, param=param)))
+        if entry is None and "/" not in name.replace("\\", "/"):
+            matches = self.index.named(self.library, name)
+            if len(matches) > 1:
+                raise InvalidRequestError(
+                    f"{name!r} is in several folders; give its path: {', '.join(m.path for m in matches)}",
+                    param=param,
+                )
+            entry = matches[0] if matches else None
+        if entry is not None and not (self.root / entry.path).is_file():  # removed behind our back
+            self.index.remove(self.library, [entry.path])
+            entry = None
+        if entry is None:
+            raise NotFoundError(f"no file {name!r} in {self.library}/", param=param)
+        return entry
+
+    def select(self, filters: Filters) -> list[Entry]:
+        self._idle.wait()
+        return self.index.select(self.library, filters)
+
+    def formats(self, entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
+        """Every format of each entry's output, keyed by ``(folder, stem)``."""
+        groups: dict[tuple[str, str], list[Entry]] = {}
+        for sibling in self.index.siblings(self.library, ((e.folder, e.stem) for e in entries)):
+            groups.setdefault((sibling.folder, sibling.stem), []).append(sibling)
+        return groups
+
+    def folders(self) -> list[FolderNode]:
+        """The folder tree: the root first (when it holds files), then folders by name."""
+        self._idle.wait()
+        counts = self.index.folder_counts(self.library)
+        nodes: dict[str, FolderNode] = {}
+        for folder in counts:
+            parts = PurePosixPath(folder).parts if folder else ()
+            for depth in range(1, len(parts) + 1):
+                path = "/".join(parts[:depth])
+                nodes.setdefault(path, FolderNode(path, counts.get(path, 0)))
+        top: list[FolderNode] = [FolderNode("", counts[""])] if counts.get("") else []
+        for path in sorted(nodes):
+            parent = path.rpartition("/")[0]
+            (nodes[parent].subfolders if parent else top).append(nodes[path])
+        return top
+
+    def exists(self, folder: str, *, param: str) -> bool:
+        return resolve_inside(self.root, folder, param=param).is_dir()
+
+    # ---- deleting --------------------------------------------------------------------------
+
+    def delete(self, entries: list[Entry], *, dry_run: bool = False, prune: bool = False) -> DeleteReport:
+        """Remove files and their sidecars (a shared ``<stem>.json`` only with its last format).
+
+        A shared sidecar that outlives some formats has them taken out of its ``files``. With
+        ``prune``, folders left empty are removed too (never the library's root).
+        """
+        doomed = {e.path for e in entries}
+        removed: list[str] = []
+        rewrites: dict[Path, list[Entry]] = {}
+        for entry in entries:
+            removed.append(entry.path)
+            if (self.root / f"{entry.path}.json").is_file():
+                removed.append(f"{entry.path}.json")
+        for (folder, stem), group in self.formats(entries).items():
+            shared = self.root / folder / f"{stem}.json"
+            if not shared.is_file():
+                continue
+            kept = [e for e in group if e.path not in doomed]
+            if kept:
+                rewrites[shared] = kept
+            else:
+                removed.append(self._relative(shared))
+        if dry_run:
+            return DeleteReport(entries, removed, dry_run=True)
+        for rel in removed:
+            (self.root / rel).unlink(missing_ok=True)
+        self.index.remove(self.library, doomed)
+        for sidecar, kept in rewrites.items():
+            _drop_formats(sidecar, {e.format for e in kept})
+            self.record(self.root / e.path for e in kept)
+        pruned = self._prune({e.folder for e in entries}) if prune else []
+        return DeleteReport(entries, removed, pruned)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _walk(self) -> Iterator[tuple[str, Path, os.stat_result, Path | None, int]]:
+        """Every listable audio file: its relative path, stat, sidecar and the sidecar's mtime (0: none)."""
+        if not self.root.is_dir():
+            return
+        stack = [(str(self.root), "")]
+        while stack:
+            directory, prefix = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    items = [e for e in it if not e.name.startswith(".") and not e.is_symlink()]
+            except OSError as exc:
+                logger.warning("cannot read %s: %s", directory, exc)
+                continue
+            names = {e.name: e for e in items}
+            sidecar_ns: dict[str, int] = {}
+            for item in items:
+                if item.is_dir():
+                    stack.append((item.path, f"{prefix}{item.name}/"))
+                    continue
+                stem, suffix = os.path.splitext(item.name)
+                if suffix.lower() not in AUDIO_SUFFIXES or not item.is_file():
+                    continue
+                sidecar_name = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
+                try:
+                    stat = item.stat()
+                    if sidecar_name is not None and sidecar_name not in sidecar_ns:
+                        sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
+                except OSError:  # removed while we walked
+                    continue
+                yield (
+                    prefix + item.name,
+                    Path(item.path),
+                    stat,
+                    Path(directory, sidecar_name) if sidecar_name else None,
+                    sidecar_ns[sidecar_name] if sidecar_name else 0,
+                )
+
+    def _describe(
+        self, rel: str, path: Path, stat: os.stat_result, sidecar: Path | None, sidecar_ns: int
+    ) -> Entry:
+        record = _read_sidecar(sidecar) if sidecar else {}
+        duration = _number(record.get("duration_seconds"))
+        rate = _number(record.get("sample_rate"))
+        rate = int(rate) if rate else None
+        if duration is None:
+            duration, rate = header_info(path, sample_rate=rate)
+        created = next(
+            (t for key in ("created", "created_date", "timestamp") if (t := _epoch(record.get(key)))),
+            stat.st_mtime,
+        )
+        kind = None
+        if self._typed:
+            declared = record.get("type")
+            kind = (
+                declared if isinstance(declared, str) else _NAME_TYPES.get(path.name.split("_")[0], "unknown")
+            )
+        text = record.get("text") if isinstance(record.get("text"), str) else None
+        return Entry(
+            path=rel,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            sidecar_mtime_ns=sidecar_ns,
+            created=created,
+            duration=round(duration, 3) if duration is not None else None,
+            sample_rate=rate,
+            generation_type=kind,
+            text=text,
+            metadata=record,
+        )
+
+    def _relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+    def _prune(self, folders: set[str]) -> list[str]:
+        """Remove emptied folders, deepest first, up to (not including) the root."""
+        candidates = {
+            "/".join(PurePosixPath(f).parts[:n])
+            for f in folders
+            if f
+            for n in range(1, len(PurePosixPath(f).parts) + 1)
+        }
+        pruned = []
+        for folder in sorted(candidates, key=lambda f: f.count("/"), reverse=True):
+            try:
+                (self.root / folder).rmdir()
+                pruned.append(folder)
+            except OSError:
+                pass  # not empty (or already gone)
+        return pruned
+
+
+def header_info(path: Path, *, sample_rate: int | None = None) -> tuple[float | None, int | None]:
+    """Duration and rate from the file's headers (never a full decode); ``None`` for what they do not say.
+
+    Raw ``.pcm`` has no header: its duration follows from the size when ``sample_rate`` is known.
+    """
+    if path.suffix.lower() == ".pcm":
+        return (path.stat().st_size / (2 * sample_rate) if sample_rate else None), sample_rate
+    try:
+        info = probe(path)
+    except InvalidRequestError as exc:  # not audio after all: listed without a duration
+        logger.debug("cannot read the headers of %s: %s", path, exc.message)
+        return None, sample_rate
+    return info.duration, info.sample_rate or sample_rate
+
+
+def _sidecar_of(path: Path, exists: Callable[[Path], bool]) -> Path | None:
+    for candidate in (path.with_name(f"{path.name}.json"), path.with_name(f"{path.stem}.json")):
+        if exists(candidate):
+            return candidate
+    return None
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        logger.warning("ignoring unreadable sidecar %s: %s", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _drop_formats(sidecar: Path, kept: set[str]) -> None:
+    record = _read_sidecar(sidecar)
+    if isinstance(record.get("files"), dict):
+        record["files"] = {ext: name for ext, name in record["files"].items() if ext in kept}
+        atomic_write_bytes(sidecar, json.dumps(record, indent=2).encode())
+
+
+def _number(value: Any) -> float | None:
+    return (
+        float(value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        else None
+    )
+
+
+def _epoch(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None

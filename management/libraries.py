@@ -1,0 +1,46 @@
+"""The indexed libraries (outputs/, vc_inputs/) and the one metadata index they share."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from config import PathSettings
+from management.catalog import Catalog
+from management.index import MetadataIndex
+
+logger = logging.getLogger(__name__)
+
+
+class Libraries:
+    """Opens the index, reconciles every library with its folder in the background at start."""
+
+    def __init__(self, paths: PathSettings) -> None:
+        self.index = MetadataIndex(paths.index_path)
+        self.outputs = Catalog(self.index, "outputs", paths.outputs_dir, typed=True)
+        self.vc_inputs = Catalog(self.index, "vc_inputs", paths.vc_inputs_dir)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def all(self) -> tuple[Catalog, ...]:
+        return (self.outputs, self.vc_inputs)
+
+    def start(self) -> None:
+        """Begin reconciling; until a library is done, reads of it wait (the server answers meanwhile)."""
+        for catalog in self.all:
+            catalog.begin_scan()
+        self._thread = threading.Thread(target=self._scan_all, name="index-scan", daemon=True)
+        self._thread.start()
+
+    def _scan_all(self) -> None:
+        for catalog in self.all:
+            try:
+                catalog.scan()
+            except Exception:
+                logger.exception("%s: reconciling the index failed; listings may be stale", catalog.library)
+
+    def stop(self) -> None:
+        """Wait for a running scan, then close the index."""
+        if self._thread is not None:
+            self._thread.join()
+        self.index.close()
