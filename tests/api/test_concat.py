@@ -325,3 +325,18 @@ def test_mixed_refuses_bad_json_and_unmatched_uploads(client: TestClient) -> Non
         response = client.post("/api/v1/concat/mixed", data=data, files=files or None)
         assert response.status_code == 400, (data, response.text)
         assert response.json()["error"]["param"] == param, (data, response.json())
+
+
+def test_results_are_listed_as_concat_with_their_recipe(client: TestClient, outputs: Path) -> None:
+    put(outputs, "a.wav", tone(0.5))
+    made = concat(client, ["a.wav", "(1s)", "a.wav"], export_formats=["wav", "mp3"], project="pod")
+    listed = client.get("/api/v1/outputs", params={"generation_type": "concat"})
+    assert listed.status_code == 200, listed.text
+    files = listed.json()["files"]
+    assert sorted(item["filename"] for item in files) == sorted(Path(p).name for p in made["output_files"])
+    assert len(files) == 2
+    item = next(item for item in files if item["format"] == "wav")
+    assert item["generation_type"] == "concat" and item["folder_path"] == "pod"
+    assert item["duration_seconds"] == pytest.approx(2.0, abs=0.01)
+    assert [step["source"] for step in item["metadata"]["recipe"]] == ["a.wav", "(1s)", "a.wav"]
+    assert client.get(item["url"]).status_code == 200
