@@ -1,55 +1,50 @@
 """EBU R128 loudness normalisation with FFmpeg's ``loudnorm`` filter, in two passes (as ffmpeg-normalize).
 
 The first pass measures integrated loudness, true peak, loudness range (LRA) and the gating
-threshold; the second applies them with ``linear=true``. loudnorm stays linear (one gain for the
-whole clip) when that meets the targets, and otherwise falls back to its dynamic mode, which is
-how a loudness-range target narrower than the clip's own is honoured. The filter works at
-192 kHz internally; the result is resampled back to the clip's rate and keeps its length.
+threshold (libebur128, the reference implementation of EBU R128) and runs loudnorm once to learn
+how far it lands from the target (its "target offset"); the second gives all that to loudnorm
+with ``linear=true``. loudnorm stays linear (one gain for the whole clip) when that meets
+the targets, and otherwise falls back to its dynamic mode, which is how a loudness-range target
+narrower than the clip's own is honoured. The filter works at 192 kHz internally; the result is
+resampled back to the clip's rate and keeps its length.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import math
-import threading
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import av
-import av.logging
 import numpy as np
 from av.filter import Graph
 
 from utils.audio.clip import Clip
+from utils.audio.meter import LoudnessMeter
 
 logger = logging.getLogger(__name__)
 
-# loudnorm only prints its measurements to FFmpeg's log. PyAV routes that log to Python only while a
-# level is set, and drops a message identical to the last; both settings are process-wide, so one
-# pass at a time changes them and puts them back.
-_LOG_LOCK = threading.Lock()
 _BLOCK = 1 << 16  # samples pushed into the graph at a time
 SILENT_BELOW_LUFS = -70.0  # BS.1770's absolute gate: nothing louder than this counts
 
 
 @dataclass(frozen=True)
 class LoudnessStats:
-    """What loudnorm measured: LUFS, dBTP, LU and LUFS; ``offset`` is its suggested gain correction."""
+    """A clip's loudness: integrated (LUFS), true peak (dBTP), range (LU), relative gate (LUFS)."""
 
     integrated: float
     true_peak: float
     lra: float
     threshold: float
-    offset: float = 0.0
 
 
 def measure_loudness(clip: Clip) -> LoudnessStats:
-    """Integrated loudness, true peak, loudness range and gating threshold (EBU R128, FFmpeg's loudnorm)."""
-    _, report = _loudnorm(clip, "I=-24:TP=-2:LRA=7")
-    return _stats(report)
+    """Integrated loudness, true peak, loudness range and gating threshold (EBU R128)."""
+    meter = LoudnessMeter(clip.sample_rate, full=True)
+    meter.feed(clip.samples)
+    return LoudnessStats(meter.integrated, meter.true_peak_db, meter.loudness_range, meter.threshold)
 
 
 def normalize_ebu(
@@ -60,51 +55,25 @@ def normalize_ebu(
     Silence, and clips too short to measure (under 0.4 s), come back unchanged.
     """
     targets = f"I={target_lufs:g}:TP={true_peak_db:g}:LRA={lra:g}"
-    first = _stats(_loudnorm(clip, targets)[1])
+    if clip.duration < 0.4:
+        return clip
+    first = measure_loudness(clip)
     if not math.isfinite(first.integrated) or first.integrated < SILENT_BELOW_LUFS:
         return clip
+    # What loudnorm calls target_offset: how far its own first (dynamic) pass lands from the target.
+    trial = measure_loudness(Clip(_filter(clip, targets), clip.sample_rate)).integrated
+    offset = target_lufs - trial if math.isfinite(trial) else 0.0
     measured = (
         f"measured_I={_clamp(first.integrated, -99, 0):.2f}:measured_TP={_clamp(first.true_peak, -99, 99):.2f}"
         f":measured_LRA={_clamp(first.lra, 0, 99):.2f}:measured_thresh={_clamp(first.threshold, -99, 0):.2f}"
-        f":offset={_clamp(first.offset, -99, 99):.2f}"
+        f":offset={_clamp(offset, -99, 99):.2f}"
     )
-    out, report = _loudnorm(clip, f"{targets}:{measured}:linear=true")
-    logger.debug("loudnorm %s: %s", report.get("normalization_type"), targets)
-    return out
+    logger.debug("loudnorm %s with %s", targets, measured)
+    return Clip(_filter(clip, f"{targets}:{measured}:linear=true"), clip.sample_rate)
 
 
 def _clamp(value: float, low: float, high: float) -> float:
     return min(max(value, low), high) if math.isfinite(value) else (low if value < 0 else high)
-
-
-def _stats(report: dict[str, Any]) -> LoudnessStats:
-    return LoudnessStats(
-        integrated=float(report["input_i"]),
-        true_peak=float(report["input_tp"]),
-        lra=float(report["input_lra"]),
-        threshold=float(report["input_thresh"]),
-        offset=float(report["target_offset"]),
-    )
-
-
-def _loudnorm(clip: Clip, options: str) -> tuple[Clip, dict[str, Any]]:
-    """Run the clip through loudnorm (then back to its own rate); the audio and loudnorm's JSON report."""
-    with _LOG_LOCK:
-        previous, skipping = av.logging.get_level(), av.logging.get_skip_repeated()
-        av.logging.set_level(av.logging.INFO)
-        av.logging.set_skip_repeated(False)  # measuring one clip twice prints the same report twice
-        try:
-            with av.logging.Capture() as logs:
-                samples = _filter(clip, f"{options}:print_format=json")
-        finally:
-            av.logging.set_skip_repeated(skipping)
-            av.logging.set_level(previous)
-    texts = [message for _, name, message in logs if name == "loudnorm" and "{" in message]
-    if not texts:
-        raise RuntimeError("loudnorm printed no measurement")
-    text = texts[-1]
-    report = json.loads(text[text.index("{") : text.rindex("}") + 1])
-    return Clip(samples, clip.sample_rate), report
 
 
 def _filter(clip: Clip, options: str) -> np.ndarray:

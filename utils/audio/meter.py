@@ -11,8 +11,12 @@ import pyebur128
 class LoudnessMeter:
     """Integrated loudness (EBU R128 / ITU-R BS.1770) and sample peak of mono audio fed in blocks."""
 
-    def __init__(self, sample_rate: int) -> None:
-        self._state = pyebur128.R128State(1, sample_rate, pyebur128.MeasurementMode.MODE_I)
+    def __init__(self, sample_rate: int, *, full: bool = False) -> None:
+        """``full``: also loudness range and true peak (slower: true peak oversamples)."""
+        mode = pyebur128.MeasurementMode.MODE_I
+        if full:
+            mode |= pyebur128.MeasurementMode.MODE_LRA | pyebur128.MeasurementMode.MODE_TRUE_PEAK
+        self._state = pyebur128.R128State(1, sample_rate, mode)
         self.peak = 0.0
         self.frames = 0
 
@@ -29,6 +33,22 @@ class LoudnessMeter:
         """Integrated loudness in LUFS; -inf for silence or audio under 0.4 s."""
         value = float(pyebur128.get_loudness_global(self._state))
         return value if math.isfinite(value) else float("-inf")
+
+    @property
+    def loudness_range(self) -> float:
+        """Loudness range (LRA) in LU; needs ``full``."""
+        return float(pyebur128.get_loudness_range(self._state))
+
+    @property
+    def true_peak_db(self) -> float:
+        """True peak in dBTP; needs ``full``."""
+        peak = float(pyebur128.get_true_peak(self._state, 0))
+        return 20 * math.log10(peak) if peak > 0 else float("-inf")
+
+    @property
+    def threshold(self) -> float:
+        """The relative gate of the integrated measurement, in LUFS."""
+        return float(pyebur128.get_relative_threshold(self._state))
 
     def gain_to(self, target_lufs: float, ceiling_db: float) -> float:
         """The linear gain reaching ``target_lufs``, lowered so the peak stays under ``ceiling_db`` dBFS."""
