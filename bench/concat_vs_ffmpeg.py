@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -98,7 +97,8 @@ def run_ours(folder: Path, names: list[str], temp: Path, fmt: str = "mp3") -> tu
     started = time.perf_counter()
     result = asyncio.run(service.concat(job))
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    status = Path("/proc/self/status").read_text()  # VmHWM: this process's peak resident size
+    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024
     return seconds, result.duration, max(0, peak - baseline)
 
 
