@@ -109,6 +109,25 @@ class DownloadSettings(_Section):
     allow_private_addresses: bool = False
 
 
+OPENAI_VOICES = (
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar",
+)  # fmt: skip
+
+
+class OpenAISettings(_Section):
+    """``POST /v1/audio/speech``: OpenAI's model and voice names mapped to ours."""
+
+    max_input_chars: Annotated[int, Field(ge=1, le=100_000)] = 4096
+    # OpenAI model name -> engine ("default": the engine serving requests that name none).
+    models: dict[str, str] = Field(
+        default_factory=lambda: {"tts-1": "default", "tts-1-hd": "default", "gpt-4o-mini-tts": "default"}
+    )
+    # Voice alias -> a voice in voices/ (e.g. alloy: narrator). OpenAI voice names not listed here
+    # speak with fallback_voice, or the engine's built-in voice when that is unset.
+    voices: dict[str, str] = Field(default_factory=dict)
+    fallback_voice: str | None = None
+
+
 class Settings(BaseSettings):
     """The whole effective configuration."""
 
@@ -125,6 +144,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     downloads: DownloadSettings = DownloadSettings()
     validation: ValidationSettings = ValidationSettings()
+    openai: OpenAISettings = OpenAISettings()
 
     @classmethod
     def settings_customise_sources(

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from core.requests import (
     OutputOptions,
     SpeechRequest,
     SpeechResult,
+    SpeechStream,
     ValidationOptions,
 )
 from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams, language_code
@@ -41,7 +42,8 @@ from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
 from recognition import WhisperPool, similarity
 from recognition.takes import choose_take
-from utils.audio import Clip, concatenate, decode, encode, get_format, windows
+from utils.audio import Clip, change_speed, concatenate, decode, encode, get_format, windows
+from utils.audio.joiner import Joiner
 from utils.files import project_folder
 from utils.text import chunk_text, prepare_text
 
@@ -58,6 +60,7 @@ __all__ = [
     "ProgressCallback",
     "SpeechRequest",
     "SpeechResult",
+    "SpeechStream",
     "ValidationOptions",
 ]
 
@@ -65,6 +68,18 @@ logger = logging.getLogger(__name__)
 
 CHUNK_CROSSFADE_MS = 20.0
 _SAMPLING_KEYS = ("exaggeration", "cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p")
+
+
+@dataclass
+class _SpeechPlan:
+    """A checked TTS request: its text, engine, parameters and chunks."""
+
+    text: str
+    spoken: str
+    name: str
+    engine: SynthesisEngine
+    params: SynthesisParams
+    chunks: list[str]
 
 
 class CoreEngine:
@@ -121,6 +136,67 @@ class CoreEngine:
         ``progress`` hears of each chunk as it is done (``Progress("speak", done, total)``).
         """
         started = time.perf_counter()
+        _check_formats(request.output.formats)
+        self.outputs.folder(request.output.project)  # refuse a bad project before the model runs
+        plan = await self._plan(request)
+        clips, reports, warnings = [], [], []
+        async for clip, report in self._speak(plan, request, warnings, progress):
+            clips.append(clip)
+            reports.append(report)
+        generated = time.perf_counter() - started
+        joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
+        clip, original = await asyncio.to_thread(request.output.post.run, joined)  # off the event loop
+        params = plan.params
+        stem = _tts_stem(request, params)
+        record = {"type": "tts", "engine": plan.name, "voice": request.voice, "language": params.language}
+        record |= {"text": plan.text, "spoken_text": plan.spoken}
+        record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
+        return self._save(
+            plan.name,
+            clip,
+            params,
+            stem,
+            record,
+            request.output,
+            started,
+            generated,
+            reports,
+            warnings,
+            original,
+        )
+
+    async def stream(self, request: SpeechRequest) -> SpeechStream:
+        """Speak text piece by piece: the audio of each chunk as soon as it is generated.
+
+        Checks happen before this returns (a bad request raises here, not mid-stream). Chunks are
+        joined with the same short crossfade as ``synthesize``; ``request.output.post.speed_factor``
+        applies per chunk. Nothing is saved.
+        """
+        plan = await self._plan(request, streaming=True)
+        speed = request.output.post.speed_factor
+
+        async def pieces() -> AsyncIterator[Clip]:
+            joiner: Joiner | None = None
+            rate = 0
+            async for clip, _ in self._speak(plan, request, [], None):
+                if speed != 1.0:
+                    clip = await asyncio.to_thread(change_speed, clip, speed)
+                if joiner is None:
+                    rate = clip.sample_rate
+                    joiner = Joiner(hold=int(rate * CHUNK_CROSSFADE_MS / 1000))
+                if (ready := joiner.add(clip.samples, crossfade=joiner.hold)).size:
+                    yield Clip(ready, rate)
+            if joiner is not None and (rest := joiner.finish()).size:
+                yield Clip(rest, rate)
+
+        return SpeechStream(plan.name, plan.params.seed, pieces())
+
+    async def _plan(self, request: SpeechRequest, *, streaming: bool = False) -> _SpeechPlan:
+        """Check the text, pick the engine, settle the parameters and cut the text into chunks.
+
+        Streaming cuts text even for engines that take any length (Piper), so the first sentence
+        can leave before the rest is spoken.
+        """
         text = request.text.strip()
         if not text:
             raise InvalidRequestError("'text' must not be empty", param="text")
@@ -131,23 +207,27 @@ class CoreEngine:
                 param="text",
                 code="string_above_max_length",
             )
-        _check_formats(request.output.formats)
-        self.outputs.folder(request.output.project)  # refuse a bad project before the model runs
         spoken = prepare_text(text, request.text_options)
         if not spoken:
             raise InvalidRequestError("'text' has nothing left to speak after text handling", param="text")
         name, engine = await self.engines.pick_tts(request.engine)
-        params = self._params(request)
-        chunks = (
-            chunk_text(spoken, engine.max_chunk_chars, request.text_options)
-            if engine.max_chunk_chars
-            else [spoken]
-        )
-        clips, reports, warnings = [], [], []
+        size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if streaming else None)
+        chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
+        return _SpeechPlan(text, spoken, name, engine, self._params(request), chunks)
+
+    async def _speak(
+        self,
+        plan: _SpeechPlan,
+        request: SpeechRequest,
+        warnings: list[str],
+        progress: ProgressCallback | None,
+    ) -> AsyncIterator[tuple[Clip, ChunkReport]]:
+        """Each chunk's kept take, in order (Whisper-checked when the engine varies with the seed)."""
+        name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
         async with self._voice(engine, request.voice, request.voice_file) as voice:
-            params = replace(params, language=_language(engine, voice, request.language))
+            params = plan.params = replace(plan.params, language=_language(engine, voice, request.language))
             for index, chunk in enumerate(chunks):
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
@@ -155,20 +235,8 @@ class CoreEngine:
                     seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
                     return await self.engines.call(name, engine.synthesize, chunk, voice, seeded)
 
-                clip, report = await self._take(index, chunk, generate, checker, request.validation)
-                clips.append(clip)
-                reports.append(report)
+                yield await self._take(index, chunk, generate, checker, request.validation)
                 report_progress(Progress("speak", index + 1, len(chunks)))
-        generated = time.perf_counter() - started
-        joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
-        clip, original = await asyncio.to_thread(request.output.post.run, joined)  # off the event loop
-        stem = _tts_stem(request, params)
-        record = {"type": "tts", "engine": name, "voice": request.voice, "language": params.language}
-        record |= {"text": text, "spoken_text": spoken}
-        record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
-        return self._save(
-            name, clip, params, stem, record, request.output, started, generated, reports, warnings, original
-        )
 
     async def convert(
         self, request: ConversionRequest, progress: ProgressCallback | None = None

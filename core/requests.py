@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,3 +101,12 @@ class SpeechResult:
     processing_seconds: float
     chunks: list[ChunkReport]
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SpeechStream:
+    """Speech as it is generated: the engine, the seed, and the audio piece by piece."""
+
+    engine: str
+    seed: int
+    pieces: AsyncIterator[Clip]

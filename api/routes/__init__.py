@@ -1,6 +1,6 @@
 """Route modules, one per feature."""
 
-from api.routes import concat, health, models, outputs, system, tts, vc, vc_inputs
+from api.routes import concat, health, models, openai, outputs, system, tts, vc, vc_inputs
 
 ROUTERS = [
     system.router,
@@ -12,4 +12,5 @@ ROUTERS = [
     outputs.router,
     outputs.api,
     vc_inputs.router,
+    openai.router,
 ]
