@@ -22,7 +22,7 @@ import pytest
 import soundfile as sf
 from pydantic import BaseModel
 
-from api_models import ConcatRequest, TTSRequest, VCRequest
+from api_models import ConcatRequest, OpenAISpeechRequest, TTSRequest, VCRequest
 from tests.support.live_server import ROOT, live_server
 from utils.audio import decode
 
@@ -30,7 +30,13 @@ DOCS = ROOT / "docs" / "api" / "endpoints"
 DOC_BASE = "http://127.0.0.1:7860"
 AUDIO = {".wav", ".mp3", ".flac", ".opus", ".aac", ".ogg"}
 INPUTS = ("me.wav", "line.wav", "narrator.wav")
-EXAMPLE_DOCS = ("tts.md", "voice-conversion.md", "concatenation.md", "file-operations.md")
+EXAMPLE_DOCS = (
+    "tts.md",
+    "voice-conversion.md",
+    "concatenation.md",
+    "file-operations.md",
+    "openai-compatibility.md",
+)
 _BLOCK = re.compile(r"^```(bash|python) example( chatterbox)?\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -147,7 +153,12 @@ def _bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
 
 @pytest.mark.parametrize(
     ("doc", "model"),
-    [("tts.md", TTSRequest), ("voice-conversion.md", VCRequest), ("concatenation.md", ConcatRequest)],
+    [
+        ("tts.md", TTSRequest),
+        ("voice-conversion.md", VCRequest),
+        ("concatenation.md", ConcatRequest),
+        ("openai-compatibility.md", OpenAISpeechRequest),
+    ],
 )
 def test_the_field_table_matches_the_model(doc: str, model: type[BaseModel]) -> None:
     rows = _table(doc)
