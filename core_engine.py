@@ -21,6 +21,7 @@ from typing import Any
 
 from config import VC_ENGINES, Settings
 from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
+from core.jobs import JobManager
 from core.progress import Progress, ProgressCallback, reporter
 from core.requests import (
     ChunkReport,
@@ -108,6 +109,7 @@ class CoreEngine:
         self.whisper = WhisperPool(settings.validation)
         self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.started_at = time.time()
+        self.jobs = JobManager(self)
 
     async def start(self, metrics: Metrics | None = None) -> None:
         """Create the data folders and begin loading (if configured); returns at once."""
@@ -122,6 +124,7 @@ class CoreEngine:
 
     async def stop(self) -> None:
         """Stop background work and the model threads."""
+        await self.jobs.stop()
         await self.engines.stop()
         await asyncio.to_thread(self.libraries.stop)
         self._asr.shutdown(wait=False, cancel_futures=True)
@@ -226,6 +229,7 @@ class CoreEngine:
         name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
+        seconds = 0.0
         async with self._voice(engine, request.voice, request.voice_file) as voice:
             params = plan.params = replace(plan.params, language=_language(engine, voice, request.language))
             for index, chunk in enumerate(chunks):
@@ -235,8 +239,10 @@ class CoreEngine:
                     seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
                     return await self.engines.call(name, engine.synthesize, chunk, voice, seeded)
 
-                yield await self._take(index, chunk, generate, checker, request.validation)
-                report_progress(Progress("speak", index + 1, len(chunks)))
+                clip, report = await self._take(index, chunk, generate, checker, request.validation)
+                seconds += clip.duration
+                yield clip, report
+                report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
 
     async def convert(
         self, request: ConversionRequest, progress: ProgressCallback | None = None

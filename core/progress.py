@@ -15,6 +15,7 @@ class Progress:
     stage: str
     done: int
     total: int
+    audio_seconds: float = 0.0  # audio made so far, where the stage makes audio
 
     @property
     def fraction(self) -> float:

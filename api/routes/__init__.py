@@ -1,11 +1,12 @@
 """Route modules, one per feature."""
 
-from api.routes import concat, health, models, openai, outputs, system, tts, vc, vc_inputs
+from api.routes import concat, health, jobs, models, openai, outputs, system, tts, vc, vc_inputs
 
 ROUTERS = [
     system.router,
     health.router,
     models.router,
+    jobs.router,
     tts.router,
     vc.router,
     concat.router,
