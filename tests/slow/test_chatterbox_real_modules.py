@@ -148,3 +148,22 @@ def test_every_sampling_control_reaches_the_model(
     for key in ("cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p"):
         assert call[key] == pytest.approx(controls[key]), key
     assert call["max_new_tokens"] == MAX_TOKENS
+
+
+def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(client: TestClient) -> None:
+    def speak(**body: object) -> bytes:
+        response = client.post(
+            "/v1/audio/speech",
+            json={"model": "tts-1", "input": "Hello there.", "response_format": "pcm", **body},
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["x-engine"] == "chatterbox"
+        return response.content
+
+    builtin = speak(voice="alloy", seed=9)  # an OpenAI name with no alias: the built-in voice
+    assert 0.3 < len(builtin) / 2 / 24000 <= MAX_TOKENS / 25 + 0.2  # pcm at Chatterbox's 24 kHz
+    assert speak(voice="alloy", seed=9) == builtin  # same seed, same audio
+    narrator = speak(voice="narrator", seed=9)  # a voice from voices/
+    assert narrator != builtin
+    excited = speak(voice="alloy", seed=9, instructions="Say it excitedly!")
+    assert excited != builtin  # the instructions changed exaggeration and cfg_weight
