@@ -68,6 +68,9 @@ class ModelSettings(_Section):
     allow_download: bool = True
     max_new_tokens: Annotated[int, Field(ge=1, le=4000)] = 1000
     voice_cache_size: Annotated[int, Field(ge=0)] = 32
+    voice_cache_mb: Annotated[float, Field(ge=0)] = 512
+    conditionals_cache_dir: Path | None = Path("cache/conditionals")
+    warm_voices: list[str] = Field(default_factory=list)
     watermark: bool = True
 
 
@@ -89,6 +92,7 @@ class LimitSettings(_Section):
     max_text_length: Annotated[int, Field(ge=1)] = 10_000
     max_upload_mb: Annotated[float, Field(gt=0)] = 50
     max_chunk_chars: Annotated[int, Field(ge=50, le=1000)] = 300
+    max_queued_requests: Annotated[int, Field(ge=0)] = 100
 
 
 class ValidationSettings(_Section):

@@ -35,7 +35,7 @@ from core.requests import (
 )
 from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams, language_code
 from engines.manager import EngineManager
-from exceptions import InvalidRequestError, NotFoundError
+from exceptions import ChatterboxError, InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
 from management.downloads import download_audio, is_url
 from management.libraries import Libraries
@@ -98,7 +98,9 @@ class CoreEngine:
             engines = build_engines(settings)
         self.settings = settings
         self.metrics = metrics
-        self.engines = EngineManager(engines, settings.engines, settings.models)
+        self.engines = EngineManager(
+            engines, settings.engines, settings.models, max_queued=settings.limits.max_queued_requests
+        )
         self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
         self.libraries = Libraries(settings.paths)  # the metadata index of outputs/ and vc_inputs/
@@ -120,6 +122,8 @@ class CoreEngine:
         for folder in (paths.voices_dir, paths.outputs_dir, paths.vc_inputs_dir):
             Path(folder).mkdir(parents=True, exist_ok=True)
         self.libraries.start()
+        if self.settings.models.warm_voices:
+            self.engines.on_ready(self._warm_voices)
         self.engines.start()
 
     async def stop(self) -> None:
@@ -129,21 +133,38 @@ class CoreEngine:
         await asyncio.to_thread(self.libraries.stop)
         self._asr.shutdown(wait=False, cancel_futures=True)
 
+    async def _warm_voices(self, name: str) -> None:
+        """Condition ``models.warm_voices`` on an engine that just loaded (if it clones voices)."""
+        prepare = getattr(self.engines.engine(name), "prepare_voice", None)
+        if prepare is None:
+            return
+        for voice in self.settings.models.warm_voices:
+            try:
+                path = self.voices.resolve(voice, param="models.warm_voices")
+                key = await self.engines.call(name, prepare, path)
+            except ChatterboxError as exc:
+                logger.warning("could not warm voice %r on %s: %s", voice, name, exc.message)
+            else:
+                logger.info("voice %r warmed on %s (%s)", voice, name, key)
+
     # ---- requests ---------------------------------------------------------------------------
 
     async def synthesize(
-        self, request: SpeechRequest, progress: ProgressCallback | None = None
+        self, request: SpeechRequest, progress: ProgressCallback | None = None, *, wait_for_room: bool = False
     ) -> SpeechResult:
         """Speak text with the named (or default) engine, post-process, save every format, return.
 
-        ``progress`` hears of each chunk as it is done (``Progress("speak", done, total)``).
+        ``progress`` hears of each chunk as it is done (``Progress("speak", done, total)``). A full
+        model queue raises ServerBusyError, unless ``wait_for_room`` (long-text jobs wait their turn).
         """
         started = time.perf_counter()
         _check_formats(request.output.formats)
         self.outputs.folder(request.output.project)  # refuse a bad project before the model runs
         plan = await self._plan(request)
+        if not wait_for_room:
+            self.engines.check_room(plan.name)
         clips, reports, warnings = [], [], []
-        async for clip, report in self._speak(plan, request, warnings, progress):
+        async for clip, report in self._speak(plan, request, warnings, progress, wait=wait_for_room):
             clips.append(clip)
             reports.append(report)
         generated = time.perf_counter() - started
@@ -176,6 +197,7 @@ class CoreEngine:
         applies per chunk. Nothing is saved.
         """
         plan = await self._plan(request, streaming=True)
+        self.engines.check_room(plan.name)  # the place itself is taken when generation starts
         speed = request.output.post.speed_factor
 
         async def pieces() -> AsyncIterator[Clip]:
@@ -224,13 +246,18 @@ class CoreEngine:
         request: SpeechRequest,
         warnings: list[str],
         progress: ProgressCallback | None,
+        *,
+        wait: bool = False,
     ) -> AsyncIterator[tuple[Clip, ChunkReport]]:
         """Each chunk's kept take, in order (Whisper-checked when the engine varies with the seed)."""
         name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
         seconds = 0.0
-        async with self._voice(engine, request.voice, request.voice_file) as voice:
+        async with (
+            self.engines.admit(name, wait=wait),
+            self._voice(engine, request.voice, request.voice_file) as voice,
+        ):
             params = plan.params = replace(plan.params, language=_language(engine, voice, request.language))
             for index, chunk in enumerate(chunks):
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
@@ -260,10 +287,12 @@ class CoreEngine:
                 param="input_audio_source",
             )
         name = VC_ENGINES[0]
+        self.engines.check_room(name)
         engine = await self.engines.ensure_loaded(name)
         assert isinstance(engine, ConversionEngine)
         params = self._params(SpeechRequest(text="", seed=request.seed, watermark=request.watermark))
         async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self.engines.admit(name))
             source = request.source_file
             if source is None:
                 assert request.source is not None

@@ -20,6 +20,11 @@ class ChatterboxError(Exception):
         self.param = param
         self.code = code or self.default_code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (``Retry-After`` for a full queue)."""
+        return {}
+
 
 class InvalidRequestError(ChatterboxError):
     """The request is malformed or names a value that is not allowed."""
@@ -51,6 +56,22 @@ class EngineUnavailableError(ChatterboxError):
     status_code = 503
     error_type = "engine_unavailable"
     default_code = "engine_unavailable"
+
+
+class ServerBusyError(ChatterboxError):
+    """The engine's queue is full; the client should try again after ``retry_after`` seconds."""
+
+    status_code = 503
+    error_type = "server_busy"
+    default_code = "queue_full"
+
+    def __init__(self, message: str, *, retry_after: int, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class GenerationError(ChatterboxError):

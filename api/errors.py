@@ -40,7 +40,14 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
 
 async def _on_project_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ChatterboxError)
-    return error_response(exc.status_code, exc.message, type_=exc.error_type, param=exc.param, code=exc.code)
+    return error_response(
+        exc.status_code,
+        exc.message,
+        type_=exc.error_type,
+        param=exc.param,
+        code=exc.code,
+        headers=exc.headers,
+    )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:

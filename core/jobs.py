@@ -117,7 +117,7 @@ class JobManager:
 
         await self._changed(job, status="running", started=time.time())
         try:
-            job.result = await self.core.synthesize(request, on_progress)
+            job.result = await self.core.synthesize(request, on_progress, wait_for_room=True)
         except asyncio.CancelledError:
             await asyncio.shield(self._changed(job, status="cancelled", finished=time.time()))
             raise

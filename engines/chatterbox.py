@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
 from engines.base import SynthesisParams
 from engines.checkpoint import TTS_FILES, resolve_checkpoint
+from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
 from engines.seeding import seed_everything
-from engines.voice_cache import VoiceCache
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
+from monitoring.logs import request_id_var
 from utils.audio import Clip
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # upstream draws a progress bar per chunk into the logs
@@ -28,12 +30,14 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
 _SPEECH_VOCAB = 6561  # token ids at or above this are control tokens, not speech
+BUILTIN_KEY = "builtin"
 
 
 class ChatterboxTTSEngine:
     """The real ``chatterbox-tts`` English model."""
 
     name = "chatterbox"
+    worker_group = "chatterbox"  # one worker thread for the weights TTS and VC share
     kind: Literal["tts"] = "tts"
     clones_voices = True
     varies_with_seed = True
@@ -44,7 +48,12 @@ class ChatterboxTTSEngine:
         self.max_chunk_chars: int | None = max_chunk_chars
         self.model: Any = None
         self.device: str | None = None
-        self._voices: VoiceCache[Any] = VoiceCache(settings.voice_cache_size)
+        self.fingerprint = ""  # of the loaded weights; names cached conditionals
+        codec = CacheCodec(tensor_bytes, _save_conditionals, self._load_conditionals)
+        self._voices: ConditionalsCache[Any] = conditionals_cache(settings, codec)
+        # Which conditionals each call used, by request id: proof that concurrent requests with
+        # different voices never borrow each other's (the concurrency test reads it).
+        self.conditioning_log: deque[tuple[str | None, str]] = deque(maxlen=10_000)
 
     @property
     def loaded(self) -> bool:
@@ -59,6 +68,8 @@ class ChatterboxTTSEngine:
         logger.info("loading chatterbox from %s on %s", folder, device)
         self.model = ChatterboxTTS.from_local(folder, device)
         self.device = device
+        self.fingerprint = fingerprint(folder, files=_files(folder, TTS_FILES))
+        self._voices.open(f"{self.name}-{self.fingerprint}")
 
     def unload(self) -> None:
         """Drop the model and the cached voices."""
@@ -73,6 +84,7 @@ class ChatterboxTTSEngine:
             "builtin_voice": bool(self.model is not None and self.model.conds is not None),
             "watermark": self._settings.watermark,
             "languages": list(self.languages),
+            "voice_cache": self._voices.stats.as_dict(),
         }
 
     def languages_for(self, voice: str | None) -> tuple[str, ...]:
@@ -80,6 +92,10 @@ class ChatterboxTTSEngine:
 
     def has_voice(self, name: str) -> bool:
         return False  # voices are reference audio files, resolved by the voice library
+
+    def prepare_voice(self, voice: Path) -> str:
+        """Condition a voice now (warming the cache); returns its cache key."""
+        return self._conditionals(voice)[0]
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
@@ -90,7 +106,8 @@ class ChatterboxTTSEngine:
         from chatterbox.tts import punc_norm
 
         model = self._require_model()
-        conds = self._conditionals(Path(voice) if voice is not None else None)
+        key, conds = self._conditionals(Path(voice) if voice is not None else None)
+        self.conditioning_log.append((request_id_var.get(), key))
         t3_cond = T3Cond(
             speaker_emb=conds.t3.speaker_emb,
             cond_prompt_speech_tokens=conds.t3.cond_prompt_speech_tokens,
@@ -130,7 +147,8 @@ class ChatterboxTTSEngine:
             raise EngineUnavailableError("chatterbox is not loaded")
         return self.model
 
-    def _conditionals(self, voice: Path | None) -> Any:
+    def _conditionals(self, voice: Path | None) -> tuple[str, Any]:
+        """The cache key and conditionals of a voice file (None: the checkpoint's built-in voice)."""
         model = self._require_model()
         if voice is None:
             if model.conds is None:
@@ -138,8 +156,13 @@ class ChatterboxTTSEngine:
                     "this Chatterbox checkpoint has no built-in voice (conds.pt): name a reference voice",
                     param="voice",
                 )
-            return model.conds
+            return BUILTIN_KEY, model.conds
         return self._voices.get(voice, self._compute_conditionals)
+
+    def _load_conditionals(self, path: Path) -> Any:
+        from chatterbox.tts import Conditionals
+
+        return Conditionals.load(path, map_location="cpu").to(self.device)
 
     def _compute_conditionals(self, path: Path) -> Any:
         """Upstream ``prepare_conditionals``, returning the result instead of storing it on the model."""
@@ -175,6 +198,35 @@ class ChatterboxTTSEngine:
             emotion_adv=0.5 * torch.ones(1, 1, 1),
         )
         return Conditionals(t3.to(device=self.device), gen)
+
+
+def conditionals_cache(settings: ModelSettings, codec: CacheCodec[Any]) -> ConditionalsCache[Any]:
+    """The cache sized by ``models.voice_cache_*``, on disk under ``models.conditionals_cache_dir``."""
+    return ConditionalsCache(
+        codec,
+        max_entries=settings.voice_cache_size,
+        max_bytes=int(settings.voice_cache_mb * 2**20),
+        disk_dir=settings.conditionals_cache_dir,
+    )
+
+
+def tensor_bytes(value: Any) -> int:
+    """Bytes held by the tensors in a (nested) dict, dataclass or tensor."""
+    if hasattr(value, "element_size") and hasattr(value, "nelement"):
+        return int(value.element_size() * value.nelement())
+    if isinstance(value, dict):
+        return sum(tensor_bytes(v) for v in value.values())
+    if hasattr(value, "__dict__"):
+        return tensor_bytes(vars(value))
+    return 0
+
+
+def _save_conditionals(conds: Any, path: Path) -> None:
+    conds.save(path)
+
+
+def _files(folder: Path, names: tuple[str, ...]) -> tuple[Path, ...]:
+    return tuple(folder / name for name in names)
 
 
 def _free_accelerator_memory() -> None:

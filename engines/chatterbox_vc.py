@@ -8,11 +8,18 @@ from typing import Any, Literal
 
 from config import ModelSettings
 from engines.base import SynthesisParams
-from engines.chatterbox import SAMPLE_RATE, ChatterboxTTSEngine, _free_accelerator_memory
+from engines.chatterbox import (
+    BUILTIN_KEY,
+    SAMPLE_RATE,
+    ChatterboxTTSEngine,
+    _free_accelerator_memory,
+    conditionals_cache,
+    tensor_bytes,
+)
 from engines.checkpoint import VC_FILES, resolve_checkpoint
+from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
 from engines.seeding import seed_everything
-from engines.voice_cache import VoiceCache
 from exceptions import EngineUnavailableError, InvalidRequestError
 from utils.audio import Clip, resample
 
@@ -23,6 +30,7 @@ class ChatterboxVCEngine:
     """Speech-to-speech: keeps the words and timing of a clip, changes the voice."""
 
     name = "chatterbox-vc"
+    worker_group = "chatterbox"  # shares S3Gen with the TTS engine: one worker for both
     kind: Literal["vc"] = "vc"
 
     def __init__(self, settings: ModelSettings, tts: ChatterboxTTSEngine | None = None) -> None:
@@ -32,7 +40,8 @@ class ChatterboxVCEngine:
         self._builtin: dict | None = None
         self._watermarker: Any = None
         self.device: str | None = None
-        self._targets: VoiceCache[dict] = VoiceCache(settings.voice_cache_size)
+        codec = CacheCodec(tensor_bytes, _save_reference, self._load_reference)
+        self._targets: ConditionalsCache[dict] = conditionals_cache(settings, codec)
 
     @property
     def loaded(self) -> bool:
@@ -45,6 +54,7 @@ class ChatterboxVCEngine:
             self._s3gen, self._watermarker, self.device = model.s3gen, model.watermarker, self._tts.device
             self._builtin = model.conds.gen if model.conds is not None else None
             logger.info("chatterbox-vc shares the S3Gen of the loaded chatterbox engine")
+            self._targets.open(f"{self.name}-{self._tts.fingerprint}")
             return
         folder = resolve_checkpoint(self._settings, VC_FILES)  # before the slow import: fail fast
         device = resolve_device(self._settings.device)
@@ -58,6 +68,7 @@ class ChatterboxVCEngine:
             vc.ref_dict,
             device,
         )
+        self._targets.open(f"{self.name}-{fingerprint(folder, files=(folder / VC_FILES[0],))}")
 
     def unload(self) -> None:
         """Drop S3Gen (freed once the TTS engine lets go too) and cached voices."""
@@ -66,7 +77,16 @@ class ChatterboxVCEngine:
         _free_accelerator_memory()
 
     def describe(self) -> dict[str, Any]:
-        return {"device": self.device, "sample_rate": SAMPLE_RATE, "builtin_voice": self._builtin is not None}
+        return {
+            "device": self.device,
+            "sample_rate": SAMPLE_RATE,
+            "builtin_voice": self._builtin is not None,
+            "voice_cache": self._targets.stats.as_dict(),
+        }
+
+    def prepare_voice(self, voice: Path) -> str:
+        """Embed a target voice now (warming the cache); returns its cache key."""
+        return self._target(voice)[0]
 
     def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
         """Tokenise the source at 16 kHz, then let S3Gen speak those tokens in the target voice."""
@@ -75,7 +95,7 @@ class ChatterboxVCEngine:
 
         if self._s3gen is None:
             raise EngineUnavailableError("chatterbox-vc is not loaded")
-        ref = self._target(target_voice)
+        _, ref = self._target(target_voice)
         audio_16k = resample(source, S3_SR).samples
         seed_everything(params.seed)
         with torch.inference_mode():
@@ -86,14 +106,20 @@ class ChatterboxVCEngine:
             samples = self._watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
         return Clip(samples, SAMPLE_RATE)
 
-    def _target(self, voice: Path | None) -> dict:
+    def _target(self, voice: Path | None) -> tuple[str, dict]:
         if voice is None:
             if self._builtin is None:
                 raise InvalidRequestError(
                     "no built-in voice (conds.pt): name a target voice", param="target_voice_source"
                 )
-            return self._builtin
+            return BUILTIN_KEY, self._builtin
         return self._targets.get(voice, self._embed)
+
+    def _load_reference(self, path: Path) -> dict:
+        import torch
+
+        ref = torch.load(path, map_location="cpu", weights_only=True)
+        return {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in ref.items()}
 
     def _embed(self, path: Path) -> dict:
         from chatterbox.models.s3gen import S3GEN_SR
@@ -101,6 +127,12 @@ class ChatterboxVCEngine:
 
         ref = _load(path, S3GEN_SR, "target_voice_source")[: ChatterboxVC.DEC_COND_LEN]
         return self._s3gen.embed_ref(ref, S3GEN_SR, device=self.device)
+
+
+def _save_reference(ref: dict, path: Path) -> None:
+    import torch
+
+    torch.save(ref, path)
 
 
 def _load(path: Path, rate: int, param: str) -> Any:

@@ -1,13 +1,20 @@
 """The engines' life cycle: loading (in the background, or on first use), unloading, idle unload,
-choosing the engine for a request, and running model calls on the one model worker."""
+choosing the engine for a request, admitting requests, and running model calls on each model's worker.
+
+Each model has one worker thread with a FIFO of calls (engines that share weights, Chatterbox TTS and
+VC, share one). A request queues one chunk at a time, so requests take turns chunk by chunk: a short
+request is not stuck behind a whole chapter. Admission bounds how many requests a model holds
+(running or waiting); past that, new ones get a 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -15,7 +22,13 @@ from typing import Any, Literal, TypeVar
 from config import TTS_ENGINES, VC_ENGINES, EngineSettings, ModelSettings
 from engines.base import SpeechEngine, SynthesisEngine
 from engines.worker import ModelWorker
-from exceptions import ChatterboxError, EngineUnavailableError, GenerationError, InvalidRequestError
+from exceptions import (
+    ChatterboxError,
+    EngineUnavailableError,
+    GenerationError,
+    InvalidRequestError,
+    ServerBusyError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +37,19 @@ EngineState = Literal["unloaded", "loading", "ready", "failed"]
 
 
 @dataclass
+class _Queue:
+    """One model's worker thread and the requests admitted to it."""
+
+    worker: ModelWorker
+    admitted: int = 0
+    seconds_per_request: float = 0.0  # moving average, for Retry-After
+    room: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class _Slot:
     engine: SpeechEngine
+    queue: _Queue
     state: EngineState = "unloaded"
     error: str | None = None
     loading: asyncio.Future[None] | None = None
@@ -36,14 +60,31 @@ class EngineManager:
     """Owns the engine instances, their state, the loader thread and the model worker."""
 
     def __init__(
-        self, engines: Mapping[str, SpeechEngine], choice: EngineSettings, models: ModelSettings
+        self,
+        engines: Mapping[str, SpeechEngine],
+        choice: EngineSettings,
+        models: ModelSettings,
+        *,
+        max_queued: int = 0,
     ) -> None:
-        self._slots = {name: _Slot(engine) for name, engine in engines.items()}
+        self._queues: dict[str, _Queue] = {}
+        for name, engine in engines.items():
+            group = getattr(engine, "worker_group", name)
+            self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}")))
+        self._slots = {
+            name: _Slot(engine, self._queues[getattr(engine, "worker_group", name)])
+            for name, engine in engines.items()
+        }
         self._choice = choice
         self._models = models
-        self._worker = ModelWorker()
+        self._max_queued = max_queued
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._on_ready: list[Callable[[str], Awaitable[None]]] = []
+
+    def on_ready(self, callback: Callable[[str], Awaitable[None]]) -> None:
+        """Run ``callback(name)`` in the background each time an engine finishes loading."""
+        self._on_ready.append(callback)
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -65,7 +106,8 @@ class EngineManager:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.to_thread(self._worker.shutdown)
+        for queue in self._queues.values():
+            await asyncio.to_thread(queue.worker.shutdown)
         self._loader.shutdown(wait=False, cancel_futures=True)
 
     def _spawn(self, coroutine: Any) -> None:
@@ -88,7 +130,7 @@ class EngineManager:
         slot = self._slot(name)
         if slot.loading is not None:
             await asyncio.shield(slot.loading)
-        await self._worker.run(slot.engine.unload)
+        await slot.queue.worker.run(slot.engine.unload)
         slot.state, slot.error = "unloaded", None
         logger.info("engine %s unloaded", name)
         return self.info(name)
@@ -123,6 +165,8 @@ class EngineManager:
         else:
             slot.state, slot.error = "ready", None
             logger.info("engine %s ready in %.1f s", name, time.perf_counter() - started)
+            for callback in self._on_ready:
+                self._spawn(callback(name))
         finally:
             slot.loading = None
 
@@ -138,7 +182,7 @@ class EngineManager:
             await asyncio.sleep(min(max(idle / 4, 0.05), 30))
             now = time.monotonic()
             for name, slot in self._slots.items():
-                if slot.state == "ready" and now - slot.last_used >= idle and self._worker.depth == 0:
+                if slot.state == "ready" and now - slot.last_used >= idle and slot.queue.worker.depth == 0:
                     logger.info("engine %s idle for %.0f s", name, now - slot.last_used)
                     await self.unload(name)
 
@@ -176,9 +220,45 @@ class EngineManager:
                 logger.exception("engine %s failed", name)
                 raise GenerationError(f"engine {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
-        result = await self._worker.run(guarded)
-        self._slots[name].last_used = time.monotonic()
+        slot = self._slot(name)
+        result = await slot.queue.worker.run(guarded)
+        slot.last_used = time.monotonic()
         return result
+
+    # ---- admission --------------------------------------------------------------------------
+
+    def check_room(self, name: str) -> None:
+        """Raise ServerBusyError (503, Retry-After) when the engine's model holds its limit of requests."""
+        queue = self._slot(name).queue
+        if self._max_queued and queue.admitted >= self._max_queued:
+            # A place frees about every (request time / requests sharing the model) seconds.
+            each = queue.seconds_per_request / queue.admitted if queue.seconds_per_request else 5.0
+            retry = min(max(math.ceil(each), 1), 300)
+            raise ServerBusyError(
+                f"engine {name!r} is busy with {queue.admitted} requests (limits.max_queued_requests); "
+                f"try again in {retry} s",
+                retry_after=retry,
+                param="engine",
+            )
+
+    @contextlib.asynccontextmanager
+    async def admit(self, name: str, *, wait: bool = False) -> AsyncIterator[None]:
+        """Hold a place in the model's queue for one request: refused when full, or waiting if ``wait``."""
+        queue = self._slot(name).queue
+        while wait and self._max_queued and queue.admitted >= self._max_queued:
+            queue.room.clear()
+            await queue.room.wait()
+        self.check_room(name)
+        queue.admitted += 1
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            queue.admitted -= 1
+            took = time.monotonic() - started
+            average = queue.seconds_per_request
+            queue.seconds_per_request = 0.8 * average + 0.2 * took if average else took
+            queue.room.set()
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -226,5 +306,10 @@ class EngineManager:
 
     @property
     def queue_depth(self) -> int:
-        """Model calls waiting or running."""
-        return self._worker.depth
+        """Model calls waiting or running, on every model."""
+        return sum(queue.worker.depth for queue in self._queues.values())
+
+    @property
+    def admitted(self) -> int:
+        """Requests holding a place in a model's queue."""
+        return sum(queue.admitted for queue in self._queues.values())

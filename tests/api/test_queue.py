@@ -1,0 +1,139 @@
+"""Admission and fairness: a full model queue answers 503 with Retry-After; requests take turns.
+
+A gated engine holds every chunk until the test lets it go, so the queue's state is known exactly
+(order of events, not timing).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import openai
+import pytest
+
+from config import Settings
+from core_engine import CoreEngine
+from engines.base import SynthesisParams
+from main_api import create_app
+from tests.support.engines import RATE, ToneEngine
+from tests.support.live_server import serve_in_thread
+from utils.audio import Clip
+
+
+class GatedEngine(ToneEngine):
+    """Speaks each chunk as 0.1 s of tone when the test lets it; records chunks in the order spoken."""
+
+    name = "gated"
+    max_chunk_chars = 40
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.permits = threading.Semaphore(0)  # one per chunk the test lets through
+        self.calls = threading.Semaphore(0)  # released as each call starts waiting
+        self.finished = threading.Semaphore(0)  # released as each call ends
+        self.spoken: list[str] = []
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        self.calls.release()
+        assert self.permits.acquire(timeout=30), "the test never let this chunk through"
+        self.spoken.append(text)
+        self.finished.release()
+        return Clip(np.full(RATE // 10, 0.1, dtype=np.float32), RATE)
+
+    def step(self) -> None:
+        """Let the waiting call through and wait until it is done."""
+        self.permits.release()
+        assert self.finished.acquire(timeout=30)
+
+    def open(self) -> None:
+        self.permits.release(1000)
+
+
+@pytest.fixture
+def served(make_settings: Callable[..., Settings]) -> Iterator[tuple[str, GatedEngine, CoreEngine]]:
+    settings = make_settings(
+        engines={"enabled": ["piper"], "default": "piper", "fallback": None},
+        limits={"max_queued_requests": 2},
+        openai={"models": {"tts-1": "gated"}},
+    )
+    engine = GatedEngine()
+    core = CoreEngine(settings, engines={"gated": engine})
+    with serve_in_thread(create_app(settings, engine=core)) as base:
+        yield base, engine, core
+        engine.open()  # let anything still waiting finish before the server stops
+
+
+def _tts(base: str, text: str, **extra: object) -> httpx.Response:
+    body = {"text": text, "engine": "gated", "export_formats": ["wav"], **extra}
+    return httpx.post(f"{base}/api/v1/tts", params={"response_mode": "json"}, json=body, timeout=60)
+
+
+def test_a_full_queue_answers_503_with_retry_after(served: tuple[str, GatedEngine, CoreEngine]) -> None:
+    base, engine, _core = served
+    with ThreadPoolExecutor(2) as pool:
+        held = [pool.submit(_tts, base, f"Request {i} holds a place.") for i in range(2)]
+        assert engine.calls.acquire(timeout=30)  # one is on the model, the other waits its turn
+        refused = _tts(base, "One too many.")
+        assert refused.status_code == 503
+        assert int(refused.headers["retry-after"]) >= 1
+        error = refused.json()["error"]
+        assert error["type"] == "server_busy" and error["code"] == "queue_full"
+        assert error["param"] == "engine" and "limits.max_queued_requests" in error["message"]
+
+        client = openai.OpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0)
+        with pytest.raises(openai.InternalServerError) as caught:  # the SDK's class for 5xx
+            client.audio.speech.create(model="tts-1", voice="alloy", input="Also refused.")
+        assert caught.value.status_code == 503
+        assert caught.value.response.headers["retry-after"]
+        assert caught.value.body["code"] == "queue_full"  # type: ignore[index]
+
+        engine.open()
+        assert [f.result().status_code for f in held] == [200, 200]
+    assert _tts(base, "Room again.").status_code == 200  # places are given back
+
+
+def test_a_short_request_is_not_stuck_behind_a_long_one(served: tuple[str, GatedEngine, CoreEngine]) -> None:
+    base, engine, core = served
+    long_text = " ".join(f"Long sentence number {i} goes here." for i in range(6))
+    with ThreadPoolExecutor(2) as pool:
+        long: Future[httpx.Response] = pool.submit(_tts, base, long_text)
+        assert engine.calls.acquire(timeout=30)  # the long request's first chunk is on the model
+        short = pool.submit(_tts, base, "Short one.")
+        deadline = time.monotonic() + 30
+        while core.engines.queue_depth < 2:  # the short request's chunk is queued behind chunk 0
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        # Let chunks through one at a time until the short request has been spoken.
+        while not any("short" in chunk for chunk in engine.spoken):  # text handling lowercases it
+            engine.step()
+            assert engine.calls.acquire(timeout=30), engine.spoken
+        engine.open()
+        assert short.result().status_code == 200 and long.result().status_code == 200
+    position = next(i for i, chunk in enumerate(engine.spoken) if "short" in chunk)
+    assert position == 1, engine.spoken  # next, not after the rest of the long text
+    assert len(engine.spoken) == 7
+
+
+def test_long_text_jobs_wait_for_room_instead_of_failing(served: tuple[str, GatedEngine, CoreEngine]) -> None:
+    base, engine, _core = served
+    with ThreadPoolExecutor(2) as pool:
+        held = [pool.submit(_tts, base, f"Request {i} holds a place.") for i in range(2)]
+        assert engine.calls.acquire(timeout=30)
+        job = httpx.post(
+            f"{base}/api/v1/tts/jobs", json={"text": "A job.", "engine": "gated", "export_formats": ["wav"]}
+        )
+        assert job.status_code == 202, job.text
+        engine.open()
+        assert [f.result().status_code for f in held] == [200, 200]
+    job_id = job.json()["job_id"]
+    with httpx.stream("GET", f"{base}/api/v1/tts/jobs/{job_id}/events", timeout=60) as events:
+        for _ in events.iter_lines():
+            pass
+    status = httpx.get(f"{base}/api/v1/tts/jobs/{job_id}").json()
+    assert status["status"] == "done", status
