@@ -130,6 +130,12 @@ class TTSRequest(OutputFields):
     engine: str | None = Field(
         None, description="Engine: `chatterbox` or `piper`. Default: the configured engine (or its fallback)."
     )
+    timestamps: bool = Field(
+        False,
+        description="Return the start and end (seconds) of each sentence piece in the JSON answer "
+        "(and its metadata). The text is cut into pieces at sentence boundaries for this, whatever the engine. "
+        "Not with `use_auto_editor`.",
+    )
     language: str | None = Field(
         None,
         max_length=35,
@@ -242,6 +248,15 @@ class OutputFileInfo(BaseModel):
     path: str = Field(description="Its path on the server, relative to the working directory.")
 
 
+class TimestampInfo(BaseModel):
+    """When a piece of the text is heard in the saved audio."""
+
+    index: int
+    text: str = Field(description="The piece as spoken (after text handling).")
+    start: float = Field(description="Seconds from the start of the audio.")
+    end: float = Field(description="Seconds from the start of the audio.")
+
+
 class ChunkInfo(BaseModel):
     """How one chunk of text was generated."""
 
@@ -268,6 +283,9 @@ class SpeechResponse(BaseModel):
     sample_rate: int
     chunks: list[ChunkInfo]
     warnings: list[str] = Field(default_factory=list)
+    timestamps: list[TimestampInfo] | None = Field(
+        None, description="With `timestamps: true`: each piece of text and when it is heard."
+    )
 
 
 class EngineRequest(BaseModel):

@@ -31,6 +31,7 @@ from core.requests import (
     SpeechRequest,
     SpeechResult,
     SpeechStream,
+    TimedPiece,
     ValidationOptions,
 )
 from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams, language_code
@@ -45,6 +46,7 @@ from recognition import WhisperPool, similarity
 from recognition.takes import choose_take
 from utils.audio import Clip, change_speed, concatenate, decode, encode, get_format, windows
 from utils.audio.joiner import Joiner
+from utils.audio.postprocess import TimeMap
 from utils.files import project_folder
 from utils.text import chunk_text, prepare_text
 
@@ -160,7 +162,13 @@ class CoreEngine:
         started = time.perf_counter()
         _check_formats(request.output.formats)
         self.outputs.folder(request.output.project)  # refuse a bad project before the model runs
-        plan = await self._plan(request)
+        if request.timestamps and request.output.post.auto_editor:
+            raise InvalidRequestError(
+                "timestamps cannot be given for audio whose inner silences auto-editor shortens "
+                "(use_auto_editor): turn one of them off",
+                param="timestamps",
+            )
+        plan = await self._plan(request, split=request.timestamps)
         if not wait_for_room:
             self.engines.check_room(plan.name)
         clips, reports, warnings = [], [], []
@@ -169,13 +177,16 @@ class CoreEngine:
             reports.append(report)
         generated = time.perf_counter() - started
         joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
-        clip, original = await asyncio.to_thread(request.output.post.run, joined)  # off the event loop
+        clip, original, moved = await asyncio.to_thread(request.output.post.run_timed, joined)  # off the loop
         params = plan.params
         stem = _tts_stem(request, params)
         record = {"type": "tts", "engine": plan.name, "voice": request.voice, "language": params.language}
         record |= {"text": plan.text, "spoken_text": plan.spoken}
         record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
-        return self._save(
+        timed = _timestamps(clips, reports, moved) if request.timestamps and moved else None
+        if timed is not None:
+            record["timestamps"] = [t.__dict__ for t in timed]
+        result = self._save(
             plan.name,
             clip,
             params,
@@ -188,6 +199,7 @@ class CoreEngine:
             warnings,
             original,
         )
+        return replace(result, timestamps=timed)
 
     async def stream(self, request: SpeechRequest) -> SpeechStream:
         """Speak text piece by piece: the audio of each chunk as soon as it is generated.
@@ -196,7 +208,7 @@ class CoreEngine:
         joined with the same short crossfade as ``synthesize``; ``request.output.post.speed_factor``
         applies per chunk. Nothing is saved.
         """
-        plan = await self._plan(request, streaming=True)
+        plan = await self._plan(request, split=True)
         self.engines.check_room(plan.name)  # the place itself is taken when generation starts
         speed = request.output.post.speed_factor
 
@@ -216,11 +228,11 @@ class CoreEngine:
 
         return SpeechStream(plan.name, plan.params.seed, pieces())
 
-    async def _plan(self, request: SpeechRequest, *, streaming: bool = False) -> _SpeechPlan:
+    async def _plan(self, request: SpeechRequest, *, split: bool = False) -> _SpeechPlan:
         """Check the text, pick the engine, settle the parameters and cut the text into chunks.
 
-        Streaming cuts text even for engines that take any length (Piper), so the first sentence
-        can leave before the rest is spoken.
+        ``split`` cuts text even for engines that take any length (Piper): streaming sends the first
+        sentence before the rest is spoken, and timestamps need pieces to time.
         """
         text = request.text.strip()
         if not text:
@@ -236,7 +248,7 @@ class CoreEngine:
         if not spoken:
             raise InvalidRequestError("'text' has nothing left to speak after text handling", param="text")
         name, engine = await self.engines.pick_tts(request.engine)
-        size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if streaming else None)
+        size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
         chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
         return _SpeechPlan(text, spoken, name, engine, self._params(request), chunks)
 
@@ -502,6 +514,19 @@ class CoreEngine:
         return self.outputs.save(
             f"{stem}_original", {"wav": encode(original, "wav")}, record, project=project
         )["wav"]
+
+
+def _timestamps(clips: list[Clip], reports: list[ChunkReport], moved: TimeMap) -> list[TimedPiece]:
+    """Where each chunk is heard: its span in the crossfaded join, moved by speed and trim."""
+    pieces, position = [], 0
+    for index, (clip, report) in enumerate(zip(clips, reports, strict=True)):
+        rate = clip.sample_rate
+        if index:  # ``concatenate`` overlaps each seam by the crossfade (or less, for tiny clips)
+            position -= min(int(rate * CHUNK_CROSSFADE_MS / 1000), position, len(clip.samples))
+        start, position = position, position + len(clip.samples)
+        begin, end = moved(start / rate), moved(position / rate)
+        pieces.append(TimedPiece(index, report.text, round(begin, 3), round(end, 3)))
+    return pieces
 
 
 def _language(engine: SynthesisEngine, voice: Path | str | None, requested: str | None) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from api_models import ChunkInfo, OutputFields, OutputFileInfo, SaveFields, SpeechResponse
+from api_models import ChunkInfo, OutputFields, OutputFileInfo, SaveFields, SpeechResponse, TimestampInfo
 from core_engine import OutputFile, OutputOptions, SpeechResult
 from exceptions import InvalidRequestError
 from utils.audio import PostProcessing
@@ -121,4 +121,7 @@ def _describe(result: SpeechResult, message: str, outputs_dir: str) -> SpeechRes
         sample_rate=result.clip.sample_rate,
         chunks=[ChunkInfo(**report.__dict__) for report in result.chunks],
         warnings=result.warnings,
+        timestamps=None
+        if result.timestamps is None
+        else [TimestampInfo(**piece.__dict__) for piece in result.timestamps],
     )

@@ -29,7 +29,6 @@ DELIVERY_RULES: tuple[tuple[tuple[str, ...], dict[str, float]], ...] = (
     (("monotone", "flat", "neutral", "robotic"), {"exaggeration": 0.25, "temperature": 0.6}),
 )  # fmt: skip
 _ADVERBS = {"happily": "happy", "angrily": "angry", "gently": "gentle", "excitedly": "excited"}
-_ADVERBS = {"happily": "happy", "angrily": "angry", "gently": "gentle", "excitedly": "excited"}
 SPEED_RULES: tuple[tuple[tuple[str, ...], float], ...] = (
     (("slow", "slowly", "slower", "unhurried"), 0.85),
     (("fast", "quickly", "faster", "quick", "brisk"), 1.15),

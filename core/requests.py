@@ -59,6 +59,7 @@ class SpeechRequest:
     seed: int | None = None  # None or 0: a random seed, reported back
     watermark: bool | None = None
     language: str | None = None  # None: the engine's (or voice's) default
+    timestamps: bool = False  # report where each piece of text starts and ends in the audio
     output: OutputOptions = field(default_factory=OutputOptions)
     text_options: TextOptions = field(default_factory=TextOptions)
     validation: ValidationOptions = field(default_factory=ValidationOptions)
@@ -90,6 +91,16 @@ class OutputFile:
 
 
 @dataclass(frozen=True)
+class TimedPiece:
+    """A piece of the text (one generated chunk) and when it is heard in the final audio."""
+
+    index: int
+    text: str
+    start: float  # seconds
+    end: float
+
+
+@dataclass(frozen=True)
 class SpeechResult:
     """Generated audio, the files it was saved as, and how it was made."""
 
@@ -101,6 +112,7 @@ class SpeechResult:
     processing_seconds: float
     chunks: list[ChunkReport]
     warnings: list[str] = field(default_factory=list)
+    timestamps: list[TimedPiece] | None = None  # when the request asked for them
 
 
 @dataclass

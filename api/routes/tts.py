@@ -80,6 +80,7 @@ def _speech_request(body: TTSRequest, voice_file: Path | None) -> SpeechRequest:
         seed=body.seed,
         watermark=None if body.disable_watermark is None else not body.disable_watermark,
         language=body.language,
+        timestamps=body.timestamps,
         output=output_options(body),
         text_options=TextOptions(
             to_lowercase=body.to_lowercase,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,12 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
             for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
         },
         engines={"enabled": ["chatterbox", "chatterbox-vc"], "default": "chatterbox", "fallback": None},
-        models={"checkpoint_dir": str(checkpoint), "device": "cpu", "max_new_tokens": MAX_TOKENS},
+        models={
+            "checkpoint_dir": str(checkpoint),
+            "device": "cpu",
+            "max_new_tokens": MAX_TOKENS,
+            "conditionals_cache_dir": str(root / "cache"),
+        },
         validation={"bypass": True},  # random weights make noise: Whisper would reject every take
     )
     with small_t3(), TestClient(create_app(settings)) as test_client:
@@ -150,7 +156,9 @@ def test_every_sampling_control_reaches_the_model(
     assert call["max_new_tokens"] == MAX_TOKENS
 
 
-def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(client: TestClient) -> None:
+def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def speak(**body: object) -> bytes:
         response = client.post(
             "/v1/audio/speech",
@@ -165,5 +173,84 @@ def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(client: T
     assert speak(voice="alloy", seed=9) == builtin  # same seed, same audio
     narrator = speak(voice="narrator", seed=9)  # a voice from voices/
     assert narrator != builtin
-    excited = speak(voice="alloy", seed=9, instructions="Say it excitedly!")
-    assert excited != builtin  # the instructions changed exaggeration and cfg_weight
+    # Random weights rarely let a control change the sampled tokens: watch what T3 receives.
+    t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
+    seen: list[dict] = []
+    real = t3.inference
+
+    def recording(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(t3, "inference", recording)
+    speak(voice="alloy", seed=9)
+    speak(voice="alloy", seed=9, instructions="Say it excitedly!")
+    plain, excited = seen
+    assert float(excited["t3_cond"].emotion_adv.flatten()[0]) > float(
+        plain["t3_cond"].emotion_adv.flatten()[0]
+    )
+    assert excited["cfg_weight"] < plain["cfg_weight"]
+
+
+def _voice_cache(client: TestClient) -> dict[str, int]:
+    engines = client.get("/api/v1/models").json()["engines"]
+    return next(e for e in engines if e["name"] == "chatterbox")["voice_cache"]
+
+
+def test_a_voice_is_conditioned_once_until_its_file_changes(client: TestClient, speech_wav: Path) -> None:
+    settings = client.app.state.settings
+    samples, rate = sf.read(str(speech_wav), dtype="float32")
+    voice = Path(settings.paths.voices_dir) / "cached.wav"
+    sf.write(str(voice), samples[::-1] * 0.5, rate)
+
+    def speak(**body: object) -> None:
+        _audio(
+            client.post(
+                "/api/v1/tts", json={"text": "Hi.", "voice": "cached", "export_formats": ["wav"], **body}
+            )
+        )
+
+    before = _voice_cache(client)
+    speak(exaggeration=0.3)
+    first = _voice_cache(client)
+    assert first["misses"] == before["misses"] + 1
+    speak(exaggeration=1.4)  # a new exaggeration is applied per request: no conditioning work
+    second = _voice_cache(client)
+    assert (second["misses"], second["hits"]) == (first["misses"], first["hits"] + 1)
+    assert second["bytes"] > 0
+    saved = list(Path(settings.models.conditionals_cache_dir).glob("chatterbox-*.pt"))
+    assert saved  # on disk for the next start
+
+    sf.write(str(voice), samples[::-1] * 0.25, rate)  # the user re-records the voice
+    speak()
+    assert _voice_cache(client)["misses"] == first["misses"] + 1
+
+
+def test_fifty_concurrent_requests_each_use_their_own_voice(client: TestClient, speech_wav: Path) -> None:
+    settings = client.app.state.settings
+    samples, rate = sf.read(str(speech_wav), dtype="float32")
+    voices = {}
+    for i in range(5):  # five distinct recordings: slices of the reversed clip at different gains
+        path = Path(settings.paths.voices_dir) / f"crowd{i}.wav"
+        sf.write(str(path), samples[::-1][i * 800 :] * (0.3 + 0.1 * i), rate)
+        voices[f"crowd{i}"] = path
+    names = list(voices)
+
+    def speak(n: int) -> int:
+        body = {"text": "Hi there.", "voice": names[n % 5], "seed": n + 1, "export_formats": ["wav"]}
+        response = client.post("/api/v1/tts", json=body, headers={"X-Request-ID": f"crowd-{n}"})
+        return response.status_code
+
+    with ThreadPoolExecutor(50) as pool:
+        assert list(pool.map(speak, range(50))) == [200] * 50
+
+    engine = client.app.state.engine.engines.engine("chatterbox")
+    expected = {name: engine.prepare_voice(path) for name, path in voices.items()}
+    assert len(set(expected.values())) == 5
+    used: dict[str, set[str]] = {}
+    for request_id, key in engine.conditioning_log:
+        if request_id and request_id.startswith("crowd-"):
+            used.setdefault(request_id, set()).add(key)
+    assert len(used) == 50
+    for n in range(50):
+        assert used[f"crowd-{n}"] == {expected[names[n % 5]]}, n

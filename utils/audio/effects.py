@@ -48,21 +48,31 @@ def trim_silence(
     so quiet recordings are judged against themselves. Silence inside the clip is left alone,
     and a clip that is silent throughout is returned as it was.
     """
+    start, end = trim_bounds(
+        clip, min_silence_ms=min_silence_ms, keep_ms=keep_ms, top_db=top_db, window_ms=window_ms
+    )
+    return clip if (start, end) == (0, len(clip.samples)) else Clip(clip.samples[start:end], clip.sample_rate)
+
+
+def trim_bounds(
+    clip: Clip, *, min_silence_ms: float, keep_ms: float = 50.0, top_db: float = 40.0, window_ms: float = 10.0
+) -> tuple[int, int]:
+    """The sample range ``trim_silence`` keeps."""
     window = max(1, int(clip.sample_rate * window_ms / 1000))
     frames = len(clip.samples) // window
     if frames == 0:
-        return clip
+        return 0, len(clip.samples)
     blocks = clip.samples[: frames * window].reshape(frames, window)
     rms = np.sqrt(np.mean(blocks.astype(np.float64) ** 2, axis=1))
     if rms.max() == 0.0:
-        return clip
+        return 0, len(clip.samples)
     loud = np.flatnonzero(rms > rms.max() * 10 ** (-top_db / 20))
     rate = clip.sample_rate
     lead, tail = loud[0] * window, len(clip.samples) - (loud[-1] + 1) * window
     keep, longest = int(rate * keep_ms / 1000), rate * min_silence_ms / 1000
     start = lead - keep if lead > longest else 0
     end = len(clip.samples) - (tail - keep if tail > longest else 0)
-    return Clip(clip.samples[start:end], rate)
+    return int(start), int(end)
 
 
 def cut_silences(

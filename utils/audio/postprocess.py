@@ -6,8 +6,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 from utils.audio.clip import Clip
-from utils.audio.effects import change_speed, cut_silences, normalize_peak, trim_silence
+from utils.audio.effects import change_speed, cut_silences, normalize_peak, trim_bounds
 from utils.audio.loudnorm import normalize_ebu
+
+
+@dataclass(frozen=True)
+class TimeMap:
+    """Where a moment of the generated audio lands in the post-processed audio (speed, then trim)."""
+
+    scale: float = 1.0  # processed seconds per generated second
+    shift: float = 0.0  # seconds cut from the start
+    duration: float = 0.0  # of the processed audio
+
+    def __call__(self, seconds: float) -> float:
+        return min(max(seconds * self.scale - self.shift, 0.0), self.duration)
 
 
 @dataclass(frozen=True)
@@ -32,13 +44,23 @@ class PostProcessing:
 
     def run(self, clip: Clip) -> tuple[Clip, Clip | None]:
         """Run the chain; second, the same chain without auto-editor when ``keep_original`` asks for it."""
+        processed, original, _ = self.run_timed(clip)
+        return processed, original
+
+    def run_timed(self, clip: Clip) -> tuple[Clip, Clip | None, TimeMap | None]:
+        """``run``, and how times move (None when auto-editor cut silences inside the audio)."""
+        before = clip.duration
         clip = change_speed(clip, self.speed_factor)
+        scale = clip.duration / before if before else 1.0
+        shift = 0.0
         if self.trim:
-            clip = trim_silence(clip, min_silence_ms=self.trim_threshold_ms)
+            start, end = trim_bounds(clip, min_silence_ms=self.trim_threshold_ms)
+            shift = start / clip.sample_rate
+            clip = Clip(clip.samples[start:end], clip.sample_rate)
         if not self.auto_editor:
-            return self._loudness(clip), None
+            return self._loudness(clip), None, TimeMap(scale, shift, clip.duration)
         edited = cut_silences(clip, threshold=self.ae_threshold, margin=self.ae_margin)
-        return self._loudness(edited), self._loudness(clip) if self.keep_original else None
+        return self._loudness(edited), self._loudness(clip) if self.keep_original else None, None
 
     def _loudness(self, clip: Clip) -> Clip:
         if self.normalize == "ebu":

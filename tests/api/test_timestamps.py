@@ -1,0 +1,93 @@
+"""``timestamps: true``: where each sentence piece is heard, after speed and trim."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from config import Settings
+from core_engine import CoreEngine
+from main_api import create_app
+from tests.conftest import similarity
+from tests.support.engines import ToneEngine
+
+THREE = "The first sentence is here. Then comes the second one. And this is the last."
+
+
+@pytest.fixture
+def tone_client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    settings = make_settings(engines={"enabled": ["piper"], "default": "piper", "fallback": None})
+    with TestClient(
+        create_app(settings, engine=CoreEngine(settings, engines={"tone": ToneEngine()}))
+    ) as client:
+        yield client
+
+
+def _tts(client: TestClient, **body: object) -> dict:
+    response = client.post(
+        "/api/v1/tts?response_mode=json", json={"export_formats": ["wav"], "timestamps": True, **body}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_each_sentence_gets_its_span_in_the_joined_audio(tone_client: TestClient) -> None:
+    # The tone engine speaks every piece as exactly 3 s; pieces overlap by the 20 ms crossfade.
+    data = _tts(tone_client, text=THREE, engine="tone")
+    spans = [(t["start"], t["end"]) for t in data["timestamps"]]
+    assert spans == [(0.0, 3.0), (2.98, 5.98), (5.96, 8.96)]
+    assert data["timestamps"][0]["text"] == "the first sentence is here."
+    assert data["duration_seconds"] == 8.96
+
+
+def test_speed_and_trim_move_the_timestamps(tone_client: TestClient) -> None:
+    data = _tts(tone_client, text=THREE, engine="tone", speed_factor=2.0, trim=True)
+    spans = [(t["start"], t["end"]) for t in data["timestamps"]]
+    # At double speed each piece lasts 1.5 s and the seams come every 1.49 s; trim cuts the first
+    # 0.5 s of silence to about 50 ms (the stretched tone's onset smears a little earlier).
+    shift = 1.49 - spans[1][0]
+    assert 0.4 < shift <= 0.45
+    end = data["duration_seconds"]  # the last piece's trailing silence was trimmed too
+    assert end == pytest.approx(4.48 - shift - 0.45, abs=0.03)
+    expected = [(0.0, 1.5 - shift), (1.49 - shift, 2.99 - shift), (2.98 - shift, end)]
+    for (start, end), (want_start, want_end) in zip(spans, expected, strict=True):
+        assert start == pytest.approx(want_start, abs=0.011)
+        assert end == pytest.approx(want_end, abs=0.011)
+
+
+def test_timestamps_are_kept_in_the_output_metadata(tone_client: TestClient) -> None:
+    data = _tts(tone_client, text=THREE, engine="tone")
+    path = data["output_files"][0]["filename"]
+    metadata = tone_client.get(f"/api/v1/outputs/{path}").json()
+    assert metadata["metadata"]["timestamps"] == data["timestamps"]
+
+
+def test_without_the_flag_there_are_none(tone_client: TestClient) -> None:
+    assert _tts(tone_client, text=THREE, engine="tone", timestamps=False)["timestamps"] is None
+
+
+def test_timestamps_with_auto_editor_is_a_400_naming_the_field(tone_client: TestClient) -> None:
+    response = tone_client.post(
+        "/api/v1/tts", json={"text": THREE, "engine": "tone", "timestamps": True, "use_auto_editor": True}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "timestamps"
+
+
+def test_each_span_of_real_speech_holds_its_sentence(
+    piper_client: TestClient, transcribe: Callable[[Path], str], tmp_path: Path
+) -> None:
+    data = _tts(piper_client, text=THREE, to_lowercase=False)
+    assert len(data["timestamps"]) == 3
+    wav = piper_client.get(data["output_files"][0]["url"]).content
+    samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
+    for piece in data["timestamps"]:
+        part = tmp_path / f"piece{piece['index']}.wav"
+        sf.write(str(part), samples[int(piece["start"] * rate) : int(piece["end"] * rate)], rate)
+        heard = transcribe(part)
+        assert similarity(heard, piece["text"]) > 0.7, (heard, piece["text"])
