@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,8 +106,12 @@ def test_long_text_is_spoken_whole(
     wav.write_bytes(response.content)
     heard = transcribe(wav)
     assert similarity(heard, LONG) > 0.85, heard
-    words = ("morning", "river", "children", "market", "night")  # one from each sentence
-    for word in words:
-        assert word in heard.lower(), (word, heard)
-    positions = [heard.lower().index(w) for w in words]
+    # One word from each sentence, in order. Whisper tiny may mishear one ("morning" as "warnings"),
+    # so each is found as the closest heard word rather than verbatim.
+    heard_words = re.findall(r"[a-z']+", heard.lower())
+    positions = []
+    for word in ("morning", "river", "children", "market", "night"):
+        close = difflib.get_close_matches(word, heard_words, n=1, cutoff=0.6)
+        assert close, (word, heard)
+        positions.append(heard_words.index(close[0]))
     assert positions == sorted(positions)  # in order
