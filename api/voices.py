@@ -19,10 +19,17 @@ from pydantic import ValidationError
 
 from api.forms import save_upload, upload_name
 from api.library import Paging, filters, page_shape
-from api_models import VoiceInfo, VoiceParameters, VoiceQualityInfo, VoiceUploadResponse
+from api_models import (
+    VoiceBulkUploadResponse,
+    VoiceInfo,
+    VoiceParameters,
+    VoiceQualityInfo,
+    VoiceUploadResponse,
+)
+from config import Settings
 from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
 from management.index import Entry, Filters, Page
-from management.voices import VoiceLibrary, voice_name
+from management.voices import ImportReport, VoiceLibrary, voice_name
 from utils.files import resolve_inside
 
 _CHUNK = 1 << 20
@@ -116,12 +123,12 @@ class VoiceFields:
 
 def voice_fields(
     *,
-    description: str | None,
-    tags: str | None,
-    folder_path: str | None,
-    project: str | None,
-    default_parameters: str | None,
-    overwrite: bool,
+    description: str | None = None,
+    tags: str | None = None,
+    folder_path: str | None = None,
+    project: str | None = None,
+    default_parameters: str | None = None,
+    overwrite: bool = False,
 ) -> VoiceFields:
     """Parse tags (comma list or JSON list), default parameters (JSON object) and the folder alias."""
     if folder_path and project and folder_path.strip("/") != project.strip("/"):
@@ -206,6 +213,51 @@ async def store_voice(
         default_parameters=fields.default_parameters,
     )
     return upload_response(entry, quality, "uploaded")
+
+
+async def store_voices(
+    voices: VoiceLibrary, uploads: list[UploadFile], fields: VoiceFields, settings: Settings
+) -> VoiceBulkUploadResponse:
+    """Several uploads, each its own voice (zips unpacked); any name taken is a 409 before any write."""
+    audio = [u for u in uploads if not is_zip(u)]
+    targets = [target_of(voices, u, None, fields.folder) for u in audio]
+    refuse_taken(targets, fields.overwrite, "voice_files")
+    limit = settings.limits.max_upload_mb
+    stored = [
+        await store_voice(voices, u, t, fields, max_mb=limit, param="voice_files")
+        for u, t in zip(audio, targets, strict=True)
+    ]
+    skipped: dict[str, str] = {}
+    for archive in (u for u in uploads if is_zip(u)):
+        report = await import_archive(
+            voices, archive, settings, folder=fields.folder, overwrite=fields.overwrite, param="voice_files"
+        )
+        for path in report.imported + report.replaced:
+            stored.append(upload_response(voices.catalog.get(path, param="voice_files"), None, "imported"))
+        skipped |= {f"{archive.filename}:{name}": why for name, why in report.skipped.items()}
+    return VoiceBulkUploadResponse(message=f"Uploaded {len(stored)} voice(s)", voices=stored, skipped=skipped)
+
+
+async def import_archive(
+    voices: VoiceLibrary,
+    upload: UploadFile,
+    settings: Settings,
+    *,
+    folder: str | None,
+    overwrite: bool,
+    param: str = "archive",
+) -> ImportReport:
+    """A zip upload unpacked into the library (its size and unpacked size capped by limits.max_archive_mb)."""
+    limit = settings.limits.max_archive_mb
+    async with spooled(upload, Path(settings.paths.temp_dir), max_mb=limit, param=param) as path:
+        return await asyncio.to_thread(
+            voices.import_zip,
+            path,
+            folder=folder,
+            overwrite=overwrite,
+            max_bytes=int(limit * 2**20),
+            param=param,
+        )
 
 
 @contextlib.asynccontextmanager

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,11 +176,16 @@ class VoiceLibrary:
             if not Path(path).resolve().is_relative_to(self.root.resolve()):
                 return  # an upload or a download, not a library voice
             with self._lock:
+                if not path.is_file():  # renamed or deleted meanwhile
+                    return
                 record = self._sidecar(path)
                 count = record.get("usage_count")
                 record["usage_count"] = (count if isinstance(count, int) else 0) + 1
                 record["last_used"] = _now()
                 atomic_write_bytes(_sidecar_path(path), json.dumps(record, indent=2).encode())
+                if not path.exists():  # deleted while we wrote: leave no orphan sidecar
+                    _sidecar_path(path).unlink(missing_ok=True)
+                    return
                 self.catalog.record([path])
         except Exception:
             logger.warning("could not count a use of voice %s", path, exc_info=True)
@@ -203,7 +209,13 @@ class VoiceLibrary:
         yield sink.take()
 
     def import_zip(
-        self, archive: Path, *, folder: str | None = None, overwrite: bool = False, max_bytes: int
+        self,
+        archive: Path,
+        *,
+        folder: str | None = None,
+        overwrite: bool = False,
+        max_bytes: int,
+        param: str = "archive",
     ) -> ImportReport:
         """Unpack voices (and their sidecars) from a zip; unsafe entry names refuse the whole archive.
 
@@ -213,17 +225,18 @@ class VoiceLibrary:
         try:
             zf = zipfile.ZipFile(archive)
         except zipfile.BadZipFile as exc:
-            raise InvalidRequestError(f"not a zip archive: {exc}", param="archive") from exc
+            raise InvalidRequestError(f"'{param}' is not a zip archive: {exc}", param=param) from exc
         base = resolve_inside(self.root, folder, param="folder_path") if folder else self.root.resolve()
         report = ImportReport()
         with zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
-            members = {safe_relative(i.filename, param="archive"): i for i in infos}  # 400 on ../, /abs
+            members = {safe_relative(i.filename, param=param): i for i in infos}  # 400 on ../, /abs
             for name in members:
-                resolve_inside(base, name, param="archive")
+                resolve_inside(base, name, param=param)
             if sum(i.file_size for i in infos) > max_bytes:
                 raise InvalidRequestError(
-                    f"the archive unpacks to more than {max_bytes / 2**20:g} MB", param="archive"
+                    f"'{param}' unpacks to more than {max_bytes / 2**20:g} MB (limits.max_archive_mb)",
+                    param=param,
                 )
             sidecars = {s for name in members if _is_audio(name) for s in _sidecar_names(name)}
             for name, info in members.items():
@@ -233,6 +246,12 @@ class VoiceLibrary:
                         report.skipped[name] = "not an audio file"
                     continue
                 self._import_one(zf, name, info, members, base, overwrite, report)
+        logger.info(
+            "imported %d voice(s), replaced %d, skipped %d",
+            len(report.imported),
+            len(report.replaced),
+            len(report.skipped),
+        )
         return report
 
     def _import_one(
@@ -245,7 +264,7 @@ class VoiceLibrary:
         overwrite: bool,
         report: ImportReport,
     ) -> None:
-        target = resolve_inside(base, name, param="archive")
+        target = base / name  # checked by import_zip
         existed = target.exists()
         if existed and not overwrite:
             report.skipped[name] = "exists (send overwrite=true to replace it)"
@@ -257,10 +276,14 @@ class VoiceLibrary:
                 shutil.copyfileobj(source, dest, _CHUNK)
                 dest.flush()
                 os.fsync(dest.fileno())
-            probe(Path(temp), param="archive")
+            probe(Path(temp), param=name)
         except InvalidRequestError as exc:
             Path(temp).unlink(missing_ok=True)
             report.skipped[name] = exc.message
+            return
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:  # a damaged entry
+            Path(temp).unlink(missing_ok=True)
+            report.skipped[name] = f"cannot be unpacked: {exc}"
             return
         except BaseException:
             Path(temp).unlink(missing_ok=True)

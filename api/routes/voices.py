@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -23,10 +21,10 @@ from api.library import (
 from api.voices import (
     VoiceFiltersDep,
     VoicePagingDep,
-    is_zip,
+    import_archive,
     refuse_taken,
-    spooled,
     store_voice,
+    store_voices,
     target_of,
     upload_response,
     voice_fields,
@@ -113,24 +111,8 @@ async def import_voices(
     ] = False,
 ) -> VoiceImportResponse:
     """Restore voices (and their metadata) from a zip; unsafe entry names refuse the whole archive."""
-    fields = voice_fields(
-        description=None,
-        tags=None,
-        folder_path=folder_path,
-        project=project,
-        default_parameters=None,
-        overwrite=overwrite,
-    )
-    async with spooled(
-        archive, Path(settings.paths.temp_dir), max_mb=settings.limits.max_archive_mb, param="archive"
-    ) as path:
-        report = await asyncio.to_thread(
-            voices.import_zip,
-            path,
-            folder=fields.folder,
-            overwrite=overwrite,
-            max_bytes=int(settings.limits.max_archive_mb * 2**20),
-        )
+    fields = voice_fields(folder_path=folder_path, project=project, overwrite=overwrite)
+    report = await import_archive(voices, archive, settings, folder=fields.folder, overwrite=overwrite)
     n = len(report.imported) + len(report.replaced)
     return VoiceImportResponse(message=f"Imported {n} voice(s)", **report.__dict__)
 
@@ -149,7 +131,7 @@ async def upload_voices(
     default_parameters: DefaultParameters = None,
     overwrite: Overwrite = False,
 ) -> VoiceBulkUploadResponse:
-    """Upload several voices at once, named after their files; any name taken is a 409 before any write."""
+    """Upload several voices at once, named after their files (zips unpacked); a taken name is a 409."""
     fields = voice_fields(
         description=description,
         tags=tags,
@@ -158,32 +140,7 @@ async def upload_voices(
         default_parameters=default_parameters,
         overwrite=overwrite,
     )
-    audio = [u for u in voice_files if not is_zip(u)]
-    targets = [target_of(voices, u, None, fields.folder) for u in audio]
-    refuse_taken(targets, overwrite, "voice_files")
-    limit = settings.limits.max_upload_mb
-    stored = [
-        await store_voice(voices, u, t, fields, max_mb=limit, param="voice_files")
-        for u, t in zip(audio, targets, strict=True)
-    ]
-    skipped: dict[str, str] = {}
-    for archive in (u for u in voice_files if is_zip(u)):
-        async with spooled(
-            archive, Path(settings.paths.temp_dir), max_mb=settings.limits.max_archive_mb, param="voice_files"
-        ) as path:
-            report = await asyncio.to_thread(
-                voices.import_zip,
-                path,
-                folder=fields.folder,
-                overwrite=overwrite,
-                max_bytes=int(settings.limits.max_archive_mb * 2**20),
-            )
-        stored += [
-            upload_response(voices.catalog.get(p, param="voice_files"), None, "imported")
-            for p in report.imported + report.replaced
-        ]
-        skipped |= {f"{archive.filename}:{k}": v for k, v in report.skipped.items()}
-    return VoiceBulkUploadResponse(message=f"Uploaded {len(stored)} voice(s)", voices=stored, skipped=skipped)
+    return await store_voices(voices, voice_files, fields, settings)
 
 
 @router.get("/voices/{path:path}/audio", response_class=FileResponse)
