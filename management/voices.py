@@ -129,13 +129,17 @@ class VoiceLibrary:
         """Change a voice's metadata; a new name or folder renames or moves it (409 when taken)."""
         with self._lock:
             source = self.root / entry.path
-            name = (
-                entry.name if edit.name is None else f"{voice_name(edit.name, param='name')}.{entry.format}"
-            )
+            suffix = PurePosixPath(entry.name).suffix
+            name = entry.name if edit.name is None else voice_name(edit.name, param="name") + suffix
             folder = entry.folder if edit.folder is None else edit.folder.strip().rstrip("/")
-            param = "folder_path" if edit.folder is not None else "name"
+            param = "name" if edit.name is not None else "folder_path"
             base = resolve_inside(self.root, folder, param="folder_path") if folder else self.root.resolve()
             target = resolve_inside(base, name, param=param)
+            moving = target != source.resolve()
+            if moving and target.exists():
+                raise ConflictError(
+                    f"{self._relative(target)!r} already exists; choose another name or folder", param=param
+                )
             record = self._sidecar(source)
             if edit.description is not None:
                 record["description"] = edit.description
@@ -143,30 +147,24 @@ class VoiceLibrary:
                 record["tags"] = _tags(edit.tags)
             if edit.default_parameters is not None:
                 record["default_parameters"] = edit.default_parameters
-            if target != source.resolve():
-                self._move(source, target)
+            folder_path = self._relative(base)
             record.update(
                 name=target.stem,
                 filename=target.name,
-                folder_path=self._relative(target.parent) or None,
-                url=self._relative(target),
+                folder_path=folder_path or None,
+                url=f"{folder_path}/{target.name}" if folder_path else target.name,
                 last_updated=_now(),
             )
+            # the new sidecar first, then the audio: a crash between leaves the voice as it was
             atomic_write_bytes(_sidecar_path(target), json.dumps(record, indent=2).encode())
+            if moving:
+                os.replace(source, target)
+                _sidecar_path(source).unlink(missing_ok=True)
+                self.catalog.forget([source])
             self.catalog.record([target])
             updated = self.catalog.index.get(self.catalog.library, self._relative(target))
         assert updated is not None
         return updated
-
-    def _move(self, source: Path, target: Path) -> None:
-        if target.exists():
-            raise ConflictError(
-                f"{self._relative(target)!r} already exists; choose another name or folder", param="name"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        _sidecar_path(source).unlink(missing_ok=True)
-        self.catalog.forget([source])
 
     # ---- usage -----------------------------------------------------------------------------
 
