@@ -501,7 +501,8 @@ def test_export_delete_import_round_trip(library: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "entry", ["../evil.wav", "/abs/evil.wav", "a/../../evil.wav", "C:/evil.wav", "%2e%2e/evil.wav"]
+    "entry",
+    ["../evil.wav", "/abs/evil.wav", "a/../../evil.wav", "C:/evil.wav", "%2e%2e/evil.wav", "..\\evil.wav"],
 )
 def test_an_archive_with_an_escaping_entry_is_refused_whole(client: TestClient, entry: str) -> None:
     archive = zip_of({"good.wav": voice_wav(6.0), entry: voice_wav(6.0)})
@@ -521,3 +522,22 @@ def test_import_skips_what_is_not_audio_and_refuses_what_is_not_a_zip(client: Te
     assert not [p for p in voices_dir(client).iterdir() if p.name.endswith(".part")]
     not_zip = client.post("/api/v1/voices/import", files={"archive": ("x.zip", b"hello", "application/zip")})
     assert not_zip.status_code == 400 and not_zip.json()["error"]["param"] == "archive"
+
+
+def test_date_filters_size_sort_ambiguous_names_and_the_plural_delete(library: TestClient) -> None:
+    get = library.get
+    assert names(get("/api/v1/voices", params={"date_from": "2000-01-01", "date_to": "2999-12-31"})) == [
+        "anna",
+        "bert",
+        "carl",
+        "dora",
+    ]
+    assert names(get("/api/v1/voices", params={"date_to": "2000-01-01"})) == []
+    assert get("/api/v1/voices", params={"date_from": "yesterday"}).status_code == 400
+    assert names(get("/api/v1/voices", params={"sort_by": "size", "order": "asc"}))[0] == "dora"
+    assert upload(library, filename="anna.wav", folder_path="ads").status_code == 200
+    ambiguous = get("/api/v1/voices/anna.wav")
+    assert ambiguous.status_code == 400 and "ads/anna.wav" in ambiguous.json()["error"]["message"]
+    gone = library.delete("/api/v1/voices/ads/anna.wav", params={"confirm": "true"})
+    assert gone.status_code == 200 and gone.json()["deleted_files"] == ["ads/anna.wav", "ads/anna.wav.json"]
+    assert get("/api/v1/voices/anna.wav").json()["path"] == "books/anna.wav"
