@@ -1,7 +1,7 @@
 """The metadata index: one embedded SQLite file describing the audio files of every library.
 
 The files stay the truth; the index only makes listings fast (a page never touches the disk
-beyond SQLite). Rows are keyed by library (``outputs``, ``vc_inputs``, later ``voices``) and the
+beyond SQLite). Rows are keyed by library (``outputs``, ``vc_inputs``, ``voices``) and the
 file's path relative to that library's folder. Deleting the index file is harmless: the next
 start rebuilds it from the folders.
 """
