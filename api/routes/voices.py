@@ -234,5 +234,11 @@ def delete_voices(
 ) -> DeleteResponse:
     """Delete the voices matching the filters (folder, tag, search, filenames); none without all=true."""
     return bulk_delete(
-        voices.catalog, chosen, confirm=confirm, dry_run=dry_run, everything=everything, noun="voice"
+        voices.catalog,
+        chosen,
+        confirm=confirm,
+        dry_run=dry_run,
+        everything=everything,
+        noun="voice",
+        filter_names="folder, tag, search, filenames, date_from, date_to",
     )
