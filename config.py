@@ -91,6 +91,7 @@ class GenerationSettings(_Section):
 class LimitSettings(_Section):
     max_text_length: Annotated[int, Field(ge=1)] = 10_000
     max_upload_mb: Annotated[float, Field(gt=0)] = 50
+    max_archive_mb: Annotated[float, Field(gt=0)] = 2048  # a voice library zip (import), unpacked size too
     max_chunk_chars: Annotated[int, Field(ge=50, le=1000)] = 300
     max_queued_requests: Annotated[int, Field(ge=0)] = 100
 

@@ -440,7 +440,10 @@ class CoreEngine:
     async def _audio_file(self, library: AudioLibrary, name: str, param: str) -> AsyncIterator[Path]:
         """A library file by name, or a URL downloaded for the length of the request."""
         if not is_url(name):
-            yield library.resolve(name, param=param)
+            path = library.resolve(name, param=param)
+            yield path
+            if library is self.voices:  # counted once the request has used it
+                await asyncio.to_thread(self.libraries.voice_library.record_use, path)
             return
         path = await asyncio.to_thread(
             download_audio, name, Path(self.settings.paths.temp_dir), self.settings.downloads, param=param

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from config import Settings
 from core_engine import CoreEngine
 from management.catalog import Catalog
+from management.voices import VoiceLibrary
 from monitoring.metrics import Metrics
 
 
@@ -32,8 +33,13 @@ def get_vc_inputs(request: Request) -> Catalog:
     return request.app.state.engine.libraries.vc_inputs
 
 
+def get_voices(request: Request) -> VoiceLibrary:
+    return request.app.state.engine.libraries.voice_library
+
+
 EngineDep = Annotated[CoreEngine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 OutputsDep = Annotated[Catalog, Depends(get_outputs)]
 VCInputsDep = Annotated[Catalog, Depends(get_vc_inputs)]
+VoicesDep = Annotated[VoiceLibrary, Depends(get_voices)]

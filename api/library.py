@@ -150,14 +150,20 @@ def delete_response(
 
 
 def bulk_delete(
-    catalog: Catalog, chosen: Filters, *, confirm: bool, dry_run: bool, everything: bool, noun: str
+    catalog: Catalog,
+    chosen: Filters,
+    *,
+    confirm: bool,
+    dry_run: bool,
+    everything: bool,
+    noun: str,
+    filter_names: str = "folder, generation_type, search, filenames, date_from, date_to",
 ) -> DeleteResponse:
     """A bulk delete: refused without a filter (unless ``all``) or without ``confirm`` (unless a dry run)."""
     require_confirm(confirm, dry_run)
     if chosen.empty and not everything:
         raise InvalidRequestError(
-            "give a filter (folder, generation_type, search, filenames, date_from, date_to) or all=true "
-            "to delete every file",
+            f"give a filter ({filter_names}) or all=true to delete every file",
             param="all",
         )
     if chosen.folder and not catalog.exists(chosen.folder, param="folder"):

@@ -55,11 +55,21 @@ class FolderNode:
 class Catalog:
     """One library folder (outputs/, vc_inputs/, voices/) and its rows in the index."""
 
-    def __init__(self, index: MetadataIndex, library: str, root: Path, *, typed: bool = False) -> None:
+    def __init__(
+        self,
+        index: MetadataIndex,
+        library: str,
+        root: Path,
+        *,
+        typed: bool = False,
+        search_text: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> None:
         self.index = index
         self.library = library
         self.root = Path(root)
         self._typed = typed  # outputs: a generation type from the sidecar or the name prefix
+        # what a search matches besides name and folder (default: the sidecar's "text")
+        self._search_text = search_text
         self._idle = threading.Event()
         self._idle.set()
 
@@ -285,7 +295,10 @@ class Catalog:
             kind = (
                 declared if isinstance(declared, str) else _NAME_TYPES.get(path.name.split("_")[0], "unknown")
             )
-        text = record.get("text") if isinstance(record.get("text"), str) else None
+        if self._search_text is not None:
+            text = self._search_text(record)
+        else:
+            text = record.get("text") if isinstance(record.get("text"), str) else None
         return Entry(
             path=rel,
             size=stat.st_size,

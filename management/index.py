@@ -1,7 +1,7 @@
 """The metadata index: one embedded SQLite file describing the audio files of every library.
 
 The files stay the truth; the index only makes listings fast (a page never touches the disk
-beyond SQLite). Rows are keyed by library (``outputs``, ``vc_inputs``, later ``voices``) and the
+beyond SQLite). Rows are keyed by library (``outputs``, ``vc_inputs``, ``voices``) and the
 file's path relative to that library's folder. Deleting the index file is harmless: the next
 start rebuilds it from the folders.
 """
@@ -28,6 +28,8 @@ _SORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "size": (("size",), "files_by_size"),
     "duration": (("duration",), "files_by_duration"),
     "generation_type": (("generation_type", "created"), "files_by_type"),
+    # voices: times used, from the sidecar (a library of voices is small enough to sort unindexed)
+    "usage": (("COALESCE(json_extract(metadata, '$.usage_count'), 0)",), ""),
 }
 _COLUMNS = (
     "path, folder, name, stem, format, size, mtime_ns, sidecar_mtime_ns, created, duration, "
@@ -113,6 +115,7 @@ class Filters:
     generation_type: str | None = None
     created_from: float | None = None  # epoch seconds, inclusive
     created_to: float | None = None
+    tag: str | None = None  # one of the sidecar's ``tags`` (voices), case-insensitive
 
     @property
     def empty(self) -> bool:
@@ -123,6 +126,7 @@ class Filters:
             or self.generation_type
             or self.created_from is not None
             or self.created_to is not None
+            or self.tag
         )
 
 
@@ -235,7 +239,7 @@ class MetadataIndex:
                 # is slow for a large one; reading the sort index in order and skipping rows outside
                 # the range is faster when the range holds a large share of the library.
                 everything = self._count(db, *_where(library, Filters()))
-                if total * total > (offset + limit) * everything:
+                if sort_index and total * total > (offset + limit) * everything:
                     hint = f"INDEXED BY {sort_index}"
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM files {hint} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
@@ -357,6 +361,12 @@ def _where(library: str, f: Filters, *, leaf: bool = False) -> tuple[str, list[A
     if f.created_to is not None:
         clauses.append("created <= ?")
         args.append(f.created_to)
+    if f.tag:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(metadata, '$.tags') AS t "
+            "WHERE t.type = 'text' AND lower(t.value) = lower(?))"
+        )
+        args.append(f.tag)
     return " AND ".join(clauses), args
 
 

@@ -1,4 +1,4 @@
-"""The indexed libraries (outputs/, vc_inputs/) and the one metadata index they share."""
+"""The indexed libraries (outputs/, vc_inputs/, voices/) and the one metadata index they share."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 from config import PathSettings
 from management.catalog import Catalog
 from management.index import MetadataIndex
+from management.voices import VoiceLibrary, search_text
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +20,13 @@ class Libraries:
         self.index = MetadataIndex(paths.index_path)
         self.outputs = Catalog(self.index, "outputs", paths.outputs_dir, typed=True)
         self.vc_inputs = Catalog(self.index, "vc_inputs", paths.vc_inputs_dir)
+        self.voices = Catalog(self.index, "voices", paths.voices_dir, search_text=search_text)
+        self.voice_library = VoiceLibrary(self.voices)
         self._thread: threading.Thread | None = None
 
     @property
     def all(self) -> tuple[Catalog, ...]:
-        return (self.outputs, self.vc_inputs)
+        return (self.outputs, self.vc_inputs, self.voices)
 
     def start(self) -> None:
         """Begin reconciling; until a library is done, reads of it wait (the server answers meanwhile)."""

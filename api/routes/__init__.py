@@ -1,6 +1,6 @@
 """Route modules, one per feature."""
 
-from api.routes import concat, health, jobs, models, openai, outputs, system, tts, vc, vc_inputs
+from api.routes import concat, health, jobs, models, openai, outputs, system, tts, vc, vc_inputs, voices
 
 ROUTERS = [
     system.router,
@@ -13,5 +13,6 @@ ROUTERS = [
     outputs.router,
     outputs.api,
     vc_inputs.router,
+    voices.router,
     openai.router,
 ]
