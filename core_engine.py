@@ -38,6 +38,7 @@ from engines.manager import EngineManager
 from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
 from management.downloads import download_audio, is_url
+from management.housekeeping import Housekeeper
 from management.libraries import Libraries
 from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
@@ -106,6 +107,13 @@ class CoreEngine:
         self.concatenator = Concatenator(
             self.outputs, self.voices, self.vc_inputs, Path(settings.paths.temp_dir)
         )
+        paths = settings.paths
+        self.housekeeper = Housekeeper(
+            settings.housekeeping,
+            {"outputs": paths.outputs_dir, "voices": paths.voices_dir, "vc_inputs": paths.vc_inputs_dir},
+            Path(paths.temp_dir),
+            {catalog.library: catalog for catalog in self.libraries.all},
+        )
         self.whisper = WhisperPool(settings.validation)
         self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.started_at = time.time()
@@ -120,11 +128,13 @@ class CoreEngine:
         for folder in (paths.voices_dir, paths.outputs_dir, paths.vc_inputs_dir):
             Path(folder).mkdir(parents=True, exist_ok=True)
         self.libraries.start()
+        self.housekeeper.start()
         self.engines.start()
 
     async def stop(self) -> None:
         """Stop background work and the model threads."""
         await self.jobs.stop()
+        await asyncio.to_thread(self.housekeeper.stop)
         await self.engines.stop()
         await asyncio.to_thread(self.libraries.stop)
         self._asr.shutdown(wait=False, cancel_futures=True)

@@ -1,6 +1,6 @@
 """Route modules, one per feature."""
 
-from api.routes import concat, health, jobs, models, openai, outputs, system, tts, vc, vc_inputs
+from api.routes import cleanup, concat, health, jobs, models, openai, outputs, system, tts, vc, vc_inputs
 
 ROUTERS = [
     system.router,
@@ -14,4 +14,5 @@ ROUTERS = [
     outputs.api,
     vc_inputs.router,
     openai.router,
+    cleanup.router,
 ]
