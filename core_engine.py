@@ -38,6 +38,9 @@ from engines.manager import EngineManager
 from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
 from management.downloads import download_audio, is_url
+from management.emotions import FOLDER as EMOTIONS_FOLDER
+from management.emotions import PREFIX as EMOTION_PREFIX
+from management.emotions import EmotionProfile, EmotionStore
 from management.housekeeping import Housekeeper
 from management.libraries import Libraries
 from management.outputs import OutputStore, timestamp
@@ -102,6 +105,7 @@ class CoreEngine:
         self.engines = EngineManager(engines, settings.engines, settings.models)
         self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
+        self.emotions = EmotionStore(Path(settings.paths.voices_dir) / EMOTIONS_FOLDER, self.voices)
         self.libraries = Libraries(settings.paths)  # the metadata index of outputs/ and vc_inputs/
         self.outputs = OutputStore(settings.paths.outputs_dir, self.libraries.outputs)
         self.concatenator = Concatenator(
@@ -151,6 +155,7 @@ class CoreEngine:
         started = time.perf_counter()
         _check_formats(request.output.formats)
         self.outputs.folder(request.output.project)  # refuse a bad project before the model runs
+        request = self.with_profile(request)
         plan = await self._plan(request)
         clips, reports, warnings = [], [], []
         async for clip, report in self._speak(plan, request, warnings, progress):
@@ -162,6 +167,8 @@ class CoreEngine:
         params = plan.params
         stem = _tts_stem(request, params)
         record = {"type": "tts", "engine": plan.name, "voice": request.voice, "language": params.language}
+        if request.emotion_profile:
+            record["emotion_profile"] = request.emotion_profile
         record |= {"text": plan.text, "spoken_text": plan.spoken}
         record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
         return self._save(
@@ -185,6 +192,7 @@ class CoreEngine:
         joined with the same short crossfade as ``synthesize``; ``request.output.post.speed_factor``
         applies per chunk. Nothing is saved.
         """
+        request = self.with_profile(request)
         plan = await self._plan(request, streaming=True)
         speed = request.output.post.speed_factor
 
@@ -269,6 +277,8 @@ class CoreEngine:
                 "give 'input_audio_source' (a file in vc_inputs/ or a URL) or upload 'input_audio'",
                 param="input_audio_source",
             )
+        if (profile := self.profile_for(request.target_voice, param="target_voice_source")) is not None:
+            request = replace(request, target_voice=profile.samples[0])
         name = VC_ENGINES[0]
         engine = await self.engines.ensure_loaded(name)
         assert isinstance(engine, ConversionEngine)
@@ -383,6 +393,35 @@ class CoreEngine:
         return self.engines.queue_depth
 
     # ---- helpers ----------------------------------------------------------------------------
+
+    def profile_for(self, voice: str | None, *, param: str = "voice") -> EmotionProfile | None:
+        """The emotion profile a voice value names; a file in voices/ of that name wins.
+
+        ``emotion:<id>`` always means a profile (404 when there is none); a bare id or
+        ``<character>:<emotion>`` does when no voice file answers to it.
+        """
+        if not voice or is_url(voice):
+            return None
+        if voice.strip().lower().startswith(EMOTION_PREFIX):
+            profile = self.emotions.find(voice)
+            if profile is None:
+                raise NotFoundError(
+                    f"no emotion profile {voice.strip()[len(EMOTION_PREFIX) :]!r}", param=param
+                )
+            return profile
+        try:
+            self.voices.resolve(voice, param=param)
+            return None
+        except (NotFoundError, InvalidRequestError):
+            return self.emotions.find(voice)
+
+    def with_profile(self, request: SpeechRequest) -> SpeechRequest:
+        """A request whose voice names a profile: the profile's first sample, its defaults filling the gaps."""
+        profile = self.profile_for(request.voice) if request.voice_file is None else None
+        if profile is None:
+            return request
+        fills = {key: value for key, value in profile.defaults.items() if getattr(request, key) is None}
+        return replace(request, voice=profile.samples[0], emotion_profile=profile.id, **fills)
 
     @contextlib.asynccontextmanager
     async def _voice(

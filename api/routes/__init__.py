@@ -1,6 +1,19 @@
 """Route modules, one per feature."""
 
-from api.routes import cleanup, concat, health, jobs, models, openai, outputs, system, tts, vc, vc_inputs
+from api.routes import (
+    cleanup,
+    concat,
+    emotions,
+    health,
+    jobs,
+    models,
+    openai,
+    outputs,
+    system,
+    tts,
+    vc,
+    vc_inputs,
+)
 
 ROUTERS = [
     system.router,
@@ -15,4 +28,5 @@ ROUTERS = [
     vc_inputs.router,
     openai.router,
     cleanup.router,
+    emotions.router,
 ]
