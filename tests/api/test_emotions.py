@@ -16,7 +16,7 @@ from config import Settings
 from core_engine import CoreEngine
 from engines.base import SynthesisParams
 from main_api import create_app
-from tests.support.engines import ToneEngine
+from tests.support.engines import EchoConversion, ToneEngine
 from utils.audio import Clip, decode, encode, get_format
 
 
@@ -268,3 +268,39 @@ def decode_bytes(data: bytes) -> Clip:
         handle.write(data)
         handle.flush()
         return decode(Path(handle.name))
+
+
+class RecordingConversion(EchoConversion):
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[Path | None] = []
+
+    def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
+        self.targets.append(target_voice)
+        return source
+
+
+def test_a_profile_is_a_vc_target_voice(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(
+        engines={"enabled": ["piper", "chatterbox-vc"], "default": "piper", "fallback": None},
+        housekeeping={"on_start": False},
+    )
+    voices, inputs = Path(settings.paths.voices_dir), Path(settings.paths.vc_inputs_dir)
+    (voices / "narrator").mkdir(parents=True)
+    (voices / "narrator" / "happy.wav").write_bytes(wav_bytes())
+    inputs.mkdir(parents=True)
+    (inputs / "line.wav").write_bytes(wav_bytes(1.0))
+    vc = RecordingConversion()
+    engines = {"tone": RecordingCloner(), "chatterbox-vc": vc}
+    with TestClient(create_app(settings, engine=CoreEngine(settings, engines=engines))) as client:
+        create(client)
+        response = client.post(
+            "/api/v1/vc?response_mode=url",
+            json={
+                "input_audio_source": "line.wav",
+                "target_voice_source": "narrator:happy",
+                "export_formats": ["wav"],
+            },
+        )
+        assert response.status_code == 200, response.text
+    assert [Path(str(t)).name for t in vc.targets] == ["happy.wav"]
