@@ -36,6 +36,7 @@ EXAMPLE_DOCS = (
     "concatenation.md",
     "file-operations.md",
     "openai-compatibility.md",
+    "emotions.md",
 )
 _BLOCK = re.compile(r"^```(bash|python) example( chatterbox)?\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
