@@ -223,6 +223,12 @@ def test_the_openai_route_speaks_with_a_profile(client: TestClient, engine: Reco
     assert response.status_code == 200, response.text
     ((heard, params),) = engine.calls
     assert heard.name == "happy.wav" and (params.exaggeration, params.cfg_weight) == (1.2, 0.2)
+    listed = client.get("/v1/audio/voices").json()["voices"]
+    assert {
+        "id": "emotion:narrator-happy",
+        "source": "emotion",
+        "speaks_with": "narrator/happy.wav",
+    } in listed
 
 
 def test_samples_can_be_uploaded_with_the_profile(client: TestClient, engine: RecordingCloner) -> None:
