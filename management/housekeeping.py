@@ -243,8 +243,10 @@ class Housekeeper:
             base = f.rel[: -len(".json")]
             if PurePosixPath(base).suffix.lower() in AUDIO_SUFFIXES:
                 orphan = base not in audio
-            else:
+            elif library == "outputs":  # only outputs share one <stem>.json between formats
                 orphan = PurePosixPath(base).name not in stems and _written_by_server(f.path)
+            else:
+                orphan = False
             if orphan:
                 removals[f.rel] = Removal(library, f.rel, "orphan_sidecar", f.size)
         return list(removals.values())

@@ -69,6 +69,7 @@ def messy(tmp_path: Path) -> Path:
     junk(tmp_path / "voices" / "narrators" / "bob.wav.json", b'{"name": "Bob"}')
     junk(tmp_path / "voices" / "lost.mp3.json", b"{}")
     junk(tmp_path / "voices" / ".emotions" / "x.json", b"")  # hidden folders are never touched
+    junk(tmp_path / "voices" / "piper" / "en.onnx.json", b'{"type": "vits", "files": {}}')  # a Piper voice
     junk(tmp_path / "vc_inputs" / "p" / "clip.wav")
     audio(tmp_path / "vc_inputs" / "p" / "ok.wav")
     junk(tmp_path / "vc_inputs" / ".ok.wav.abc123.part", b"half a file")  # an abandoned write
@@ -106,6 +107,7 @@ def test_bad_files_go_in_every_subfolder_and_good_ones_stay(messy: Path) -> None
         "voices/narrators/anna.flac",
         "voices/narrators/anna.flac.json",
         "voices/.emotions/x.json",
+        "voices/piper/en.onnx.json",
         "vc_inputs/p/ok.wav",
         "temp/fresh.wav",
     ):
