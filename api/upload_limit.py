@@ -20,8 +20,8 @@ UPLOAD_ROUTES: dict[tuple[str, str, bool], int] = {
     ("POST", "/api/v1/vc_input", False): 1,
     ("POST", "/api/v1/concat", False): 20,  # many uploads per request
     ("POST", "/api/v1/concat/mixed", False): 20,
-    ("POST", "/api/v1/voices", True): 1,
-    ("PUT", "/api/v1/voices", True): 1,
+    ("POST", "/api/v1/voice", False): 1,
+    ("POST", "/api/v1/voices", False): 20,  # a bulk upload (zip imports have their own limit)
     ("POST", "/api/v1/emotions", True): 4,  # a profile's samples
     ("PUT", "/api/v1/emotions", True): 4,
 }
