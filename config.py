@@ -133,6 +133,24 @@ class OpenAISettings(_Section):
     fallback_voice: str | None = None
 
 
+class RetentionSettings(_Section):
+    """Optional limits on outputs/: the oldest files go first. Unset: kept forever."""
+
+    max_age_days: Annotated[float, Field(gt=0)] | None = None
+    max_total_mb: Annotated[float, Field(gt=0)] | None = None
+
+
+class HousekeepingSettings(_Section):
+    """Removing empty, unreadable and stale files from the data folders (and the index)."""
+
+    enabled: bool = True  # run every interval_hours
+    on_start: bool = True  # run once when the server starts
+    interval_hours: Annotated[float, Field(gt=0)] = 4
+    temp_max_age_minutes: Annotated[float, Field(ge=0)] = 60  # temp files and .part writes older than this
+    grace_seconds: Annotated[float, Field(ge=0)] = 60  # newer files are left alone (may be being written)
+    retention: RetentionSettings = RetentionSettings()
+
+
 class Settings(BaseSettings):
     """The whole effective configuration."""
 
@@ -150,6 +168,7 @@ class Settings(BaseSettings):
     downloads: DownloadSettings = DownloadSettings()
     validation: ValidationSettings = ValidationSettings()
     openai: OpenAISettings = OpenAISettings()
+    housekeeping: HousekeepingSettings = HousekeepingSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -39,6 +39,10 @@ from engines.manager import EngineManager
 from exceptions import ChatterboxError, InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
 from management.downloads import download_audio, is_url
+from management.emotions import FOLDER as EMOTIONS_FOLDER
+from management.emotions import PREFIX as EMOTION_PREFIX
+from management.emotions import EmotionProfile, EmotionStore
+from management.housekeeping import Housekeeper
 from management.libraries import Libraries
 from management.outputs import OutputStore, timestamp
 from monitoring.metrics import Metrics
@@ -105,10 +109,18 @@ class CoreEngine:
         )
         self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
+        self.emotions = EmotionStore(Path(settings.paths.voices_dir) / EMOTIONS_FOLDER, self.voices)
         self.libraries = Libraries(settings.paths)  # the metadata index of outputs/ and vc_inputs/
         self.outputs = OutputStore(settings.paths.outputs_dir, self.libraries.outputs)
         self.concatenator = Concatenator(
             self.outputs, self.voices, self.vc_inputs, Path(settings.paths.temp_dir)
+        )
+        paths = settings.paths
+        self.housekeeper = Housekeeper(
+            settings.housekeeping,
+            {"outputs": paths.outputs_dir, "voices": paths.voices_dir, "vc_inputs": paths.vc_inputs_dir},
+            Path(paths.temp_dir),
+            {catalog.library: catalog for catalog in self.libraries.all},
         )
         self.whisper = WhisperPool(settings.validation)
         self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
@@ -126,11 +138,13 @@ class CoreEngine:
         self.libraries.start()
         if self.settings.models.warm_voices:
             self.engines.on_ready(self._warm_voices)
+        self.housekeeper.start()
         self.engines.start()
 
     async def stop(self) -> None:
         """Stop background work and the model threads."""
         await self.jobs.stop()
+        await asyncio.to_thread(self.housekeeper.stop)
         await self.engines.stop()
         await asyncio.to_thread(self.libraries.stop)
         self._asr.shutdown(wait=False, cancel_futures=True)
@@ -168,6 +182,7 @@ class CoreEngine:
                 "(use_auto_editor): turn one of them off",
                 param="timestamps",
             )
+        request = self.with_profile(request)
         plan = await self._plan(request, split=request.timestamps)
         if not wait_for_room:
             self.engines.check_room(plan.name)
@@ -181,6 +196,8 @@ class CoreEngine:
         params = plan.params
         stem = _tts_stem(request, params)
         record = {"type": "tts", "engine": plan.name, "voice": request.voice, "language": params.language}
+        if request.emotion_profile:
+            record["emotion_profile"] = request.emotion_profile
         record |= {"text": plan.text, "spoken_text": plan.spoken}
         record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
         timed = _timestamps(clips, reports, moved) if request.timestamps and moved else None
@@ -208,6 +225,7 @@ class CoreEngine:
         joined with the same short crossfade as ``synthesize``; ``request.output.post.speed_factor``
         applies per chunk. Nothing is saved.
         """
+        request = self.with_profile(request)
         plan = await self._plan(request, split=True)
         self.engines.check_room(plan.name)  # the place itself is taken when generation starts
         speed = request.output.post.speed_factor
@@ -298,6 +316,8 @@ class CoreEngine:
                 "give 'input_audio_source' (a file in vc_inputs/ or a URL) or upload 'input_audio'",
                 param="input_audio_source",
             )
+        if (profile := self.profile_for(request.target_voice, param="target_voice_source")) is not None:
+            request = replace(request, target_voice=profile.samples[0])
         name = VC_ENGINES[0]
         self.engines.check_room(name)
         engine = await self.engines.ensure_loaded(name)
@@ -414,6 +434,35 @@ class CoreEngine:
         return self.engines.queue_depth
 
     # ---- helpers ----------------------------------------------------------------------------
+
+    def profile_for(self, voice: str | None, *, param: str = "voice") -> EmotionProfile | None:
+        """The emotion profile a voice value names; a file in voices/ of that name wins.
+
+        ``emotion:<id>`` always means a profile (404 when there is none); a bare id or
+        ``<character>:<emotion>`` does when no voice file answers to it.
+        """
+        if not voice or is_url(voice):
+            return None
+        if voice.strip().lower().startswith(EMOTION_PREFIX):
+            profile = self.emotions.find(voice)
+            if profile is None:
+                raise NotFoundError(
+                    f"no emotion profile {voice.strip()[len(EMOTION_PREFIX) :]!r}", param=param
+                )
+            return profile
+        try:
+            self.voices.resolve(voice, param=param)
+            return None
+        except (NotFoundError, InvalidRequestError):
+            return self.emotions.find(voice)
+
+    def with_profile(self, request: SpeechRequest) -> SpeechRequest:
+        """A request whose voice names a profile: the profile's first sample, its defaults filling the gaps."""
+        profile = self.profile_for(request.voice) if request.voice_file is None else None
+        if profile is None:
+            return request
+        fills = {key: value for key, value in profile.defaults.items() if getattr(request, key) is None}
+        return replace(request, voice=profile.samples[0], emotion_profile=profile.id, **fills)
 
     @contextlib.asynccontextmanager
     async def _voice(

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.routes import ROUTERS
+from api.upload_limit import UploadLimitMiddleware
 from config import Settings, load_settings
 from core_engine import CoreEngine
 from exceptions import ConfigError
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
+    app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.limits.max_upload_mb)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     for router in ROUTERS:

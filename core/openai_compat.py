@@ -82,7 +82,7 @@ class VoiceChoice:
     """The voice to speak with (None: the engine's own) and how the name was understood."""
 
     voice: str | None
-    source: str  # library, alias, openai, engine
+    source: str  # library, emotion, alias, openai, engine
 
 
 def choose_voice(
@@ -92,10 +92,13 @@ def choose_voice(
     clones: bool,
     in_library: bool,
     engine_voices: Iterable[str],
+    is_profile: bool = False,
 ) -> VoiceChoice:
-    """Resolve an OpenAI ``voice``: library voice, alias, OpenAI name, engine voice; else a 400."""
+    """Resolve an OpenAI ``voice``: library voice, emotion profile, alias, OpenAI name, engine voice; else a 400."""
     if clones and in_library:
         return VoiceChoice(name, "library")
+    if clones and is_profile:
+        return VoiceChoice(name, "emotion")
     if name in settings.voices:
         return VoiceChoice(settings.voices[name] if clones else None, "alias")
     if name.lower() in OPENAI_VOICES:
@@ -149,6 +152,7 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
         clones=engine.clones_voices,
         in_library=in_library,
         engine_voices=engine_voices,
+        is_profile=not in_library and core.profile_for(speech.voice) is not None,
     )
     wanted = delivery(speech.instructions)
     explicit = {

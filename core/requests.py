@@ -63,6 +63,7 @@ class SpeechRequest:
     output: OutputOptions = field(default_factory=OutputOptions)
     text_options: TextOptions = field(default_factory=TextOptions)
     validation: ValidationOptions = field(default_factory=ValidationOptions)
+    emotion_profile: str | None = None  # set when ``voice`` named an emotion profile (its id)
 
 
 @dataclass(frozen=True)

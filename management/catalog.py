@@ -79,6 +79,10 @@ class Catalog:
         """Mark a scan as under way: reads wait for it (call before starting ``scan`` in a thread)."""
         self._idle.clear()
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait for a running scan to finish; False when ``timeout`` ran out first."""
+        return self._idle.wait(timeout)
+
     def scan(self) -> ScanReport:
         """Reconcile the index with the folder: index new and changed files, drop missing ones."""
         try:

@@ -1,6 +1,20 @@
 """Route modules, one per feature."""
 
-from api.routes import concat, health, jobs, models, openai, outputs, system, tts, vc, vc_inputs, voices
+from api.routes import (
+    cleanup,
+    concat,
+    emotions,
+    health,
+    jobs,
+    models,
+    openai,
+    outputs,
+    system,
+    tts,
+    vc,
+    vc_inputs,
+    voices,
+)
 
 ROUTERS = [
     system.router,
@@ -15,4 +29,6 @@ ROUTERS = [
     vc_inputs.router,
     voices.router,
     openai.router,
+    cleanup.router,
+    emotions.router,
 ]

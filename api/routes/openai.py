@@ -120,7 +120,7 @@ async def get_model(model_id: str, engine: EngineDep) -> JSONResponse:
 
 @router.get("/audio/voices")
 async def list_voices(engine: EngineDep) -> JSONResponse:
-    """Every name `voice` accepts: OpenAI's (and what each maps to), aliases, library voices."""
+    """Every name `voice` accepts: OpenAI's (and what each maps to), aliases, library voices, emotion profiles."""
     settings = engine.settings.openai
     voices = [
         {"id": name, "source": "openai", "speaks_with": settings.voices.get(name) or settings.fallback_voice}
@@ -138,4 +138,8 @@ async def list_voices(engine: EngineDep) -> JSONResponse:
             for path in sorted(root.rglob("*"))
             if path.is_file() and path.suffix.lower() in {".wav", ".mp3", ".flac", ".ogg", ".m4a"}
         ]
+    voices += [
+        {"id": f"emotion:{p.id}", "source": "emotion", "speaks_with": p.samples[0]}
+        for p in engine.emotions.list()
+    ]
     return JSONResponse({"object": "list", "voices": voices})

@@ -37,6 +37,7 @@ EXAMPLE_DOCS = (
     "file-operations.md",
     "openai-compatibility.md",
     "voice-management.md",
+    "emotions.md",
 )
 _BLOCK = re.compile(r"^```(bash|python) example( chatterbox)?\n(.*?)^```", re.MULTILINE | re.DOTALL)
 

@@ -36,6 +36,10 @@ def test_voices_resolve_in_order() -> None:
     with pytest.raises(InvalidRequestError) as error:
         choose_voice("nobody", settings, **cloning)
     assert error.value.param == "voice"
+    # order: library voice, then emotion profile, then alias table
+    assert choose_voice("hero", settings, **cloning, is_profile=True).source == "emotion"
+    assert choose_voice("anna", settings, **library, is_profile=True).source == "library"
+    assert choose_voice("hero", settings, **piper, is_profile=True).source == "alias"  # Piper clones nothing
 
 
 @pytest.mark.parametrize(

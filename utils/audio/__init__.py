@@ -16,7 +16,7 @@ from utils.audio.encode import AudioEncoder, encode, encode_stream
 from utils.audio.formats import FORMATS, AudioFormat, get_format
 from utils.audio.loudnorm import LoudnessStats, measure_loudness, normalize_ebu
 from utils.audio.postprocess import PostProcessing
-from utils.audio.probe import AudioInfo, probe
+from utils.audio.probe import AudioInfo, header_readable, probe
 
 __all__ = [
     "FORMATS",
@@ -33,6 +33,7 @@ __all__ = [
     "encode",
     "encode_stream",
     "get_format",
+    "header_readable",
     "loudness",
     "measure_loudness",
     "normalize_ebu",

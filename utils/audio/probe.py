@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import soundfile
 
 from exceptions import InvalidRequestError
+
+# Containers whose headers libsndfile reads itself (quicker than opening them with FFmpeg).
+_SOUNDFILE_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"})
 
 
 @dataclass(frozen=True)
@@ -41,3 +45,22 @@ def probe(path: Path, *, param: str = "audio") -> AudioInfo:
             )
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidRequestError(f"{path.name} could not be read as audio: {exc}", param=param) from exc
+
+
+def header_readable(path: Path) -> bool:
+    """Whether the file's audio header can be read: libsndfile first where it applies, PyAV otherwise.
+
+    A file libsndfile refuses gets a second look from PyAV (a WAV holding a codec libsndfile
+    lacks is still audio). Nothing is decoded.
+    """
+    if path.suffix.lower() in _SOUNDFILE_SUFFIXES:
+        try:
+            soundfile.info(str(path))
+            return True
+        except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
+            pass
+    try:
+        info = probe(path)
+    except (InvalidRequestError, OSError):
+        return False
+    return info.sample_rate > 0  # FFmpeg names a codec from the extension alone for some garbage
