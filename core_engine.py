@@ -182,7 +182,7 @@ class CoreEngine:
                 "(use_auto_editor): turn one of them off",
                 param="timestamps",
             )
-        request = self.with_profile(request)
+        request = self.with_defaults(request)
         plan = await self._plan(request, split=request.timestamps)
         if not wait_for_room:
             self.engines.check_room(plan.name)
@@ -225,7 +225,7 @@ class CoreEngine:
         joined with the same short crossfade as ``synthesize``; ``request.output.post.speed_factor``
         applies per chunk. Nothing is saved.
         """
-        request = self.with_profile(request)
+        request = self.with_defaults(request)
         plan = await self._plan(request, split=True)
         self.engines.check_room(plan.name)  # the place itself is taken when generation starts
         speed = request.output.post.speed_factor
@@ -456,13 +456,23 @@ class CoreEngine:
         except (NotFoundError, InvalidRequestError):
             return self.emotions.find(voice)
 
-    def with_profile(self, request: SpeechRequest) -> SpeechRequest:
-        """A request whose voice names a profile: the profile's first sample, its defaults filling the gaps."""
-        profile = self.profile_for(request.voice) if request.voice_file is None else None
-        if profile is None:
+    def with_defaults(self, request: SpeechRequest) -> SpeechRequest:
+        """Fill the controls a request left unset from its voice: an emotion profile (whose first
+        sample becomes the voice) or a library voice's saved ``default_parameters``."""
+        if request.voice_file is not None or not request.voice:
             return request
-        fills = {key: value for key, value in profile.defaults.items() if getattr(request, key) is None}
-        return replace(request, voice=profile.samples[0], emotion_profile=profile.id, **fills)
+        profile = self.profile_for(request.voice)
+        if profile is not None:
+            fills = {key: value for key, value in profile.defaults.items() if getattr(request, key) is None}
+            return replace(request, voice=profile.samples[0], emotion_profile=profile.id, **fills)
+        if is_url(request.voice):
+            return request
+        try:
+            path = self.voices.resolve(request.voice, param="voice")
+        except ChatterboxError:
+            return request  # not a library file: the engine's own voice names are checked later
+        saved = self.libraries.voice_library.default_parameters(path)
+        return replace(request, **{k: v for k, v in saved.items() if getattr(request, k) is None})
 
     @contextlib.asynccontextmanager
     async def _voice(

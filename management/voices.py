@@ -28,6 +28,9 @@ from utils.audio import decode, probe
 from utils.audio.quality import analyze_voice
 from utils.files import atomic_write_bytes, resolve_inside, safe_relative
 
+# Saved with a voice, they fill what a TTS request leaves unset (range-checked on upload).
+GENERATION_DEFAULTS = ("exaggeration", "cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p")
+
 logger = logging.getLogger(__name__)
 
 _MAX_SIDECAR = 1 << 20
@@ -319,6 +322,12 @@ class VoiceLibrary:
             "sample_rate": rate,
             "format": target.suffix.lstrip(".").lower(),
         }
+
+    def default_parameters(self, path: Path) -> dict[str, Any]:
+        """The generation controls saved with a voice (only those a request takes)."""
+        found = _sidecar_of(path, lambda p: p.is_file())
+        saved = (_read_sidecar(found) if found else {}).get("default_parameters") or {}
+        return {key: value for key, value in saved.items() if key in GENERATION_DEFAULTS}
 
     # ---- helpers ---------------------------------------------------------------------------
 

@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 
 from config import Settings
 from core_engine import CoreEngine
+from engines.base import SynthesisParams
 from main_api import create_app
 from tests.support.engines import EchoConversion, ToneEngine
+from utils.audio import Clip
 
 RATE = 24000
 
@@ -541,3 +543,38 @@ def test_date_filters_size_sort_ambiguous_names_and_the_plural_delete(library: T
     gone = library.delete("/api/v1/voices/ads/anna.wav", params={"confirm": "true"})
     assert gone.status_code == 200 and gone.json()["deleted_files"] == ["ads/anna.wav", "ads/anna.wav.json"]
     assert get("/api/v1/voices/anna.wav").json()["path"] == "books/anna.wav"
+
+
+def test_a_voices_saved_parameters_fill_what_a_request_leaves_out(
+    make_settings: Callable[..., Settings],
+) -> None:
+    class Recording(ToneEngine):
+        def __init__(self) -> None:
+            super().__init__(clones_voices=True)
+            self.params: list[SynthesisParams] = []
+
+        def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+            self.params.append(params)
+            return super().synthesize(text, voice, params)
+
+    engine = Recording()
+    settings = make_settings(
+        engines={"enabled": ["piper"], "default": "piper", "fallback": None},
+        openai={"models": {"tts-1": "tone"}},
+    )
+    with start(settings, engine) as client:
+        saved = upload(client, name="calm", default_parameters='{"exaggeration": 1.3, "cfg_weight": 0.2}')
+        assert saved.status_code in (200, 201), saved.text
+        body = {
+            "text": "Hi.",
+            "engine": "tone",
+            "voice": "calm",
+            "cfg_weight": 0.7,
+            "export_formats": ["wav"],
+        }
+        assert client.post("/api/v1/tts", json=body).status_code == 200
+        speech = {"model": "tts-1", "voice": "calm", "input": "Hi.", "response_format": "wav"}
+        assert client.post("/v1/audio/speech", json=speech).status_code == 200
+    first, second = engine.params
+    assert (first.exaggeration, first.cfg_weight) == (1.3, 0.7)  # the request's own value wins
+    assert (second.exaggeration, second.cfg_weight) == (1.3, 0.2)
