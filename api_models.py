@@ -130,6 +130,12 @@ class TTSRequest(OutputFields):
     engine: str | None = Field(
         None, description="Engine: `chatterbox` or `piper`. Default: the configured engine (or its fallback)."
     )
+    stream: bool = Field(
+        False,
+        description="Send the audio as it is generated, sentence by sentence (chunked transfer), in the first "
+        "export format (or `return_format`); every export format is saved once the last piece is sent. "
+        "Not with `trim`, `normalize_audio`, `use_auto_editor` or `timestamps`, which need the whole audio.",
+    )
     timestamps: bool = Field(
         False,
         description="Return the start and end (seconds) of each sentence piece in the JSON answer "

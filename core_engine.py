@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from config import VC_ENGINES, Settings
 from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
 from core.jobs import JobManager
@@ -203,7 +205,8 @@ class CoreEngine:
         timed = _timestamps(clips, reports, moved) if request.timestamps and moved else None
         if timed is not None:
             record["timestamps"] = [t.__dict__ for t in timed]
-        result = self._save(
+        result = await asyncio.to_thread(  # encoding a long text's formats takes a while: off the loop
+            self._save,
             plan.name,
             clip,
             params,
@@ -218,33 +221,83 @@ class CoreEngine:
         )
         return replace(result, timestamps=timed)
 
-    async def stream(self, request: SpeechRequest) -> SpeechStream:
+    async def stream(self, request: SpeechRequest, *, save: bool = False) -> SpeechStream:
         """Speak text piece by piece: the audio of each chunk as soon as it is generated.
 
         Checks happen before this returns (a bad request raises here, not mid-stream). Chunks are
         joined with the same short crossfade as ``synthesize``; ``request.output.post.speed_factor``
-        applies per chunk. Nothing is saved.
+        applies per chunk. With ``save``, once the last piece has been heard the whole audio is saved
+        in every export format, as ``synthesize`` would; a stream stopped early saves nothing.
+        Trim, loudness and auto-editor need the whole audio, so they cannot be streamed.
         """
+        started = time.perf_counter()
+        if save:
+            _check_streamable(request)
         request = self.with_defaults(request)
         plan = await self._plan(request, split=True)
         self.engines.check_room(plan.name)  # the place itself is taken when generation starts
         speed = request.output.post.speed_factor
+        heard: list[np.ndarray] = []
+        reports: list[ChunkReport] = []
+        warnings: list[str] = []
 
         async def pieces() -> AsyncIterator[Clip]:
             joiner: Joiner | None = None
             rate = 0
-            async for clip, _ in self._speak(plan, request, [], None):
+            async for clip, report in self._speak(plan, request, warnings, None):
+                reports.append(report)
                 if speed != 1.0:
                     clip = await asyncio.to_thread(change_speed, clip, speed)
                 if joiner is None:
                     rate = clip.sample_rate
                     joiner = Joiner(hold=int(rate * CHUNK_CROSSFADE_MS / 1000))
                 if (ready := joiner.add(clip.samples, crossfade=joiner.hold)).size:
+                    if save:
+                        heard.append(ready)
                     yield Clip(ready, rate)
             if joiner is not None and (rest := joiner.finish()).size:
+                if save:
+                    heard.append(rest)
                 yield Clip(rest, rate)
+            if save and heard:
+                await self._save_streamed(
+                    plan, request, Clip(np.concatenate(heard), rate), reports, warnings, started
+                )
 
         return SpeechStream(plan.name, plan.params.seed, pieces())
+
+    async def _save_streamed(
+        self,
+        plan: _SpeechPlan,
+        request: SpeechRequest,
+        clip: Clip,
+        reports: list[ChunkReport],
+        warnings: list[str],
+        started: float,
+    ) -> None:
+        record = {
+            "type": "tts",
+            "engine": plan.name,
+            "voice": request.voice,
+            "language": plan.params.language,
+        }
+        record |= {"text": plan.text, "spoken_text": plan.spoken, "streamed": True}
+        record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
+        generated = time.perf_counter() - started
+        stem = _tts_stem(request, plan.params)
+        await asyncio.to_thread(
+            self._save,
+            plan.name,
+            clip,
+            plan.params,
+            stem,
+            record,
+            request.output,
+            started,
+            generated,
+            reports,
+            warnings,
+        )
 
     async def _plan(self, request: SpeechRequest, *, split: bool = False) -> _SpeechPlan:
         """Check the text, pick the engine, settle the parameters and cut the text into chunks.
@@ -356,8 +409,19 @@ class CoreEngine:
         }
         label = request.source or source.name
         reports = [ChunkReport(i, f"{label} window {i + 1}/{len(parts)}", 1) for i in range(len(parts))]
-        return self._save(
-            name, clip, params, stem, record, request.output, started, generated, reports, [], original
+        return await asyncio.to_thread(
+            self._save,
+            name,
+            clip,
+            params,
+            stem,
+            record,
+            request.output,
+            started,
+            generated,
+            reports,
+            [],
+            original,
         )
 
     async def concat(self, job: ConcatJob, progress: ProgressCallback | None = None) -> ConcatResult:
@@ -576,6 +640,24 @@ class CoreEngine:
         return self.outputs.save(
             f"{stem}_original", {"wav": encode(original, "wav")}, record, project=project
         )["wav"]
+
+
+def _check_streamable(request: SpeechRequest) -> None:
+    """Refuse what progressive streaming cannot do, naming the field; check formats and project first."""
+    _check_formats(request.output.formats)
+    post = request.output.post
+    for wanted, field_name in (
+        (post.trim, "trim"),
+        (post.normalize is not None, "normalize_audio"),
+        (post.auto_editor, "use_auto_editor"),
+        (request.timestamps, "timestamps"),
+    ):
+        if wanted:
+            raise InvalidRequestError(
+                f"'{field_name}' needs the whole audio and cannot be streamed as it is generated; "
+                "leave out 'stream' (the file is still streamed once it is ready) or this option",
+                param=field_name,
+            )
 
 
 def _timestamps(clips: list[Clip], reports: list[ChunkReport], moved: TimeMap) -> list[TimedPiece]:

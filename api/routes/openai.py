@@ -18,12 +18,13 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import EngineDep
+from api.streaming import audio_bytes, timed_bytes
 from api_models import ErrorResponse, OpenAISpeechRequest
 from config import OPENAI_VOICES
 from core.openai_compat import TTS_ENGINES, OpenAISpeech, open_stream
 from core_engine import SpeechStream
 from exceptions import NotFoundError
-from utils.audio import AudioEncoder, get_format
+from utils.audio import get_format
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -64,19 +65,13 @@ async def create_speech(body: OpenAISpeechRequest, engine: EngineDep) -> Streami
         events = _sse(stream, body.response_format, len(body.input))
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
     return StreamingResponse(
-        _audio(stream, body.response_format), media_type=fmt.content_type, headers=headers
+        audio_bytes(stream, body.response_format), media_type=fmt.content_type, headers=headers
     )
-
-
-async def _audio(stream: SpeechStream, fmt: str) -> AsyncIterator[bytes]:
-    async for data, _ in _timed(stream, fmt):
-        if data:
-            yield data
 
 
 async def _sse(stream: SpeechStream, fmt: str, input_chars: int) -> AsyncIterator[str]:
     seconds = 0.0
-    async for data, duration in _timed(stream, fmt):
+    async for data, duration in timed_bytes(stream, fmt):
         seconds += duration
         if data:
             event = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
@@ -86,15 +81,6 @@ async def _sse(stream: SpeechStream, fmt: str, input_chars: int) -> AsyncIterato
     usage = {"input_tokens": math.ceil(input_chars / 4), "output_tokens": math.ceil(seconds * 50)}
     usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
     yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
-
-
-async def _timed(stream: SpeechStream, fmt: str) -> AsyncIterator[tuple[bytes, float]]:
-    encoder: AudioEncoder | None = None
-    async for piece in stream.pieces:
-        encoder = encoder or AudioEncoder(fmt, piece.sample_rate)
-        yield encoder.feed(piece.samples), piece.duration
-    if encoder is not None:
-        yield encoder.finish(), 0.0
 
 
 def _model(model_id: str, owner: str) -> dict[str, Any]:

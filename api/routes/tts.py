@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from api.deps import EngineDep
 from api.forms import body_schema, read_body, temporary_upload
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
+from api.streaming import audio_bytes
 from api_models import ErrorResponse, TTSRequest
-from core_engine import SpeechRequest, ValidationOptions
+from core_engine import CoreEngine, SpeechRequest, ValidationOptions
+from utils.audio import get_format
 from utils.text import TextOptions
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
@@ -43,6 +47,8 @@ async def create_speech(
     """Speak text (JSON, or multipart with an uploaded voice); saves every export format, streams one."""
     body, uploads = await read_body(request, TTSRequest, tuple(_FILES))
     settings = engine.settings
+    if body.stream:
+        return await _progressive(engine, body, uploads, return_format)
     async with contextlib.AsyncExitStack() as stack:
         voice_file = None
         if "reference_audio" in uploads:
@@ -62,6 +68,39 @@ async def create_speech(
         return_format=return_format,
         message="TTS generation completed successfully",
         outputs_dir=str(settings.paths.outputs_dir),
+    )
+
+
+async def _progressive(
+    engine: CoreEngine, body: TTSRequest, uploads: dict[str, UploadFile], return_format: str | None
+) -> StreamingResponse:
+    """The audio as it is generated; the uploaded voice is kept until the stream ends."""
+    fmt = get_format(return_format or body.export_formats[0], param="return_format")
+    stack = contextlib.AsyncExitStack()
+    voice_file = None
+    if "reference_audio" in uploads:
+        voice_file = await stack.enter_async_context(
+            temporary_upload(
+                uploads["reference_audio"],
+                engine.settings.paths.temp_dir,
+                max_mb=engine.settings.limits.max_upload_mb,
+                param="reference_audio",
+            )
+        )
+    try:
+        stream = await engine.stream(_speech_request(body, voice_file), save=True)
+    except BaseException:
+        await stack.aclose()
+        raise
+
+    async def body_bytes() -> AsyncIterator[bytes]:
+        async with stack:
+            async for data in audio_bytes(stream, fmt.name):
+                yield data
+
+    headers = {"X-Engine": stream.engine, "X-Generation-Seed": str(stream.seed)}
+    return StreamingResponse(
+        body_bytes(), media_type=fmt.content_type, headers=headers, background=BackgroundTask(stack.aclose)
     )
 
 

@@ -64,16 +64,30 @@ def served(make_settings: Callable[..., Settings]) -> Iterator[tuple[str, Waitin
     thread.join(10)
 
 
-@pytest.mark.parametrize("stream_format", ["audio", "sse"])
+TEXT = "First short sentence. Second short sentence. Third short sentence."
+REQUESTS = {
+    "openai audio": (
+        "/v1/audio/speech",
+        {"model": "tts-1", "voice": "alloy", "input": TEXT, "response_format": "mp3"},
+    ),
+    "openai sse": (
+        "/v1/audio/speech",
+        {"model": "tts-1", "voice": "alloy", "input": TEXT, "response_format": "mp3", "stream_format": "sse"},
+    ),
+    "rest stream": (
+        "/api/v1/tts",
+        {"text": TEXT, "engine": "waiting", "stream": True, "export_formats": ["mp3"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("door", list(REQUESTS))
 def test_first_audio_arrives_before_the_last_chunk_starts(
-    served: tuple[str, WaitingEngine], stream_format: str
+    served: tuple[str, WaitingEngine], door: str
 ) -> None:
     base, engine = served
-    text = "First short sentence. Second short sentence. Third short sentence."
-    body = {"model": "tts-1", "voice": "alloy", "input": text, "response_format": "mp3"}
-    with httpx.stream(
-        "POST", f"{base}/v1/audio/speech", json={**body, "stream_format": stream_format}, timeout=60
-    ) as response:
+    path, body = REQUESTS[door]
+    with httpx.stream("POST", f"{base}{path}", json=body, timeout=60) as response:
         assert response.status_code == 200, response.read()
         received = 0
         for piece in response.iter_bytes():
