@@ -128,6 +128,12 @@ class OpenAISettings(_Section):
     fallback_voice: str | None = None
 
 
+class UISettings(_Section):
+    """The browser UI at ``/ui`` (Gradio, in the same process)."""
+
+    enabled: bool = True
+
+
 class Settings(BaseSettings):
     """The whole effective configuration."""
 
@@ -145,6 +151,7 @@ class Settings(BaseSettings):
     downloads: DownloadSettings = DownloadSettings()
     validation: ValidationSettings = ValidationSettings()
     openai: OpenAISettings = OpenAISettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(
