@@ -11,7 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 import gradio as gr
 
 from core.progress import Progress
-from core_engine import CoreEngine
+from core_engine import CoreEngine, OutputFile
 from exceptions import ChatterboxError
 from management.audio_library import AUDIO_EXTENSIONS
 from management.index import Filters
@@ -80,6 +80,16 @@ def format_picker(label: str = "Export formats") -> gr.CheckboxGroup:
 
 def project_box() -> gr.Textbox:
     return gr.Textbox(label="Project folder", placeholder="optional, e.g. audiobook/chapter1", max_lines=1)
+
+
+def player(label: str, **kwargs: Any) -> gr.Audio:
+    """An audio player for results: plays and downloads, no upload."""
+    return gr.Audio(label=label, type="filepath", interactive=False, buttons=["download"], **kwargs)
+
+
+def playable(files: list[OutputFile]) -> str | None:
+    """The file a browser can play (raw PCM has no header: none if that is all there is)."""
+    return next((str(f.path) for f in files if f.format != "pcm"), None)
 
 
 def formats_of(chosen: list[str] | None) -> tuple[str, ...]:

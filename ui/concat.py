@@ -15,6 +15,8 @@ from ui.common import (
     format_picker,
     formats_of,
     output_names,
+    playable,
+    player,
     project_box,
     readable,
     reporting,
@@ -55,7 +57,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                     name = gr.Textbox(label="Output name", placeholder="optional", max_lines=1)
             join = gr.Button("Join and save", variant="primary", elem_id="concat-join")
         with gr.Column(scale=2, min_width=280):
-            audio = gr.Audio(label="Result", type="filepath", interactive=False, elem_id="concat-audio")
+            audio = player(label="Result", elem_id="concat-audio")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
             summary = gr.Markdown(elem_id="concat-summary")
             details = gr.JSON(label="Recipe as done", open=False)
@@ -86,7 +88,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         folder: str,
         output_name: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
-    ) -> tuple[str, list[str], str, dict[str, Any], Any]:
+    ) -> tuple[str | None, list[str], str, dict[str, Any], Any]:
         sources = [line.strip() for line in (lines or "").splitlines() if line.strip()]
         job = ConcatJob(
             items=tuple(ItemSpec(f"line {i + 1}", source=s) for i, s in enumerate(sources)),
@@ -105,9 +107,14 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         )
         core = get()
         result = await core.concat(job, reporting(progress, "Joining"))
-        paths = [str(f.path) for f in result.files]
         choices = gr.update(choices=output_names(core))
-        return paths[0], paths, describe(result), result.metadata, choices
+        return (
+            playable(result.files),
+            [str(f.path) for f in result.files],
+            describe(result),
+            result.metadata,
+            choices,
+        )
 
     add.click(append, [recipe, pick], recipe)
     add_silence.click(append_silence, [recipe, silence], recipe)

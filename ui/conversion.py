@@ -16,6 +16,8 @@ from ui.common import (
     format_picker,
     formats_of,
     library_files,
+    playable,
+    player,
     project_box,
     readable,
     reporting,
@@ -50,7 +52,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 project = project_box()
             convert = gr.Button("Convert voice", variant="primary")
         with gr.Column(scale=2, min_width=280):
-            audio = gr.Audio(label="Result", type="filepath", interactive=False)
+            audio = player(label="Result")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
             summary = gr.Markdown()
 
@@ -74,7 +76,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         chosen: list[str],
         folder: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
-    ) -> tuple[str, list[str], str]:
+    ) -> tuple[str | None, list[str], str]:
         request = ConversionRequest(
             source=None if picked in (None, NONE) else picked,
             source_file=Path(uploaded) if uploaded else None,
@@ -87,7 +89,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         )
         progress(0, desc="Loading the voice conversion model")
         result = await get().convert(request, reporting(progress, "Converting"))
-        return str(result.files[0].path), [str(f.path) for f in result.files], describe(result)
+        return playable(result.files), [str(f.path) for f in result.files], describe(result)
 
     convert.click(
         run,

@@ -11,7 +11,7 @@ from config import Settings
 from core_engine import CoreEngine
 from management.catalog import FolderNode
 from management.index import Entry, Filters
-from ui.common import LISTING_LIMIT, EngineGetter, Loader, readable
+from ui.common import LISTING_LIMIT, EngineGetter, Loader, player, readable
 
 ALL = "(all)"
 TYPES = [ALL, "tts", "vc", "concat"]
@@ -65,7 +65,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
             chosen = gr.Dropdown([], label="File", elem_id="outputs-file")
-            audio = gr.Audio(label="Play", type="filepath", interactive=False)
+            audio = player(label="Play")
             download = gr.File(label="Download", interactive=False)
             with gr.Row(equal_height=True):
                 confirm = gr.Checkbox(False, label="Yes, delete it")

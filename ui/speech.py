@@ -16,6 +16,8 @@ from ui.common import (
     format_picker,
     formats_of,
     library_files,
+    playable,
+    player,
     project_box,
     readable,
     reporting,
@@ -48,7 +50,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             with gr.Row():
                 engine = gr.Dropdown([DEFAULT], value=DEFAULT, label="Engine", elem_id="speech-engine")
                 voice = gr.Dropdown([DEFAULT], value=DEFAULT, label="Voice", elem_id="speech-voice")
-            preview = gr.Audio(label="Voice preview", type="filepath", interactive=False, visible=False)
+            preview = player(label="Voice preview", visible=False)
             with gr.Accordion("Generation settings", open=False):
                 with gr.Row():
                     exaggeration = gr.Slider(
@@ -68,7 +70,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 project = project_box()
             generate = gr.Button("Generate speech", variant="primary", elem_id="speech-generate")
         with gr.Column(scale=2, min_width=280):
-            audio = gr.Audio(label="Result", type="filepath", interactive=False, elem_id="speech-audio")
+            audio = player(label="Result", elem_id="speech-audio")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
             summary = gr.Markdown(elem_id="speech-summary")
 
@@ -104,7 +106,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         chosen: list[str],
         folder: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
-    ) -> tuple[str, list[str], str]:
+    ) -> tuple[str | None, list[str], str]:
         request = SpeechRequest(
             text=words or "",
             engine=None if engine_name in (None, DEFAULT) else engine_name,
@@ -121,7 +123,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         )
         progress(0, desc="Starting")
         result = await get().synthesize(request, reporting(progress, "Speaking"))
-        return str(result.files[0].path), [str(f.path) for f in result.files], describe(result)
+        return playable(result.files), [str(f.path) for f in result.files], describe(result)
 
     settings = [exaggeration, cfg_weight, temperature, speed, seed, trim, formats, project]
     generate.click(speak, [text, engine, voice, *settings], [audio, files, summary])

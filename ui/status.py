@@ -47,7 +47,9 @@ def engine_rows(core: CoreEngine) -> list[list[Any]]:
 def build(get: EngineGetter, settings: Settings) -> Loader:
     """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
     summary = gr.Markdown(elem_id="status-summary")
-    table = gr.Dataframe(headers=COLUMNS, value=[], interactive=False, wrap=True, label="Engines")
+    table = gr.Dataframe(
+        headers=COLUMNS, value=[], interactive=False, wrap=True, label="Engines", elem_id="status-engines"
+    )
     with gr.Row(equal_height=True):
         engine = gr.Dropdown([], label="Engine", scale=2, min_width=160)
         load = gr.Button("Load", variant="primary", scale=1, min_width=80)

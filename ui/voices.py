@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from config import Settings
-from ui.common import EngineGetter, Loader, library_files, readable
+from ui.common import EngineGetter, Loader, library_files, player, readable
 
 
 def build(get: EngineGetter, settings: Settings) -> Loader:
@@ -19,7 +19,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     with gr.Row(equal_height=True):
         voice = gr.Dropdown([], label="Voice", scale=3)
         refresh_button = gr.Button("Refresh", scale=0, min_width=90)
-    preview = gr.Audio(label="Listen", type="filepath", interactive=False)
+    preview = player(label="Listen")
 
     @readable
     async def refresh() -> Any:

@@ -1,0 +1,161 @@
+"""The browser UI in real headless Chromium against the real server (Piper speaks, offline).
+
+Screenshots of every tab go to ``$UI_SCREENSHOTS`` (or a temporary folder), printed at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.support.live_server import live_server
+from utils.audio import decode
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("UI_CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 90_000  # a busy CI machine
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[str]:
+    """The real server with Piper only, a voice in voices/ and a clip in vc_inputs/."""
+    data = tmp_path_factory.mktemp("ui_server")
+    for folder in ("voices", "vc_inputs"):
+        (data / folder).mkdir()
+        shutil.copy(speech_wav, data / folder / "joe.wav")
+    engines = {"CHATTERBOX_ENGINES__ENABLED": '["piper"]', "CHATTERBOX_ENGINES__DEFAULT": "piper"}
+    with live_server(data, **engines) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run installs it)")
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Path]:
+    folder = Path(os.environ.get("UI_SCREENSHOTS") or tmp_path_factory.mktemp("ui_screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nUI screenshots: {folder}")
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport=LAPTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server}/ui/")
+    page.get_by_role("tab", name="Speech").wait_for()
+    yield page
+    context.close()
+
+
+def open_tab(page: Any, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def speak(server: str, text: str) -> str:
+    """An output made through the API (Piper): its path inside outputs/."""
+    body = {"text": text, "engine": "piper", "response_mode": "json"}
+    answer = httpx.post(f"{server}/api/v1/tts", json=body, timeout=60).raise_for_status().json()
+    return answer["output_files"][0]["url"].removeprefix("/outputs/")
+
+
+def player_seconds(page: Any, server: str, element: str) -> float:
+    """Fetch the file a player shows (its download link) and decode it."""
+    link = page.locator(f"{element} a[data-testid='download-link']")
+    link.wait_for()
+    response = page.request.get(link.get_attribute("href"))
+    assert response.ok, response.status
+    return decode(io.BytesIO(response.body())).duration
+
+
+def test_speech_tab_speaks_with_piper_and_plays_the_file(page: Any, server: str, shots: Path) -> None:
+    page.screenshot(path=shots / "speech-empty.png", full_page=True)
+    page.locator("#speech-text textarea").fill("Hello from the browser. This sentence is spoken by Piper.")
+    page.locator("#speech-generate").click()
+    page.locator("#speech-summary").get_by_text("Saved").wait_for()
+    assert player_seconds(page, server, "#speech-audio") > 0.5
+    assert "piper" in page.locator("#speech-summary").inner_text()
+    page.screenshot(path=shots / "speech.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=shots / "speech-phone.png", full_page=True)
+
+
+def test_speech_errors_read_as_messages(page: Any, shots: Path) -> None:
+    page.locator("#speech-generate").click()  # no text
+    toast = page.get_by_text("'text' must not be empty")
+    toast.first.wait_for()
+    assert "Traceback" not in page.content()
+    page.screenshot(path=shots / "speech-error.png", full_page=True)
+
+
+def test_concatenate_tab_joins_outputs_and_silence(page: Any, server: str, shots: Path) -> None:
+    first, second = speak(server, "First part."), speak(server, "Second part.")
+    expected = sum(
+        decode(io.BytesIO(httpx.get(f"{server}/outputs/{name}").content)).duration for name in (first, second)
+    )
+    page.reload()
+    open_tab(page, "Concatenate")
+    page.locator("#concat-recipe textarea").fill(f"{first}\n(500ms)\n{second}")
+    page.locator("#concat-join").click()
+    page.locator("#concat-summary").get_by_text("Saved").wait_for()
+    seconds = player_seconds(page, server, "#concat-audio")
+    assert abs(seconds - (expected + 0.5)) < 0.1
+    page.screenshot(path=shots / "concatenate.png", full_page=True)
+
+
+def test_outputs_tab_shows_an_outputs_metadata(page: Any, server: str, shots: Path) -> None:
+    text = "A sentence to find in the outputs tab."
+    name = speak(server, text)
+    page.reload()
+    open_tab(page, "Outputs")
+    page.locator("#outputs-table").get_by_text(name).first.click()
+    metadata = page.locator("#outputs-metadata")
+    metadata.get_by_text(text).first.wait_for()
+    assert "piper" in metadata.inner_text()
+    page.screenshot(path=shots / "outputs.png", full_page=True)
+
+
+def test_status_and_other_tabs_render(page: Any, shots: Path) -> None:
+    open_tab(page, "Status")
+    summary = page.locator("#status-summary")
+    summary.get_by_text("Serving engine").wait_for()
+    assert "piper" in summary.inner_text()
+    expect(page.locator("#status-engines")).to_contain_text("ready")
+    page.screenshot(path=shots / "status.png", full_page=True)
+    for tab in ("Voice conversion", "Voices"):
+        open_tab(page, tab)
+        page.wait_for_timeout(500)
+        page.screenshot(path=shots / f"{tab.lower().replace(' ', '-')}.png", full_page=True)
