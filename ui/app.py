@@ -27,7 +27,7 @@ THEME = gr.themes.Soft(
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
 )
 CSS = """
-.gradio-container { max-width: 1280px !important; margin: 0 auto !important; }
+.gradio-container { width: 100% !important; max-width: 1280px !important; margin: 0 auto !important; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 """
 
@@ -35,7 +35,7 @@ CSS = """
 def build_ui(get: EngineGetter, settings: Settings) -> gr.Blocks:
     """The whole UI; ``get`` returns the running CoreEngine (it starts after the UI is built)."""
     with gr.Blocks(title="Chatterbox TTS Extended Plus", analytics_enabled=False) as blocks:
-        gr.Markdown("## Chatterbox TTS Extended Plus")
+        gr.Markdown("## Chatterbox TTS Extended Plus\n[API docs](/docs) · [Health](/health)", elem_id="title")
         with gr.Tabs():
             for label, module in TABS:
                 with gr.Tab(label, id=label.lower().replace(" ", "-")):
@@ -55,7 +55,7 @@ def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
         build_ui(lambda: app.state.engine, settings),
         path=PATH,
         allowed_paths=served,
-        footer_links=[{"label": "API docs", "url": "/docs"}],
+        footer_links=[],
         run_history=False,
         show_error=True,
         max_file_size=int(settings.limits.max_upload_mb * 2**20),

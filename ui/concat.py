@@ -33,12 +33,14 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
-            with gr.Row(equal_height=True):
-                pick = gr.Dropdown([], label="Output", scale=3, elem_id="concat-pick")
-                add = gr.Button("Add", scale=1, min_width=80, elem_id="concat-add")
-            with gr.Row(equal_height=True):
-                silence = gr.Number(500, minimum=50, maximum=10_000, step=50, label="Silence (ms)", scale=3)
-                add_silence = gr.Button("Add silence", scale=1, min_width=80)
+            with gr.Row():
+                pick = gr.Dropdown([], label="Output", scale=3, min_width=200, elem_id="concat-pick")
+                silence = gr.Number(
+                    500, minimum=50, maximum=10_000, step=50, label="Silence (ms)", scale=1, min_width=110
+                )
+            with gr.Row():
+                add = gr.Button("Add output", size="md", elem_id="concat-add")
+                add_silence = gr.Button("Add silence", size="md")
             recipe = gr.Textbox(label="Recipe", lines=6, info=HELP, elem_id="concat-recipe")
             with gr.Accordion("Joining", open=False):
                 with gr.Row():
@@ -60,7 +62,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             audio = player(label="Result", elem_id="concat-audio")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
             summary = gr.Markdown(elem_id="concat-summary")
-            details = gr.JSON(label="Recipe as done", open=False)
+            details = gr.JSON(label="Recipe as done", max_height=420)
 
     @readable
     async def refresh() -> Any:

@@ -7,8 +7,8 @@ from typing import Any
 
 import gradio as gr
 
-from config import Settings
-from core_engine import ConversionRequest, OutputOptions, SpeechResult
+from config import VC_ENGINES, Settings
+from core_engine import ConversionRequest, CoreEngine, OutputOptions, SpeechResult
 from ui.common import (
     BUILTIN,
     EngineGetter,
@@ -27,8 +27,17 @@ from ui.common import (
 NONE = "(none)"
 
 
+def unavailable(core: CoreEngine) -> str | None:
+    """Why conversion cannot run (its engine is disabled or failed to load), or None."""
+    info = next((i for i in core.engines_info() if i["name"] in VC_ENGINES), None)
+    if info is None:
+        return f"the {VC_ENGINES[0]} engine is not enabled (engines.enabled in config.yaml)"
+    return info["error"] if info["state"] == "failed" else None
+
+
 def build(get: EngineGetter, settings: Settings) -> Loader:
     """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+    notice = gr.Markdown(visible=False, elem_id="vc-notice")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             with gr.Group():
@@ -57,9 +66,12 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             summary = gr.Markdown()
 
     @readable
-    async def refresh() -> tuple[Any, Any]:
-        paths = get().settings.paths
+    async def refresh() -> tuple[Any, Any, Any]:
+        core = get()
+        paths = core.settings.paths
+        reason = unavailable(core)
         return (
+            gr.update(value=f"**Voice conversion is unavailable:** {reason}", visible=bool(reason)),
             gr.update(choices=[NONE, *library_files(paths.vc_inputs_dir)]),
             gr.update(choices=[BUILTIN, *library_files(paths.voices_dir)]),
         )
@@ -96,7 +108,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         [source, upload, target, target_upload, chunk, overlap, seed, formats, project],
         [audio, files, summary],
     )
-    return refresh, [source, target]
+    return refresh, [notice, source, target]
 
 
 def describe(result: SpeechResult) -> str:

@@ -72,7 +72,9 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 delete = gr.Button("Delete file", variant="stop")
             message = gr.Markdown()
         with gr.Column(scale=1, min_width=280):
-            metadata = gr.JSON(label="Metadata (parameters, text or recipe)", elem_id="outputs-metadata")
+            metadata = gr.JSON(
+                label="Metadata (parameters, text or recipe)", max_height=560, elem_id="outputs-metadata"
+            )
 
     def listing(core: CoreEngine, where: str, generation_type: str, words: str) -> list[Entry]:
         filters = Filters(

@@ -50,11 +50,11 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     table = gr.Dataframe(
         headers=COLUMNS, value=[], interactive=False, wrap=True, label="Engines", elem_id="status-engines"
     )
-    with gr.Row(equal_height=True):
-        engine = gr.Dropdown([], label="Engine", scale=2, min_width=160)
-        load = gr.Button("Load", variant="primary", scale=1, min_width=80)
-        unload = gr.Button("Unload", scale=1, min_width=80)
-        refresh_button = gr.Button("Refresh", scale=1, min_width=80)
+    engine = gr.Radio([], label="Engine", elem_id="status-engine")
+    with gr.Row():
+        load = gr.Button("Load", variant="primary", size="md", min_width=80)
+        unload = gr.Button("Unload", size="md", min_width=80)
+        refresh_button = gr.Button("Refresh", size="md", min_width=80)
     message = gr.Markdown()
 
     @readable

@@ -17,7 +17,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         "Add a clip by placing it in the `voices/` folder, then press Refresh."
     )
     with gr.Row(equal_height=True):
-        voice = gr.Dropdown([], label="Voice", scale=3)
+        voice = gr.Dropdown([], label="Voice", scale=3, elem_id="voices-voice")
         refresh_button = gr.Button("Refresh", scale=0, min_width=90)
     preview = player(label="Listen")
 
