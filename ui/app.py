@@ -34,7 +34,10 @@ CSS = """
 
 def build_ui(get: EngineGetter, settings: Settings) -> gr.Blocks:
     """The whole UI; ``get`` returns the running CoreEngine (it starts after the UI is built)."""
-    with gr.Blocks(title="Chatterbox TTS Extended Plus", analytics_enabled=False) as blocks:
+    # Gradio copies every file it serves into its cache: drop copies older than an hour, hourly.
+    with gr.Blocks(
+        title="Chatterbox TTS Extended Plus", analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as blocks:
         gr.Markdown("## Chatterbox TTS Extended Plus\n[API docs](/docs) · [Health](/health)", elem_id="title")
         with gr.Tabs():
             for label, module in TABS:

@@ -70,7 +70,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             with gr.Row(equal_height=True):
                 confirm = gr.Checkbox(False, label="Yes, delete it")
                 delete = gr.Button("Delete file", variant="stop")
-            message = gr.Markdown()
+            message = gr.Markdown(elem_id="outputs-message")
         with gr.Column(scale=1, min_width=280):
             metadata = gr.JSON(
                 label="Metadata (parameters, text or recipe)", max_height=560, elem_id="outputs-metadata"

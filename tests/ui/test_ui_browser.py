@@ -75,6 +75,7 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     context = browser.new_context(viewport=LAPTOP)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    page.on("response", lambda r: r.status >= 400 and print("HTTP", r.status, r.url))
     page.goto(f"{server}/ui/")
     page.get_by_role("tab", name="Speech").wait_for()
     yield page
@@ -83,6 +84,13 @@ def page(browser: Any, server: str) -> Iterator[Any]:
 
 def open_tab(page: Any, name: str) -> None:
     page.get_by_role("tab", name=name).click()
+
+
+def pick(page: Any, dropdown: str, choice: str) -> None:
+    """Choose in a Gradio dropdown the way a user does: open it, click the option."""
+    page.locator(f"{dropdown} input").click()
+    page.get_by_role("option", name=choice, exact=True).click()
+    expect(page.locator(f"{dropdown} input")).to_have_value(choice)
 
 
 def speak(server: str, text: str) -> str:
@@ -128,7 +136,15 @@ def test_concatenate_tab_joins_outputs_and_silence(page: Any, server: str, shots
     )
     page.reload()
     open_tab(page, "Concatenate")
-    page.locator("#concat-recipe textarea").fill(f"{first}\n(500ms)\n{second}")
+    recipe = page.locator("#concat-recipe textarea")
+    pick(page, "#concat-pick", first)
+    page.locator("#concat-add").click()
+    expect(recipe).to_have_value(first)
+    page.get_by_role("button", name="Add silence").click()  # 500 ms by default
+    expect(recipe).to_have_value(f"{first}\n(500ms)")
+    pick(page, "#concat-pick", second)
+    page.locator("#concat-add").click()
+    expect(recipe).to_have_value(f"{first}\n(500ms)\n{second}")
     page.locator("#concat-join").click()
     page.locator("#concat-summary").get_by_text("Saved").wait_for()
     seconds = player_seconds(page, server, "#concat-audio")
@@ -146,6 +162,12 @@ def test_outputs_tab_shows_an_outputs_metadata(page: Any, server: str, shots: Pa
     metadata.get_by_text(text).first.wait_for()
     assert "piper" in metadata.inner_text()
     page.screenshot(path=shots / "outputs.png", full_page=True)
+    page.get_by_role("button", name="Delete file").click()  # refused until confirmed
+    expect(page.locator("#outputs-message")).to_contain_text("Tick")
+    page.get_by_label("Yes, delete it").check()
+    page.get_by_role("button", name="Delete file").click()
+    expect(page.locator("#outputs-message")).to_contain_text(f"Deleted {name}")
+    assert httpx.get(f"{server}/outputs/{name}").status_code == 404
 
 
 def test_status_and_other_tabs_render(page: Any, shots: Path) -> None:
