@@ -44,8 +44,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     for folder in ("voices", "vc_inputs"):
         (data / folder).mkdir()
         shutil.copy(speech_wav, data / folder / "joe.wav")
-    engines = {"CHATTERBOX_ENGINES__ENABLED": '["piper"]', "CHATTERBOX_ENGINES__DEFAULT": "piper"}
-    with live_server(data, **engines) as base:
+    env = {
+        "CHATTERBOX_ENGINES__ENABLED": '["piper"]',
+        "CHATTERBOX_ENGINES__DEFAULT": "piper",
+        "CHATTERBOX_UI__ENABLED": "true",
+    }
+    with live_server(data, **env) as base:
         yield base
 
 
