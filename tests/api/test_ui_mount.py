@@ -24,6 +24,7 @@ def test_ui_is_served_at_ui_with_every_tab(make_settings: Callable[..., Settings
         tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
         assert tabs == ["Speech", "Voice conversion", "Concatenate", "Outputs", "Voices", "Status"]
         assert client.get("/health").status_code == 200  # the API still answers beside it
+        assert client.get("/").json()["endpoints"]["gradio_ui"] == "/ui"
 
 
 def test_ui_can_be_switched_off(make_settings: Callable[..., Settings]) -> None:
@@ -31,3 +32,4 @@ def test_ui_can_be_switched_off(make_settings: Callable[..., Settings]) -> None:
     with TestClient(create_app(make_settings(engines=PIPER_ONLY, ui={"enabled": False}))) as client:
         assert client.get("/ui/").status_code == 404
         assert client.get("/api/v1/models").status_code == 200
+        assert "gradio_ui" not in client.get("/").json()["endpoints"]
