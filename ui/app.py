@@ -39,7 +39,7 @@ def build_ui(get: EngineGetter, settings: Settings) -> gr.Blocks:
         title="Chatterbox TTS Extended Plus", analytics_enabled=False, delete_cache=(3600, 3600)
     ) as blocks:
         gr.Markdown("## Chatterbox TTS Extended Plus\n[API docs](/docs) · [Health](/health)", elem_id="title")
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone
             for label, module in TABS:
                 with gr.Tab(label, id=label.lower().replace(" ", "-")):
                     handler, shown = module.build(get, settings)

@@ -75,11 +75,15 @@ def output_names(core: CoreEngine, filters: Filters | None = None) -> list[str]:
 
 
 def format_picker(label: str = "Export formats") -> gr.CheckboxGroup:
-    return gr.CheckboxGroup(FORMAT_NAMES, value=["wav"], label=label, info="The first one is played.")
+    return gr.CheckboxGroup(
+        FORMAT_NAMES, value=["wav"], label=label, info="The first one is played.", min_width=240
+    )
 
 
 def project_box() -> gr.Textbox:
-    return gr.Textbox(label="Project folder", placeholder="optional, e.g. audiobook/chapter1", max_lines=1)
+    return gr.Textbox(
+        label="Project folder", placeholder="optional, e.g. audiobook/chapter1", max_lines=1, min_width=220
+    )
 
 
 def player(label: str, **kwargs: Any) -> gr.Audio:

@@ -54,7 +54,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                     loudness = gr.Number(-23, minimum=-70, maximum=-5, label="Loudness (LUFS)")
             with gr.Row():
                 formats = format_picker()
-                with gr.Column():
+                with gr.Column(min_width=220):
                     project = project_box()
                     name = gr.Textbox(label="Output name", placeholder="optional", max_lines=1)
             join = gr.Button("Join and save", variant="primary", elem_id="concat-join")

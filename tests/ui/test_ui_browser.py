@@ -187,3 +187,16 @@ def test_status_and_other_tabs_render(page: Any, shots: Path) -> None:
     open_tab(page, "Voices")
     expect(page.locator("#voices-voice input")).to_have_value("joe.wav")
     page.screenshot(path=shots / "voices.png", full_page=True)
+
+
+TABS = ("Speech", "Voice conversion", "Concatenate", "Outputs", "Voices", "Status")
+
+
+def test_every_tab_fits_a_phone_width_window(page: Any, shots: Path) -> None:
+    page.set_viewport_size(PHONE)
+    for tab in TABS:
+        open_tab(page, tab)
+        page.wait_for_timeout(300)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=shots / f"phone-{tab.lower().replace(' ', '-')}.png", full_page=True)
+        assert width <= PHONE["width"], f"{tab}: the page is {width} px wide on a {PHONE['width']} px screen"
