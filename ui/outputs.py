@@ -57,8 +57,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         headers=COLUMNS,
         value=[],
         interactive=False,
-        wrap=True,
-        max_height=360,
+        max_height=360,  # long names and texts scroll sideways inside the table, not the page
         label="Outputs (newest first; click a row)",
         elem_id="outputs-table",
     )

@@ -161,7 +161,7 @@ def test_outputs_tab_shows_an_outputs_metadata(page: Any, server: str, shots: Pa
     name = speak(server, text)
     page.reload()
     open_tab(page, "Outputs")
-    page.locator("#outputs-table").get_by_text(name).first.click()
+    page.locator("#outputs-table").get_by_text(name).filter(visible=True).first.click()
     metadata = page.locator("#outputs-metadata")
     metadata.get_by_text(text).first.wait_for()
     assert "piper" in metadata.inner_text()
