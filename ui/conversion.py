@@ -41,14 +41,16 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             with gr.Group():
-                source = gr.Dropdown([NONE], value=NONE, label="Input from vc_inputs/")
+                source = gr.Dropdown([NONE], value=NONE, label="Input from vc_inputs/", elem_id="vc-source")
                 upload = gr.Audio(
                     label="…or upload / record the input (wins over the pick)",
                     sources=["upload", "microphone"],
                     type="filepath",
                 )
             with gr.Group():
-                target = gr.Dropdown([BUILTIN], value=BUILTIN, label="Target voice from voices/")
+                target = gr.Dropdown(
+                    [BUILTIN], value=BUILTIN, label="Target voice from voices/", elem_id="vc-target"
+                )
                 target_upload = gr.Audio(
                     label="…or upload the target voice", sources=["upload"], type="filepath"
                 )
@@ -59,11 +61,11 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             with gr.Row():
                 formats = format_picker()
                 project = project_box()
-            convert = gr.Button("Convert voice", variant="primary")
+            convert = gr.Button("Convert voice", variant="primary", elem_id="vc-convert")
         with gr.Column(scale=2, min_width=280):
-            audio = player(label="Result")
+            audio = player(label="Result", elem_id="vc-audio")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
-            summary = gr.Markdown()
+            summary = gr.Markdown(elem_id="vc-summary")
 
     @readable
     async def refresh() -> tuple[Any, Any, Any]:

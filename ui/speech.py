@@ -50,7 +50,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             with gr.Row():
                 engine = gr.Dropdown([DEFAULT], value=DEFAULT, label="Engine", elem_id="speech-engine")
                 voice = gr.Dropdown([DEFAULT], value=DEFAULT, label="Voice", elem_id="speech-voice")
-            preview = player(label="Voice preview", visible=False)
+            preview = player(label="Voice preview", visible=False, elem_id="speech-preview")
             with gr.Accordion("Generation settings", open=False):
                 with gr.Row():
                     exaggeration = gr.Slider(

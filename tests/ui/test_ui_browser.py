@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.live_server import live_server
+from config import Settings
+from core_engine import CoreEngine
+from main_api import create_app
+from tests.support.engines import EchoConversion, ToneEngine
+from tests.support.live_server import free_port, live_server
 from utils.audio import decode
 
 pytestmark = pytest.mark.browser
@@ -92,8 +99,10 @@ def open_tab(page: Any, name: str) -> None:
 
 def pick(page: Any, dropdown: str, choice: str) -> None:
     """Choose in a Gradio dropdown the way a user does: open it, click the option."""
-    page.locator(f"{dropdown} input").click()
-    page.get_by_role("option", name=choice, exact=True).click()
+    box = page.locator(f"{dropdown} input")
+    box.click()
+    options = page.locator(f"#{box.get_attribute('aria-controls')}")
+    options.get_by_role("option", name=choice, exact=True).click()
     expect(page.locator(f"{dropdown} input")).to_have_value(choice)
 
 
@@ -200,3 +209,52 @@ def test_every_tab_fits_a_phone_width_window(page: Any, shots: Path) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         page.screenshot(path=shots / f"phone-{tab.lower().replace(' ', '-')}.png", full_page=True)
         assert width <= PHONE["width"], f"{tab}: the page is {width} px wide on a {PHONE['width']} px screen"
+
+
+@pytest.fixture
+def doubles(make_settings: Callable[..., Settings], speech_wav: Path) -> Iterator[str]:
+    """The app in this process with a cloning test engine (3 s per request) and an echoing VC engine."""
+    settings = make_settings(
+        engines={"enabled": ["chatterbox", "chatterbox-vc"], "default": "chatterbox", "fallback": None},
+        ui={"enabled": True},
+    )
+    for folder in (settings.paths.voices_dir, settings.paths.vc_inputs_dir):
+        Path(folder).mkdir(parents=True)
+        shutil.copy(speech_wav, Path(folder) / "joe.wav")
+    engines = {"chatterbox": ToneEngine(clones_voices=True), "chatterbox-vc": EchoConversion()}
+    app = create_app(settings, engine=CoreEngine(settings, engines=engines))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(30)
+
+
+def test_cloning_voice_preview_and_voice_conversion(
+    browser: Any, doubles: str, speech_wav: Path, shots: Path
+) -> None:
+    context = browser.new_context(viewport=LAPTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{doubles}/ui/")
+    pick(page, "#speech-voice", "joe.wav")
+    preview = page.locator("#speech-preview a[data-testid='download-link']")
+    expect(preview).to_have_attribute("href", re.compile(r"joe\.wav$"))
+    page.locator("#speech-text textarea").fill("Cloned.")
+    page.locator("#speech-generate").click()
+    page.locator("#speech-summary").get_by_text("Saved").wait_for()
+    assert abs(player_seconds(page, doubles, "#speech-audio") - 3.0) < 0.05  # the test engine's 3 s
+    page.screenshot(path=shots / "speech-cloning.png", full_page=True)
+
+    open_tab(page, "Voice conversion")
+    pick(page, "#vc-source", "joe.wav")
+    pick(page, "#vc-target", "joe.wav")
+    page.locator("#vc-convert").click()
+    page.locator("#vc-summary").get_by_text("Saved").wait_for()
+    converted = player_seconds(page, doubles, "#vc-audio")
+    assert abs(converted - decode(speech_wav).duration) < 0.05  # the echo engine keeps the length
+    page.screenshot(path=shots / "voice-conversion-done.png", full_page=True)
+    context.close()
