@@ -10,9 +10,10 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from core.progress import Progress
 from core_engine import OutputFile
 from exceptions import EngineUnavailableError
-from ui.common import formats_of, playable, readable
+from ui.common import formats_of, playable, readable, reporting
 from ui.conversion import unavailable
 from ui.status import engine_rows
 
@@ -59,3 +60,10 @@ def test_voice_conversion_says_why_it_cannot_run() -> None:
 def test_status_rows_show_an_engines_load_error() -> None:
     failed = {"name": "chatterbox", "kind": "tts", "state": "failed", "error": "no weights", "device": "cpu"}
     assert engine_rows(fake_core(failed)) == [["chatterbox", "tts", "failed", "cpu", "no weights"]]
+
+
+def test_engine_progress_moves_the_page_progress_bar() -> None:
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    report = reporting(lambda *args, **kwargs: calls.append((args, kwargs)), "Speaking")  # type: ignore[arg-type]
+    report(Progress("speak", 2, 5, 3.5))
+    assert calls == [(((2, 5),), {"desc": "Speaking: speak", "unit": "speak"})]
