@@ -151,6 +151,12 @@ class HousekeepingSettings(_Section):
     retention: RetentionSettings = RetentionSettings()
 
 
+class UISettings(_Section):
+    """The browser UI at ``/ui`` (Gradio, in the same process)."""
+
+    enabled: bool = True
+
+
 class Settings(BaseSettings):
     """The whole effective configuration."""
 
@@ -169,6 +175,7 @@ class Settings(BaseSettings):
     validation: ValidationSettings = ValidationSettings()
     openai: OpenAISettings = OpenAISettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(

@@ -54,6 +54,10 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.ui.enabled:
+        from ui import mount_ui  # Gradio loads only when the UI is on
+
+        mount_ui(app, settings)
     return app
 
 

@@ -29,6 +29,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "temp_dir": str(tmp_path / "temp"),
         }
         piper = {"voices_dir": str(tmp_path / "piper_voices")}
+        sections.setdefault("ui", {"enabled": False})  # the browser UI has its own tests (tests/ui)
         return load_settings(
             paths={**paths, **sections.pop("paths", {})},
             piper={**piper, **sections.pop("piper", {})},

@@ -13,13 +13,14 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/")
-async def get_root() -> dict[str, Any]:
+async def get_root(settings: SettingsDep) -> dict[str, Any]:
     """Where things are."""
     return {
         "message": "Chatterbox TTS Extended Plus API",
         "version": __version__,
         "endpoints": {
             "api_docs": "/docs",
+            **({"gradio_ui": "/ui"} if settings.ui.enabled else {}),
             "health_check": "/api/v1/health",
             "metrics": "/metrics",
             "models": "/api/v1/models",

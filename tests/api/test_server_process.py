@@ -67,6 +67,7 @@ def test_default_start_without_weights_speaks_with_piper(tmp_path: Path) -> None
         samples, rate = sf.read(io.BytesIO(response.content))
         assert rate == 22050 and len(samples) / rate > 0.4
         assert httpx.get(f"{base}/docs").status_code == 200
+        assert httpx.get(f"{base}/ui/").status_code == 200  # the browser UI is on by default
     finally:
         server.terminate()
         server.wait(30)

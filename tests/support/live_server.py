@@ -43,8 +43,9 @@ def live_server(data: Path, *, small_t3: bool = False, timeout: float = 120, **e
         HF_HOME=str(data / "hf"),  # an empty Hugging Face cache: no weights but those configured
         HF_HUB_OFFLINE="1",
         PYTHONUNBUFFERED="1",
-        **env,
+        CHATTERBOX_UI__ENABLED="false",  # the browser UI has its own tests (tests/ui); they turn it on
     )
+    environment.update(env)
     argv = [sys.executable, "-c", SMALL_T3_SERVER] if small_t3 else [sys.executable, "main_api.py"]
     log = data / "server.log"
     with log.open("w") as stderr:

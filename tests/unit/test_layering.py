@@ -42,6 +42,14 @@ def test_nothing_below_the_http_layer_imports_a_web_framework() -> None:
     assert offenders == {}
 
 
+def test_the_ui_calls_the_engine_not_the_http_layer() -> None:
+    """ui/ and api/ are siblings over the CoreEngine: neither imports the other's framework code."""
+    ui = {str(p.relative_to(ROOT)): _imports(p) & {"api"} for p in (ROOT / "ui").rglob("*.py")}
+    api = {str(p.relative_to(ROOT)): _imports(p) & {"ui", "gradio"} for p in (ROOT / "api").rglob("*.py")}
+    assert len(ui) > 3
+    assert {name: found for name, found in {**ui, **api}.items() if found} == {}
+
+
 def test_api_models_import_pydantic_only() -> None:
     third_party = _imports(ROOT / "api_models.py") - {"__future__", "typing"}
     assert third_party == {"pydantic"}

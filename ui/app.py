@@ -1,0 +1,68 @@
+"""The Blocks app: one tab per feature, each built by its own module, mounted at ``/ui``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+from fastapi import FastAPI
+
+from config import Settings
+from ui import concat, conversion, outputs, speech, status, voices
+from ui.common import EngineGetter
+
+PATH = "/ui"
+# (label, module): each tab's ``build(get, settings)`` lays it out and returns what to refresh on page load.
+TABS = (
+    ("Speech", speech),
+    ("Voice conversion", conversion),
+    ("Concatenate", concat),
+    ("Outputs", outputs),
+    ("Voices", voices),
+    ("Status", status),
+)
+# System fonts only: the UI must look right without reaching Google Fonts.
+THEME = gr.themes.Soft(
+    font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+)
+CSS = """
+.gradio-container { width: 100% !important; max-width: 1280px !important; margin: 0 auto !important; }
+@media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+"""
+
+
+def build_ui(get: EngineGetter, settings: Settings) -> gr.Blocks:
+    """The whole UI; ``get`` returns the running CoreEngine (it starts after the UI is built)."""
+    # Gradio copies every file it serves into its cache: drop copies older than an hour, hourly.
+    with gr.Blocks(
+        title="Chatterbox TTS Extended Plus", analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as blocks:
+        gr.Markdown("## Chatterbox TTS Extended Plus\n[API docs](/docs) · [Health](/health)", elem_id="title")
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone
+            for label, module in TABS:
+                with gr.Tab(label, id=label.lower().replace(" ", "-")):
+                    handler, shown = module.build(get, settings)
+                blocks.load(handler, None, shown)
+    return blocks
+
+
+def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
+    """Serve the UI at ``/ui`` in the same process, calling ``app.state.engine`` directly."""
+    paths = settings.paths
+    served = [
+        str(Path(folder).resolve()) for folder in (paths.outputs_dir, paths.voices_dir, paths.vc_inputs_dir)
+    ]
+    return gr.mount_gradio_app(
+        app,
+        build_ui(lambda: app.state.engine, settings),
+        path=PATH,
+        allowed_paths=served,
+        footer_links=[],
+        run_history=False,
+        show_error=True,
+        max_file_size=int(settings.limits.max_upload_mb * 2**20),
+        ssr_mode=False,
+        theme=THEME,
+        css=CSS,
+    )

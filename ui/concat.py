@@ -1,0 +1,140 @@
+"""The Concatenate tab: outputs and silences in order, joined into a new output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from config import Settings
+from core.concat import ConcatOptions
+from core_engine import ConcatJob, ConcatResult, ItemSpec
+from ui.common import (
+    EngineGetter,
+    Loader,
+    format_picker,
+    formats_of,
+    output_names,
+    playable,
+    player,
+    project_box,
+    readable,
+    reporting,
+    result_summary,
+)
+
+HELP = (
+    "One item per line, in order: a file in outputs/ (`folder/name.wav`), `voice:name` or "
+    "`vc_input:name` for library files, or a silence such as `(500ms)` or `(1.5s)`."
+)
+
+
+def build(get: EngineGetter, settings: Settings) -> Loader:
+    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            with gr.Row():
+                pick = gr.Dropdown([], label="Output", scale=3, min_width=200, elem_id="concat-pick")
+                silence = gr.Number(
+                    500, minimum=50, maximum=10_000, step=50, label="Silence (ms)", scale=1, min_width=110
+                )
+            with gr.Row():
+                add = gr.Button("Add output", size="md", elem_id="concat-add")
+                add_silence = gr.Button("Add silence", size="md")
+            recipe = gr.Textbox(label="Recipe", lines=6, info=HELP, elem_id="concat-recipe")
+            with gr.Accordion("Joining", open=False):
+                with gr.Row():
+                    pause = gr.Number(0, minimum=0, maximum=10_000, label="Pause between files (ms)")
+                    variation = gr.Number(200, minimum=0, maximum=5000, label="Pause variation (ms)")
+                    crossfade = gr.Number(0, minimum=0, maximum=5000, label="Crossfade (ms)")
+                with gr.Row():
+                    trim = gr.Checkbox(False, label="Trim each file's silence")
+                    level = gr.Checkbox(True, label="Level each file")
+                    normalize = gr.Checkbox(False, label="Normalise the result")
+                    loudness = gr.Number(-23, minimum=-70, maximum=-5, label="Loudness (LUFS)")
+            with gr.Row():
+                formats = format_picker()
+                with gr.Column(min_width=220):
+                    project = project_box()
+                    name = gr.Textbox(label="Output name", placeholder="optional", max_lines=1)
+            join = gr.Button("Join and save", variant="primary", elem_id="concat-join")
+        with gr.Column(scale=2, min_width=280):
+            audio = player(label="Result", elem_id="concat-audio")
+            files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+            summary = gr.Markdown(elem_id="concat-summary")
+            details = gr.JSON(label="Recipe as done", max_height=420)
+
+    @readable
+    async def refresh() -> Any:
+        return gr.update(choices=output_names(get()))
+
+    def append(current: str, item: str | None) -> str:
+        if not item:
+            return current
+        return f"{current.rstrip()}\n{item}".lstrip()
+
+    def append_silence(current: str, ms: float | None) -> str:
+        return append(current, f"({int(ms or 500)}ms)")
+
+    @readable
+    async def run(
+        lines: str,
+        pause_ms: float,
+        variation_ms: float,
+        crossfade_ms: float,
+        trim_each: bool,
+        level_each: bool,
+        normalize_all: bool,
+        lufs: float,
+        chosen: list[str],
+        folder: str,
+        output_name: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
+    ) -> tuple[str | None, list[str], str, dict[str, Any], Any]:
+        sources = [line.strip() for line in (lines or "").splitlines() if line.strip()]
+        job = ConcatJob(
+            items=tuple(ItemSpec(f"line {i + 1}", source=s) for i, s in enumerate(sources)),
+            options=ConcatOptions(
+                crossfade_ms=float(crossfade_ms or 0),
+                pause_ms=float(pause_ms or 0),
+                pause_variation_ms=float(variation_ms or 0),
+                trim=trim_each,
+                level=level_each,
+                normalize=normalize_all,
+                normalize_level=float(lufs),
+            ),
+            formats=formats_of(chosen),
+            project=folder.strip() or None,
+            name=output_name.strip() or None,
+        )
+        core = get()
+        result = await core.concat(job, reporting(progress, "Joining"))
+        choices = gr.update(choices=output_names(core))
+        return (
+            playable(result.files),
+            [str(f.path) for f in result.files],
+            describe(result),
+            result.metadata,
+            choices,
+        )
+
+    add.click(append, [recipe, pick], recipe)
+    add_silence.click(append_silence, [recipe, silence], recipe)
+    join.click(
+        run,
+        [recipe, pause, variation, crossfade, trim, level, normalize, loudness, formats, project, name],
+        [audio, files, summary, details, pick],
+    )
+    return refresh, [pick]
+
+
+def describe(result: ConcatResult) -> str:
+    return result_summary(
+        {
+            "Saved": ", ".join(f"`{f.relative}`" for f in result.files),
+            "Duration": f"{result.duration:.2f} s",
+            "Files": result.audio_count,
+            "Silences": result.silence_count,
+            "Seed": result.seed,
+        }
+    )

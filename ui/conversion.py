@@ -1,0 +1,124 @@
+"""The Voice conversion tab: re-voice a clip (picked from vc_inputs/, uploaded or recorded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from config import VC_ENGINES, Settings
+from core_engine import ConversionRequest, CoreEngine, OutputOptions, SpeechResult
+from ui.common import (
+    BUILTIN,
+    EngineGetter,
+    Loader,
+    format_picker,
+    formats_of,
+    library_files,
+    playable,
+    player,
+    project_box,
+    readable,
+    reporting,
+    result_summary,
+)
+
+NONE = "(none)"
+
+
+def unavailable(core: CoreEngine) -> str | None:
+    """Why conversion cannot run (its engine is disabled or failed to load), or None."""
+    info = next((i for i in core.engines_info() if i["name"] in VC_ENGINES), None)
+    if info is None:
+        return f"the {VC_ENGINES[0]} engine is not enabled (engines.enabled in config.yaml)"
+    return info["error"] if info["state"] == "failed" else None
+
+
+def build(get: EngineGetter, settings: Settings) -> Loader:
+    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+    notice = gr.Markdown(visible=False, elem_id="vc-notice")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            with gr.Group():
+                source = gr.Dropdown([NONE], value=NONE, label="Input from vc_inputs/", elem_id="vc-source")
+                upload = gr.Audio(
+                    label="…or upload / record the input (wins over the pick)",
+                    sources=["upload", "microphone"],
+                    type="filepath",
+                )
+            with gr.Group():
+                target = gr.Dropdown(
+                    [BUILTIN], value=BUILTIN, label="Target voice from voices/", elem_id="vc-target"
+                )
+                target_upload = gr.Audio(
+                    label="…or upload the target voice", sources=["upload"], type="filepath"
+                )
+            with gr.Accordion("Settings", open=False), gr.Row():
+                chunk = gr.Number(60, minimum=5, maximum=600, label="Window (seconds)")
+                overlap = gr.Number(0.1, minimum=0, maximum=5, label="Overlap (seconds)")
+                seed = gr.Number(0, precision=0, minimum=0, label="Seed (0: random)")
+            with gr.Row():
+                formats = format_picker()
+                project = project_box()
+            convert = gr.Button("Convert voice", variant="primary", elem_id="vc-convert")
+        with gr.Column(scale=2, min_width=280):
+            audio = player(label="Result", elem_id="vc-audio")
+            files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+            summary = gr.Markdown(elem_id="vc-summary")
+
+    @readable
+    async def refresh() -> tuple[Any, Any, Any]:
+        core = get()
+        paths = core.settings.paths
+        reason = unavailable(core)
+        return (
+            gr.update(value=f"**Voice conversion is unavailable:** {reason}", visible=bool(reason)),
+            gr.update(choices=[NONE, *library_files(paths.vc_inputs_dir)]),
+            gr.update(choices=[BUILTIN, *library_files(paths.voices_dir)]),
+        )
+
+    @readable
+    async def run(
+        picked: str,
+        uploaded: str | None,
+        voice: str,
+        voice_upload: str | None,
+        window: float,
+        overlap_seconds: float,
+        seed_value: float | None,
+        chosen: list[str],
+        folder: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
+    ) -> tuple[str | None, list[str], str]:
+        request = ConversionRequest(
+            source=None if picked in (None, NONE) else picked,
+            source_file=Path(uploaded) if uploaded else None,
+            target_voice=None if voice in (None, BUILTIN) else voice,
+            target_file=Path(voice_upload) if voice_upload else None,
+            chunk_sec=float(window or 60),
+            overlap_sec=float(overlap_seconds or 0),
+            seed=int(seed_value or 0),
+            output=OutputOptions(formats=formats_of(chosen), project=folder.strip() or None),
+        )
+        progress(0, desc="Loading the voice conversion model")
+        result = await get().convert(request, reporting(progress, "Converting"))
+        return playable(result.files), [str(f.path) for f in result.files], describe(result)
+
+    convert.click(
+        run,
+        [source, upload, target, target_upload, chunk, overlap, seed, formats, project],
+        [audio, files, summary],
+    )
+    return refresh, [notice, source, target]
+
+
+def describe(result: SpeechResult) -> str:
+    return result_summary(
+        {
+            "Saved": ", ".join(f"`{f.relative}`" for f in result.files),
+            "Engine": result.engine,
+            "Duration": f"{result.clip.duration:.2f} s",
+            "Converted in": f"{result.generation_seconds:.2f} s",
+        }
+    )
