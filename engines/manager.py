@@ -70,7 +70,8 @@ class EngineManager:
         self._queues: dict[str, _Queue] = {}
         for name, engine in engines.items():
             group = getattr(engine, "worker_group", name)
-            self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}")))
+            threads = getattr(engine, "concurrency", 1)
+            self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}", threads)))
         self._slots = {
             name: _Slot(engine, self._queues[getattr(engine, "worker_group", name)])
             for name, engine in engines.items()
@@ -138,6 +139,8 @@ class EngineManager:
     async def ensure_loaded(self, name: str) -> SpeechEngine:
         """The engine, loaded (waiting for a load under way); 503 with the reason if it cannot run."""
         slot = self._slot(name)
+        if slot.state == "failed" and getattr(slot.engine, "retry_on_use", False):
+            slot.state, slot.error = "unloaded", None  # a remote server may be back
         if slot.state == "unloaded" and slot.loading is None:
             slot.loading = asyncio.ensure_future(self._load(name, slot))
         if slot.loading is not None:
