@@ -71,7 +71,9 @@ class RemoteEngine:
     varies_with_seed = False  # nothing to choose between: the remote answers what it answers
     retry_on_use = True  # failed (unreachable) at load: tried again on the next request
 
-    def __init__(self, remote: str, settings: RemoteSettings) -> None:
+    def __init__(
+        self, remote: str, settings: RemoteSettings, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.remote = remote
         self.name = engine_name(remote)
         self.worker_group = self.name  # its own worker: never queued behind a local model
@@ -80,6 +82,7 @@ class RemoteEngine:
         self.languages = tuple(dict.fromkeys(language_code(code) for code in settings.languages))
         self._settings = settings
         self._base = base_url(settings.base_url)
+        self._transport = transport  # tests answer without a server
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()  # calls run on several threads
         self._sample_rate: int | None = (
@@ -195,6 +198,7 @@ class RemoteEngine:
         key = self._settings.api_key
         headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
         return httpx.Client(
+            transport=self._transport,
             headers=headers,
             timeout=httpx.Timeout(
                 self._settings.timeout_seconds, connect=min(self._settings.timeout_seconds, 10)
