@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from exceptions import ConfigError
@@ -52,9 +52,12 @@ class PathSettings(_Section):
         return self.index_file or self.outputs_dir / ".index.sqlite3"
 
 
+RemoteEngineName = Annotated[str, Field(pattern=r"^remote:[a-z0-9][a-z0-9_.-]{0,39}$")]  # one of `remotes`
+
+
 class EngineSettings(_Section):
-    default: Literal["chatterbox", "piper"] = "chatterbox"
-    fallback: Literal["piper"] | None = "piper"
+    default: Literal["chatterbox", "piper"] | RemoteEngineName = "chatterbox"
+    fallback: Literal["piper"] | RemoteEngineName | None = "piper"
     enabled: list[EngineName] = Field(default_factory=lambda: ["chatterbox", "chatterbox-vc", "piper"])
 
 
@@ -200,6 +203,19 @@ class Settings(BaseSettings):
     housekeeping: HousekeepingSettings = HousekeepingSettings()
     ui: UISettings = UISettings()
     remotes: dict[RemoteName, RemoteSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _remote_engines_exist(self) -> Settings:
+        for key in ("default", "fallback"):
+            name = getattr(self.engines, key)
+            remote = (
+                self.remotes.get(name.removeprefix("remote:"))
+                if name and name.startswith("remote:")
+                else None
+            )
+            if name and name.startswith("remote:") and (remote is None or not remote.enabled):
+                raise ValueError(f"engines.{key} is {name!r}, but remotes has no enabled entry for it")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 import soundfile as sf
+from fastapi.testclient import TestClient
 
 from config import load_settings
 from main_api import create_app
-from tests.conftest import similarity
+from tests.conftest import similarity, wait_until_ready
 from tests.support.live_server import free_port, serve_in_thread
 
 TEXT = "The harbour was quiet that morning. Then the bell rang twice. Everyone ran down to the water."
@@ -27,7 +28,8 @@ def _settings(root: Path, **sections: Any) -> Any:
         name: str(root / name.removesuffix("_dir"))
         for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
     }
-    return load_settings(paths=paths, engines=PIPER_ONLY, ui={"enabled": False}, **sections)
+    sections.setdefault("engines", PIPER_ONLY)
+    return load_settings(paths=paths, ui={"enabled": False}, **sections)
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +147,16 @@ def test_the_api_key_is_never_shown(server: str) -> None:
     assert "api_key" not in config.json()["remotes"]["twin"]
     assert config.json()["remotes"]["twin"]["model"] == "tts-1"
     assert SECRET not in httpx.get(f"{server}/api/v1/engines").text
+
+
+def test_a_remote_can_be_the_default_engine(tmp_path: Path, remote_url: str) -> None:
+    settings = _settings(
+        tmp_path,
+        remotes={"twin": {"base_url": remote_url}},
+        engines={"enabled": ["piper"], "default": "remote:twin", "fallback": "piper"},
+    )
+    with TestClient(create_app(settings)) as client:
+        assert wait_until_ready(client)["serving_engine"] == "remote:twin"
+        response = client.post("/api/v1/tts", json={"text": "Hello there, from far away."})
+        assert response.status_code == 200, response.text
+        assert response.headers["x-engine"] == "remote:twin"
