@@ -128,7 +128,8 @@ class TTSRequest(OutputFields):
 
     text: str = Field(description="Text to speak. Long text is split at sentence boundaries.")
     engine: str | None = Field(
-        None, description="Engine: `chatterbox` or `piper`. Default: the configured engine (or its fallback)."
+        None,
+        description="Engine: `chatterbox`, `piper` or a configured remote `remote:<name>`. Default: the configured engine (or its fallback).",
     )
     stream: bool = Field(
         False,
