@@ -69,7 +69,7 @@ class RemoteEngine:
     kind: Literal["tts"] = "tts"
     clones_voices = False  # voices are names the remote knows
     varies_with_seed = False  # nothing to choose between: the remote answers what it answers
-    retry_on_use = True  # failed (unreachable) at load: tried again on the next request
+    retry_after_failure = 10.0  # failed (unreachable): tried again on a request this many seconds later
 
     def __init__(
         self, remote: str, settings: RemoteSettings, *, transport: httpx.BaseTransport | None = None

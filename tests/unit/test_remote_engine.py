@@ -150,3 +150,42 @@ def test_load_fails_with_the_reason_when_unreachable_or_the_key_is_refused() -> 
     assert alive.loaded
     alive.unload()
     assert not alive.loaded
+
+
+def test_the_manager_tries_a_failed_remote_again_after_the_pause() -> None:
+    import asyncio
+
+    from config import EngineSettings, ModelSettings
+    from engines.manager import EngineManager
+
+    class Flaky:
+        name, kind = "remote:flaky", "tts"
+        retry_after_failure = 0.2
+        loaded = False
+        tries = 0
+
+        def load(self) -> None:
+            self.tries += 1
+            if self.tries == 1:
+                raise EngineUnavailableError("remote 'flaky' is unreachable")
+            self.loaded = True
+
+        def unload(self) -> None: ...
+
+        def describe(self) -> dict[str, Any]:
+            return {}
+
+    flaky = Flaky()
+    manager = EngineManager({flaky.name: flaky}, EngineSettings(), ModelSettings(load_on_startup=False))
+
+    async def scenario() -> None:
+        for _ in range(2):  # the second comes within the pause: not tried again
+            with pytest.raises(EngineUnavailableError, match="unreachable"):
+                await manager.ensure_loaded(flaky.name)
+        assert flaky.tries == 1
+        await asyncio.sleep(0.25)
+        assert await manager.ensure_loaded(flaky.name) is flaky
+        assert manager.info(flaky.name)["state"] == "ready"
+        await manager.stop()
+
+    asyncio.run(scenario())
