@@ -207,14 +207,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _remote_engines_exist(self) -> Settings:
         for key in ("default", "fallback"):
-            name = getattr(self.engines, key)
-            remote = (
-                self.remotes.get(name.removeprefix("remote:"))
-                if name and name.startswith("remote:")
-                else None
-            )
-            if name and name.startswith("remote:") and (remote is None or not remote.enabled):
-                raise ValueError(f"engines.{key} is {name!r}, but remotes has no enabled entry for it")
+            name = getattr(self.engines, key) or ""
+            if name.startswith("remote:"):
+                remote = self.remotes.get(name.removeprefix("remote:"))
+                if remote is None or not remote.enabled:
+                    raise ValueError(f"engines.{key} is {name!r}, but remotes has no enabled entry for it")
         return self
 
     @classmethod

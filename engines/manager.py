@@ -160,7 +160,10 @@ class EngineManager:
         slot.state = "loading"
         started = time.perf_counter()
         try:
-            await asyncio.get_running_loop().run_in_executor(self._loader, slot.engine.load)
+            if getattr(slot.engine, "loads_on_worker", False):  # a quick check (remote): not behind weights
+                await slot.queue.worker.run(slot.engine.load)
+            else:
+                await asyncio.get_running_loop().run_in_executor(self._loader, slot.engine.load)
         except ChatterboxError as exc:
             slot.state, slot.error, slot.failed_at = "failed", exc.message, time.monotonic()
             logger.warning("engine %s unavailable: %s%s", name, exc.message, self._fallback_note(name))

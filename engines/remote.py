@@ -69,6 +69,7 @@ class RemoteEngine:
     kind: Literal["tts"] = "tts"
     clones_voices = False  # voices are names the remote knows
     varies_with_seed = False  # nothing to choose between: the remote answers what it answers
+    loads_on_worker = True  # loading is one quick request: never queued behind a local model's weights
     retry_after_failure = 10.0  # failed (unreachable): tried again on a request this many seconds later
 
     def __init__(
