@@ -128,7 +128,8 @@ class TTSRequest(OutputFields):
 
     text: str = Field(description="Text to speak. Long text is split at sentence boundaries.")
     engine: str | None = Field(
-        None, description="Engine: `chatterbox` or `piper`. Default: the configured engine (or its fallback)."
+        None,
+        description="Engine: `chatterbox`, `piper` or a configured remote `remote:<name>`. Default: the configured engine (or its fallback).",
     )
     stream: bool = Field(
         False,
@@ -695,3 +696,39 @@ class OpenAISpeechRequest(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+
+class EngineCapabilities(BaseModel):
+    """What an engine can do."""
+
+    voice_cloning: bool = Field(description="Speaks in the voice of a reference audio file from voices/.")
+    voice_conversion: bool = Field(description="Re-voices audio (/api/v1/vc).")
+    text_to_speech: bool
+    streaming: bool = Field(
+        description="Audio can be streamed as it is generated (stream=true, OpenAI route)."
+    )
+    languages: list[str] = Field(description="Short codes of the languages it speaks, its default first.")
+    sample_rate: int | None = Field(description="Hz of what it produces; null until a remote has answered.")
+
+
+class EngineStatus(BaseModel):
+    """One configured engine, ``GET /api/v1/engines``."""
+
+    name: str = Field(
+        description="What `engine` (and an OpenAI `model`) takes: `piper`, `remote:alltalk`, ..."
+    )
+    kind: str = Field(description="`tts` or `vc`")
+    state: str = Field(description="loaded, loading, unloaded (loads on first use) or unavailable")
+    reason: str | None = Field(None, description="Why it is unavailable.")
+    capabilities: EngineCapabilities
+    details: dict[str, Any] = Field(
+        description="What the engine says about itself (device, voices, base_url...)."
+    )
+
+
+class EnginesResponse(BaseModel):
+    """Every configured engine with its capabilities and state."""
+
+    default: str
+    serving: str | None = Field(description="The engine that answers requests naming none.")
+    engines: list[EngineStatus]

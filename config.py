@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from exceptions import ConfigError
@@ -52,9 +52,12 @@ class PathSettings(_Section):
         return self.index_file or self.outputs_dir / ".index.sqlite3"
 
 
+RemoteEngineName = Annotated[str, Field(pattern=r"^remote:[a-z0-9][a-z0-9_.-]{0,39}$")]  # one of `remotes`
+
+
 class EngineSettings(_Section):
-    default: Literal["chatterbox", "piper"] = "chatterbox"
-    fallback: Literal["piper"] | None = "piper"
+    default: Literal["chatterbox", "piper"] | RemoteEngineName = "chatterbox"
+    fallback: Literal["piper"] | RemoteEngineName | None = "piper"
     enabled: list[EngineName] = Field(default_factory=lambda: ["chatterbox", "chatterbox-vc", "piper"])
 
 
@@ -133,6 +136,29 @@ class OpenAISettings(_Section):
     fallback_voice: str | None = None
 
 
+RemoteName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$")]
+
+
+class RemoteSettings(_Section):
+    """An OpenAI-compatible speech server (OpenAI, AllTalk, another instance of this one) used as engine
+    ``remote:<name>``: text goes to ``<base_url>/v1/audio/speech``, the audio comes back decoded."""
+
+    enabled: bool = True
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+")]  # e.g. http://127.0.0.1:7851 (no /v1)
+    api_key: SecretStr | None = None  # sent as "Authorization: Bearer ..."; never shown by /api/v1/config
+    model: str = "tts-1"
+    voices: dict[str, str] = Field(default_factory=dict)  # our voice name -> the remote's
+    default_voice: str = "alloy"  # sent when a request names no voice
+    pass_through_voices: bool = True  # voices not in `voices` are sent as they are; False: a 404
+    response_format: Literal["wav", "pcm"] = "wav"  # what is asked for on the wire
+    pcm_sample_rate: Annotated[int, Field(ge=8000, le=192_000)] = 24_000  # the rate of "pcm" answers
+    timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120
+    send_extensions: bool = False  # also send exaggeration, cfg_weight, temperature, seed, language
+    languages: list[str] = Field(default_factory=lambda: ["en"])  # what it speaks, the default first
+    max_chunk_chars: Annotated[int, Field(ge=50, le=100_000)] | None = None  # None: whole text per call
+    concurrency: Annotated[int, Field(ge=1, le=32)] = 4  # calls in flight at once
+
+
 class RetentionSettings(_Section):
     """Optional limits on outputs/: the oldest files go first. Unset: kept forever."""
 
@@ -176,6 +202,17 @@ class Settings(BaseSettings):
     openai: OpenAISettings = OpenAISettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
     ui: UISettings = UISettings()
+    remotes: dict[RemoteName, RemoteSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _remote_engines_exist(self) -> Settings:
+        for key in ("default", "fallback"):
+            name = getattr(self.engines, key) or ""
+            if name.startswith("remote:"):
+                remote = self.remotes.get(name.removeprefix("remote:"))
+                if remote is None or not remote.enabled:
+                    raise ValueError(f"engines.{key} is {name!r}, but remotes has no enabled entry for it")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -193,6 +230,8 @@ class Settings(BaseSettings):
         """The configuration as JSON-able data, secrets removed."""
         data = self.model_dump(mode="json")
         data["models"].pop("hf_token", None)
+        for remote in data.get("remotes", {}).values():
+            remote.pop("api_key", None)
         return data
 
 

@@ -82,6 +82,14 @@ class GenerationError(ChatterboxError):
     default_code = "generation_failed"
 
 
+class RemoteError(ChatterboxError):
+    """A remote speech server failed, timed out or sent something unusable (502: bad gateway)."""
+
+    status_code = 502
+    error_type = "server_error"
+    default_code = "remote_failed"
+
+
 class ConfigError(ChatterboxError):
     """The configuration is invalid; raised at start, before anything is served."""
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, get_args
 
 from config import OPENAI_VOICES, VC_ENGINES, EngineName, OpenAISettings
 from core.requests import OutputOptions, SpeechRequest, SpeechStream
+from engines.remote import engine_name
 from exceptions import InvalidRequestError, NotFoundError
 from utils.audio import PostProcessing
 from utils.text import TextOptions
@@ -44,13 +45,17 @@ class Delivery:
     understood: tuple[str, ...] = ()
 
 
-def engine_for(model: str, settings: OpenAISettings) -> str | None:
-    """The engine a model name means (None: the serving engine); an unknown name is a 404 on ``model``."""
-    if model in TTS_ENGINES:
+def engine_for(model: str, settings: OpenAISettings, remotes: Iterable[str] = ()) -> str | None:
+    """The engine a model name means (None: the serving engine); an unknown name is a 404 on ``model``.
+
+    ``remotes``: the configured remote engines' names (``remote:<name>``), usable as models too.
+    """
+    remotes = tuple(remotes)
+    if model in TTS_ENGINES or model in remotes:
         return model
     mapped = settings.models.get(model)
     if mapped is None:
-        known = ", ".join([*settings.models, *TTS_ENGINES])
+        known = ", ".join([*settings.models, *TTS_ENGINES, *remotes])
         raise NotFoundError(
             f"model {model!r} does not exist; use one of: {known}", param="model", code="model_not_found"
         )
@@ -99,12 +104,12 @@ def choose_voice(
         return VoiceChoice(name, "library")
     if clones and is_profile:
         return VoiceChoice(name, "emotion")
+    if not clones and name in set(engine_voices):  # a name the engine itself knows (a remote's voices)
+        return VoiceChoice(name, "engine")
     if name in settings.voices:
         return VoiceChoice(settings.voices[name] if clones else None, "alias")
     if name.lower() in OPENAI_VOICES:
         return VoiceChoice(settings.fallback_voice if clones else None, "openai")
-    if name in set(engine_voices):
-        return VoiceChoice(name, "engine")
     raise InvalidRequestError(
         f"voice {name!r} is not a voice in voices/, a configured alias (openai.voices) or one of "
         f"OpenAI's: {', '.join(OPENAI_VOICES)}",
@@ -139,7 +144,8 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
             param="input",
             code="string_above_max_length",
         )
-    name, engine = await core.engines.pick_tts(engine_for(speech.model, settings))
+    remotes = [engine_name(remote) for remote, conf in core.settings.remotes.items() if conf.enabled]
+    name, engine = await core.engines.pick_tts(engine_for(speech.model, settings, remotes))
     try:
         core.voices.resolve(speech.voice, param="voice")
         in_library = True

@@ -52,6 +52,7 @@ class _Slot:
     queue: _Queue
     state: EngineState = "unloaded"
     error: str | None = None
+    failed_at: float = 0.0
     loading: asyncio.Future[None] | None = None
     last_used: float = field(default_factory=time.monotonic)
 
@@ -70,7 +71,8 @@ class EngineManager:
         self._queues: dict[str, _Queue] = {}
         for name, engine in engines.items():
             group = getattr(engine, "worker_group", name)
-            self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}")))
+            threads = getattr(engine, "concurrency", 1)
+            self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}", threads)))
         self._slots = {
             name: _Slot(engine, self._queues[getattr(engine, "worker_group", name)])
             for name, engine in engines.items()
@@ -138,6 +140,9 @@ class EngineManager:
     async def ensure_loaded(self, name: str) -> SpeechEngine:
         """The engine, loaded (waiting for a load under way); 503 with the reason if it cannot run."""
         slot = self._slot(name)
+        retry = getattr(slot.engine, "retry_after_failure", None)  # a remote server may be back
+        if slot.state == "failed" and retry is not None and time.monotonic() - slot.failed_at >= retry:
+            slot.state, slot.error = "unloaded", None
         if slot.state == "unloaded" and slot.loading is None:
             slot.loading = asyncio.ensure_future(self._load(name, slot))
         if slot.loading is not None:
@@ -155,12 +160,19 @@ class EngineManager:
         slot.state = "loading"
         started = time.perf_counter()
         try:
-            await asyncio.get_running_loop().run_in_executor(self._loader, slot.engine.load)
+            if getattr(slot.engine, "loads_on_worker", False):  # a quick check (remote): not behind weights
+                await slot.queue.worker.run(slot.engine.load)
+            else:
+                await asyncio.get_running_loop().run_in_executor(self._loader, slot.engine.load)
         except ChatterboxError as exc:
-            slot.state, slot.error = "failed", exc.message
+            slot.state, slot.error, slot.failed_at = "failed", exc.message, time.monotonic()
             logger.warning("engine %s unavailable: %s%s", name, exc.message, self._fallback_note(name))
         except Exception as exc:
-            slot.state, slot.error = "failed", f"{type(exc).__name__}: {exc}"
+            slot.state, slot.error, slot.failed_at = (
+                "failed",
+                f"{type(exc).__name__}: {exc}",
+                time.monotonic(),
+            )
             logger.exception("engine %s failed to load%s", name, self._fallback_note(name))
         else:
             slot.state, slot.error = "ready", None

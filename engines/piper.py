@@ -27,6 +27,18 @@ def bundled_voices() -> dict[str, Path]:
     return {path.name.removesuffix(".onnx"): path} if path.exists() else {}
 
 
+def voice_sample_rate(model: Path | None) -> int | None:
+    """A voice's sample rate, from ``audio.sample_rate`` in its config (None when unreadable)."""
+    try:
+        config = (
+            json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8")) if model else {}
+        )
+    except (OSError, ValueError):
+        return None
+    rate = (config.get("audio") or {}).get("sample_rate")
+    return rate if isinstance(rate, int) else None
+
+
 def voice_language(model: Path) -> str | None:
     """A voice's language as a short code, from ``language.code`` (or ``espeak.voice``) in its config."""
     try:
@@ -76,6 +88,7 @@ class PiperEngine:
         return {
             "device": "cpu",
             "default_voice": self._settings.default_voice,
+            "sample_rate": voice_sample_rate(self.voices().get(self._settings.default_voice)),
             "voices": sorted(self.voices()),
             "languages": list(self.languages),
         }

@@ -11,6 +11,7 @@ def build_engines(settings: Settings) -> dict[str, SpeechEngine]:
     from engines.chatterbox import ChatterboxTTSEngine
     from engines.chatterbox_vc import ChatterboxVCEngine
     from engines.piper import PiperEngine
+    from engines.remote import RemoteEngine
 
     enabled = settings.engines.enabled
     engines: dict[str, SpeechEngine] = {}
@@ -22,4 +23,8 @@ def build_engines(settings: Settings) -> dict[str, SpeechEngine]:
         engines["piper"] = PiperEngine(settings.piper)
     if "chatterbox-vc" in enabled:
         engines["chatterbox-vc"] = ChatterboxVCEngine(settings.models, tts)
+    for remote_name, remote in settings.remotes.items():
+        if remote.enabled:
+            engine = RemoteEngine(remote_name, remote)
+            engines[engine.name] = engine
     return engines

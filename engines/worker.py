@@ -14,8 +14,9 @@ T = TypeVar("T")
 class ModelWorker:
     """A FIFO of model calls served by a single thread (one model instance is not thread-safe)."""
 
-    def __init__(self, name: str = "model-worker") -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    def __init__(self, name: str = "model-worker", threads: int = 1) -> None:
+        # More than one thread only for engines whose calls are I/O (remote servers).
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
         self._pending = 0
 
     @property

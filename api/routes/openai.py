@@ -20,16 +20,17 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api.deps import EngineDep
 from api.streaming import audio_bytes, timed_bytes
 from api_models import ErrorResponse, OpenAISpeechRequest
-from config import OPENAI_VOICES
+from config import OPENAI_VOICES, Settings
 from core.openai_compat import TTS_ENGINES, OpenAISpeech, open_stream
 from core_engine import SpeechStream
+from engines.remote import engine_name
 from exceptions import NotFoundError
 from utils.audio import get_format
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
 _STARTED = int(time.time())
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 503)}
+_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 502, 503)}
 
 
 @router.post(
@@ -83,6 +84,10 @@ async def _sse(stream: SpeechStream, fmt: str, input_chars: int) -> AsyncIterato
     yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
 
 
+def _remotes(settings: Settings) -> list[str]:
+    return [engine_name(name) for name, remote in settings.remotes.items() if remote.enabled]
+
+
 def _model(model_id: str, owner: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": _STARTED, "owned_by": owner}
 
@@ -90,7 +95,7 @@ def _model(model_id: str, owner: str) -> dict[str, Any]:
 @router.get("/models")
 async def list_models(engine: EngineDep) -> JSONResponse:
     """OpenAI's model list: the configured OpenAI names and our engine names."""
-    names = [*engine.settings.openai.models, *TTS_ENGINES]
+    names = [*engine.settings.openai.models, *TTS_ENGINES, *_remotes(engine.settings)]
     return JSONResponse(
         {"object": "list", "data": [_model(name, "chatterbox-tts-extended-plus") for name in names]}
     )
@@ -99,7 +104,8 @@ async def list_models(engine: EngineDep) -> JSONResponse:
 @router.get("/models/{model_id}", responses=_ERRORS)
 async def get_model(model_id: str, engine: EngineDep) -> JSONResponse:
     """One model object; an unknown one is a 404."""
-    if model_id not in engine.settings.openai.models and model_id not in TTS_ENGINES:
+    known = {*engine.settings.openai.models, *TTS_ENGINES, *_remotes(engine.settings)}
+    if model_id not in known:
         raise NotFoundError(f"model {model_id!r} does not exist", param="model", code="model_not_found")
     return JSONResponse(_model(model_id, "chatterbox-tts-extended-plus"))
 

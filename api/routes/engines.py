@@ -1,0 +1,44 @@
+"""``GET /api/v1/engines``: every configured engine, what it can do, and whether it can run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import EngineDep
+from api_models import EngineCapabilities, EnginesResponse, EngineStatus
+
+router = APIRouter(prefix="/api/v1/engines", tags=["models"])
+_STATES = {"ready": "loaded", "failed": "unavailable"}  # loading and unloaded keep their names
+
+
+def engine_status(info: dict[str, Any], engine: Any) -> EngineStatus:
+    """The public view of one engine from the manager's ``info`` and the instance."""
+    name, kind, state, error, details = info["name"], info["kind"], info["state"], info["error"], dict(info)
+    for key in ("name", "kind", "state", "error"):
+        details.pop(key)
+    capabilities = EngineCapabilities(
+        voice_cloning=bool(getattr(engine, "clones_voices", False)),
+        voice_conversion=kind == "vc",
+        text_to_speech=kind == "tts",
+        streaming=kind == "tts",
+        languages=list(getattr(engine, "languages", ()) or details.get("languages", [])),
+        sample_rate=details.get("sample_rate"),
+    )
+    return EngineStatus(
+        name=name,
+        kind=kind,
+        state=_STATES.get(state, state),
+        reason=error,
+        capabilities=capabilities,
+        details=details,
+    )
+
+
+@router.get("", response_model=EnginesResponse)
+async def list_engines(engine: EngineDep) -> EnginesResponse:
+    """Every configured engine with its capabilities, state, and why it is unavailable when it is."""
+    serving, _ = engine.serving()
+    engines = [engine_status(info, engine.engines.engine(info["name"])) for info in engine.engines_info()]
+    return EnginesResponse(default=engine.settings.engines.default, serving=serving, engines=engines)
