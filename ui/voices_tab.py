@@ -71,7 +71,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         folder = gr.Dropdown(
             [ALL], value=ALL, label="Folder", scale=2, min_width=140, elem_id="voices-folder"
         )
-        tag = gr.Dropdown([ALL], value=ALL, label="Tag", scale=1, min_width=110, elem_id="voices-tag")
+        tag = gr.Dropdown([ALL], value=ALL, label="Tag", scale=1, min_width=140, elem_id="voices-tag")
         search = gr.Textbox(label="Search", placeholder="name, description, tags", scale=2, min_width=150)
         refresh_button = gr.Button("Refresh", scale=0, min_width=90)
     table = gr.Dataframe(
