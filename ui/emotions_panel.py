@@ -50,15 +50,14 @@ def build(get: EngineGetter) -> tuple[gr.Dropdown, Any, list[Any]]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
             profile = gr.Dropdown([], label="Profile", elem_id="emotions-profile")
-            text = gr.Textbox(
-                label="Test text", placeholder="default: This is <character>, sounding <emotion>."
-            )
+            text = gr.Textbox(label="Test text", placeholder="optional: a sentence to speak", max_lines=2)
             test = gr.Button("Test the profile", elem_id="emotions-test")
             audio = player(label="Test result", elem_id="emotions-audio")
             with gr.Row(equal_height=True):
                 confirm = gr.Checkbox(False, label="Yes, delete the profile", elem_id="emotions-confirm")
                 delete = gr.Button("Delete profile", variant="stop", elem_id="emotions-delete")
         with gr.Column(scale=1, min_width=280):
+            gr.Markdown("**New profile**")
             with gr.Row():
                 character = gr.Textbox(label="Character", max_lines=1, elem_id="emotions-character")
                 emotion = gr.Textbox(label="Emotion", max_lines=1, elem_id="emotions-emotion")

@@ -88,6 +88,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             preview = player(label="Listen")
             info = gr.Markdown(elem_id="voices-info")
         with gr.Column(scale=1, min_width=280):
+            gr.Markdown("**Edit the voice** (a new name or folder renames or moves it)")
             with gr.Row():
                 name = gr.Textbox(label="Name", max_lines=1, elem_id="voices-edit-name")
                 moved = gr.Textbox(
