@@ -332,12 +332,17 @@ def test_voices_tab_uploads_edits_and_deletes_a_voice_and_makes_an_emotion_profi
     open_tab(page, "Speech")
     pick(page, "#speech-voice", "Emotion: Ann · happy")
 
-    # delete the voice: refused until confirmed
+    # rename and move it, then delete it: refused until confirmed
     open_tab(page, "Voices")
+    page.locator("#voices-edit-name input, #voices-edit-name textarea").first.fill("reader")
+    page.locator("#voices-edit-folder input, #voices-edit-folder textarea").first.fill("readers")
+    page.locator("#voices-save").click()
+    expect(page.locator("#voices-message")).to_contain_text("Saved readers/reader.wav")
+    expect(page.locator("#voices-voice input")).to_have_value("readers/reader.wav")
     page.locator("#voices-delete").click()
     expect(page.locator("#voices-message")).to_contain_text("Tick")
     page.locator("#voices-confirm input").check()
     page.locator("#voices-delete").click()
-    expect(page.locator("#voices-message")).to_contain_text("Deleted narrators/narrator.wav")
-    expect(page.locator("#voices-table")).not_to_contain_text("narrator.wav")
+    expect(page.locator("#voices-message")).to_contain_text("Deleted readers/reader.wav")
+    expect(page.locator("#voices-table")).not_to_contain_text("reader.wav")
     context.close()
