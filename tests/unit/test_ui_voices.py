@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,8 +11,11 @@ import soundfile as sf
 
 from exceptions import ConflictError, InvalidRequestError
 from management.catalog import Catalog
+from management.emotions import EmotionProfile
 from management.index import MetadataIndex
 from management.voices import VoiceLibrary, search_text
+from ui.common import BUILTIN
+from ui.speech import values, voice_choices
 from ui.voice_library import (
     ALL,
     defaults_of,
@@ -99,3 +103,25 @@ def test_tags_and_default_parameters_from_the_form() -> None:
     assert parse_tags(None) == []
     assert defaults_of(False, 0.5, 0.5, 0.8) == {}
     assert defaults_of(True, 0.7, 0.3, 0.8) == {"exaggeration": 0.7, "cfg_weight": 0.3, "temperature": 0.8}
+
+
+def test_the_speech_picker_offers_library_voices_with_folders_and_emotion_profiles(tmp_path: Path) -> None:
+    voices = tmp_path / "voices"
+    (voices / "narrators").mkdir(parents=True)
+    for name in ("joe.wav", "narrators/ann.flac"):
+        (voices / name).write_bytes(b"")
+    profile = EmotionProfile("ann-happy", "Ann", "happy", 0.9, ("narrators/ann.flac",))
+    core = SimpleNamespace(
+        serving=lambda: ("chatterbox", None),
+        engines_info=lambda: [{"name": "chatterbox", "kind": "tts"}],
+        emotions=SimpleNamespace(list=lambda: [profile]),
+        settings=SimpleNamespace(paths=SimpleNamespace(voices_dir=voices)),
+    )
+    choices = voice_choices(core, None)  # type: ignore[arg-type]
+    assert choices == [
+        BUILTIN,
+        "joe.wav",
+        "narrators/ann.flac",
+        ("Emotion: Ann · happy", "emotion:ann-happy"),
+    ]
+    assert values(choices)[-1] == "emotion:ann-happy"
