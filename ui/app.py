@@ -8,7 +8,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from config import Settings
-from ui import concat, conversion, outputs, speech, status, voices
+from ui import concat, conversion, outputs, speech, status, voices_tab
 from ui.common import EngineGetter
 
 PATH = "/ui"
@@ -18,7 +18,7 @@ TABS = (
     ("Voice conversion", conversion),
     ("Concatenate", concat),
     ("Outputs", outputs),
-    ("Voices", voices),
+    ("Voices", voices_tab),
     ("Status", status),
 )
 # System fonts only: the UI must look right without reaching Google Fonts.
@@ -41,9 +41,11 @@ def build_ui(get: EngineGetter, settings: Settings) -> gr.Blocks:
         gr.Markdown("## Chatterbox TTS Extended Plus\n[API docs](/docs) · [Health](/health)", elem_id="title")
         with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone
             for label, module in TABS:
-                with gr.Tab(label, id=label.lower().replace(" ", "-")):
+                with gr.Tab(label, id=label.lower().replace(" ", "-")) as tab:
                     handler, shown = module.build(get, settings)
                 blocks.load(handler, None, shown)
+                if getattr(module, "REFRESH_ON_SELECT", False):  # its handler takes what it shows
+                    tab.select(handler, shown, shown)
     return blocks
 
 

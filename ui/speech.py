@@ -8,6 +8,8 @@ import gradio as gr
 
 from config import Settings
 from core_engine import CoreEngine, OutputOptions, SpeechRequest, SpeechResult
+from exceptions import ChatterboxError
+from management.emotions import PREFIX as EMOTION
 from ui.common import (
     BUILTIN,
     DEFAULT,
@@ -25,18 +27,36 @@ from ui.common import (
 )
 from utils.audio import PostProcessing
 
+# app.py refreshes the tab when it is opened again, passing the current picks (new library voices show up).
+REFRESH_ON_SELECT = True
+
 
 def tts_engines(core: CoreEngine) -> list[str]:
     return [DEFAULT, *(info["name"] for info in core.engines_info() if info["kind"] == "tts")]
 
 
-def voice_choices(core: CoreEngine, engine: str | None) -> list[str]:
-    """Named voices for engines that have them (Piper), else the reference clips in voices/."""
+def voice_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str, str]]:
+    """Named voices for engines that have them (Piper), else the library's voices (by path, so
+    with their folders) and the emotion profiles (``emotion:<id>``)."""
     name = core.serving()[0] if engine in (None, DEFAULT) else engine
     info = next((i for i in core.engines_info() if i["name"] == name), {})
     if "voices" in info:
         return [DEFAULT, *info["voices"]]
-    return [BUILTIN, *library_files(core.settings.paths.voices_dir)]
+    profiles = [(f"Emotion: {p.character} · {p.emotion}", f"{EMOTION}{p.id}") for p in core.emotions.list()]
+    return [BUILTIN, *library_files(core.settings.paths.voices_dir), *profiles]
+
+
+def values(choices: list[str | tuple[str, str]]) -> list[str]:
+    return [c[1] if isinstance(c, tuple) else c for c in choices]
+
+
+def voice_defaults(core: CoreEngine, name: str) -> dict[str, Any]:
+    """The controls a voice fills: an emotion profile's, or a library voice's saved defaults."""
+    profile = core.profile_for(name)
+    if profile is not None:
+        return profile.defaults
+    path = core.voices.resolve(name, param="voice")
+    return core.libraries.voice_library.default_parameters(path)
 
 
 def build(get: EngineGetter, settings: Settings) -> Loader:
@@ -75,22 +95,39 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             summary = gr.Markdown(elem_id="speech-summary")
 
     @readable
-    async def refresh() -> tuple[Any, Any]:
+    async def refresh(engine_name: str = DEFAULT, voice_name: str | None = None) -> tuple[Any, Any]:
+        """The engines and voices (on page load and when the tab is opened again: keeps the picks)."""
         core = get()
-        voices = voice_choices(core, None)
-        return gr.update(choices=tts_engines(core), value=DEFAULT), gr.update(choices=voices, value=voices[0])
+        engines = tts_engines(core)
+        engine_name = engine_name if engine_name in engines else DEFAULT
+        voices = voice_choices(core, engine_name)
+        voice_name = voice_name if voice_name in values(voices) else values(voices)[0]
+        return gr.update(choices=engines, value=engine_name), gr.update(choices=voices, value=voice_name)
 
     @readable
     async def pick_engine(name: str) -> Any:
         voices = voice_choices(get(), name)
-        return gr.update(choices=voices, value=voices[0])
+        return gr.update(choices=voices, value=values(voices)[0])
 
     @readable
-    async def pick_voice(name: str) -> Any:
+    async def pick_voice(name: str) -> tuple[Any, ...]:
+        """Preview the voice (a profile's first sample) and show its saved defaults in the sliders."""
         core = get()
-        if name in library_files(core.settings.paths.voices_dir):
-            return gr.update(value=core.voices.resolve(name, param="voice"), visible=True)
-        return gr.update(value=None, visible=False)
+        keep = (gr.update(), gr.update(), gr.update())
+        if not name or name in (DEFAULT, BUILTIN):
+            return gr.update(value=None, visible=False), *keep
+        try:
+            profile = core.profile_for(name)
+            sample = profile.samples[0] if profile else name
+            path = core.voices.resolve(sample, param="voice")
+        except ChatterboxError:  # an engine's own voice name (Piper)
+            return gr.update(value=None, visible=False), *keep
+        saved = voice_defaults(core, name)
+        fills = [
+            gr.update(value=saved[key]) if key in saved else gr.update()
+            for key in ("exaggeration", "cfg_weight", "temperature")
+        ]
+        return gr.update(value=str(path), visible=True), *fills
 
     @readable
     async def speak(
@@ -128,7 +165,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     settings = [exaggeration, cfg_weight, temperature, speed, seed, trim, formats, project]
     generate.click(speak, [text, engine, voice, *settings], [audio, files, summary])
     engine.change(pick_engine, engine, voice)
-    voice.change(pick_voice, voice, preview)
+    voice.change(pick_voice, voice, [preview, exaggeration, cfg_weight, temperature])
     return refresh, [engine, voice]
 
 
