@@ -197,11 +197,7 @@ class CoreEngine:
         clip, original, moved = await asyncio.to_thread(request.output.post.run_timed, joined)  # off the loop
         params = plan.params
         stem = _tts_stem(request, params)
-        record = {"type": "tts", "engine": plan.name, "voice": request.voice, "language": params.language}
-        if request.emotion_profile:
-            record["emotion_profile"] = request.emotion_profile
-        record |= {"text": plan.text, "spoken_text": plan.spoken}
-        record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
+        record = _tts_record(plan, request, reports, warnings)
         timed = _timestamps(clips, reports, moved) if request.timestamps and moved else None
         if timed is not None:
             record["timestamps"] = [t.__dict__ for t in timed]
@@ -275,14 +271,7 @@ class CoreEngine:
         warnings: list[str],
         started: float,
     ) -> None:
-        record = {
-            "type": "tts",
-            "engine": plan.name,
-            "voice": request.voice,
-            "language": plan.params.language,
-        }
-        record |= {"text": plan.text, "spoken_text": plan.spoken, "streamed": True}
-        record |= {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
+        record = _tts_record(plan, request, reports, warnings) | {"streamed": True}
         generated = time.perf_counter() - started
         stem = _tts_stem(request, plan.params)
         await asyncio.to_thread(
@@ -640,6 +629,17 @@ class CoreEngine:
         return self.outputs.save(
             f"{stem}_original", {"wav": encode(original, "wav")}, record, project=project
         )["wav"]
+
+
+def _tts_record(
+    plan: _SpeechPlan, request: SpeechRequest, reports: list[ChunkReport], warnings: list[str]
+) -> dict[str, Any]:
+    """What the output's metadata says about how TTS made it."""
+    record = {"type": "tts", "engine": plan.name, "voice": request.voice, "language": plan.params.language}
+    if request.emotion_profile:
+        record["emotion_profile"] = request.emotion_profile
+    record |= {"text": plan.text, "spoken_text": plan.spoken}
+    return record | {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
 
 
 def _check_streamable(request: SpeechRequest) -> None:
