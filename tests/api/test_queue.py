@@ -16,6 +16,7 @@ import httpx
 import numpy as np
 import openai
 import pytest
+from fastapi.testclient import TestClient
 
 from config import Settings
 from core_engine import CoreEngine
@@ -137,3 +138,63 @@ def test_long_text_jobs_wait_for_room_instead_of_failing(served: tuple[str, Gate
             pass
     status = httpx.get(f"{base}/api/v1/tts/jobs/{job_id}").json()
     assert status["status"] == "done", status
+
+
+def test_configured_voices_are_conditioned_as_soon_as_the_engine_loads(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    class Preparing(ToneEngine):
+        def __init__(self) -> None:
+            super().__init__(clones_voices=True)
+            self.prepared: list[str] = []
+
+        def prepare_voice(self, voice: Path) -> str:
+            self.prepared.append(voice.name)
+            return f"key-{voice.stem}"
+
+    (tmp_path / "voices" / "books").mkdir(parents=True)
+    for name in ("narrator.wav", "books/anna.wav"):
+        (tmp_path / "voices" / name).write_bytes(b"RIFF")
+    settings = make_settings(
+        engines={"enabled": ["piper"], "default": "piper", "fallback": None},
+        models={"warm_voices": ["narrator", "books/anna", "missing"]},
+    )
+    engine = Preparing()
+    with TestClient(create_app(settings, engine=CoreEngine(settings, engines={"tone": engine}))):
+        deadline = time.monotonic() + 30
+        while len(engine.prepared) < 2:
+            assert time.monotonic() < deadline, engine.prepared
+            time.sleep(0.05)
+    assert engine.prepared == ["narrator.wav", "anna.wav"]  # a missing one is logged and skipped
+
+
+@pytest.mark.parametrize("door", ["openai", "rest stream"])
+def test_a_client_that_disconnects_stops_the_rest_of_its_work(
+    served: tuple[str, GatedEngine, CoreEngine], door: str
+) -> None:
+    base, engine, core = served
+    text = " ".join(f"Sentence number {i} is here." for i in range(10))
+    path, body = {
+        "openai": (
+            "/v1/audio/speech",
+            {"model": "tts-1", "voice": "alloy", "input": text, "response_format": "wav"},
+        ),
+        "rest stream": (
+            "/api/v1/tts",
+            {"text": text, "engine": "gated", "stream": True, "export_formats": ["wav"]},
+        ),
+    }[door]
+    with httpx.stream("POST", f"{base}{path}", json=body, timeout=30) as response:
+        assert engine.calls.acquire(timeout=30)
+        engine.step()  # the first sentence is spoken and sent
+        assert next(response.iter_bytes())
+    # The client has hung up. Once the server notices, the request gives its place back...
+    deadline = time.monotonic() + 30
+    while core.engines.admitted:
+        assert time.monotonic() < deadline, "the request was not cancelled"
+        time.sleep(0.05)
+    engine.open()  # ...and the chunk already on the model is the last one spoken.
+    time.sleep(0.5)
+    assert len(engine.spoken) <= 2, engine.spoken
+    outputs = Path(core.settings.paths.outputs_dir)
+    assert not [p for p in outputs.rglob("*") if p.is_file() and not p.name.startswith(".")]  # nothing saved
