@@ -22,6 +22,19 @@ _LIST_FIELDS = ("export_formats",)  # sent as "wav,mp3" in forms (as Plus did)
 _CHUNK = 1 << 20
 
 
+async def copy_limited(upload: UploadFile, handle: Any, *, max_mb: float, param: str, setting: str) -> int:
+    """Stream an upload into an open file a megabyte at a time: 413 past ``max_mb``, 400 when empty."""
+    limit, size = int(max_mb * 2**20), 0
+    while chunk := await upload.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"'{param}' is larger than {max_mb:g} MB ({setting})", param=param)
+        handle.write(chunk)
+    if size == 0:
+        raise InvalidRequestError(f"'{param}' is empty", param=param)
+    return size
+
+
 def body_schema(model: type[BaseModel], files: dict[str, str]) -> dict[str, Any]:
     """OpenAPI for a body accepted as JSON, or as a form with the same fields plus file uploads."""
     schema = model.model_json_schema()
@@ -95,20 +108,12 @@ async def save_upload(
         fd, temp = tempfile.mkstemp(dir=folder, prefix="upload_", suffix=Path(upload.filename or "").suffix)
     else:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-    path, limit, size = Path(temp), int(max_mb * 2**20), 0
+    path = Path(temp)
     try:
         with os.fdopen(fd, "wb") as handle:
-            while chunk := await upload.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLargeError(
-                        f"'{param}' is larger than {max_mb:g} MB (limits.max_upload_mb)", param=param
-                    )
-                handle.write(chunk)
+            await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_upload_mb")
             handle.flush()
             os.fsync(handle.fileno())
-        if size == 0:
-            raise InvalidRequestError(f"'{param}' is empty", param=param)
         decode(path, param=param)
         if name is None:
             return path

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from fastapi import Depends, Query, UploadFile
 from pydantic import ValidationError
 
-from api.forms import save_upload, upload_name
+from api.forms import copy_limited, save_upload, upload_name
 from api.library import Paging, filters, page_shape
 from api_models import (
     VoiceBulkUploadResponse,
@@ -27,12 +27,10 @@ from api_models import (
     VoiceUploadResponse,
 )
 from config import Settings
-from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
+from exceptions import ConflictError, InvalidRequestError
 from management.index import Entry, Filters, Page
 from management.voices import ImportReport, VoiceLibrary, voice_name
 from utils.files import resolve_inside
-
-_CHUNK = 1 << 20
 
 
 def voice_paging(
@@ -265,18 +263,10 @@ async def spooled(upload: UploadFile, folder: Path, *, max_mb: float, param: str
     """An upload (any kind of file) streamed to a temporary file for the length of the request."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=folder, prefix="upload_", suffix=".part")
-    path, limit, size = Path(temp), int(max_mb * 2**20), 0
+    path = Path(temp)
     try:
         with os.fdopen(fd, "wb") as handle:
-            while chunk := await upload.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLargeError(
-                        f"'{param}' is larger than {max_mb:g} MB (limits.max_archive_mb)", param=param
-                    )
-                handle.write(chunk)
-        if size == 0:
-            raise InvalidRequestError(f"'{param}' is empty", param=param)
+            await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_archive_mb")
         yield path
     finally:
         path.unlink(missing_ok=True)
