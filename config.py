@@ -21,8 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config.yaml"
 CONFIG_FILE_ENV = "CHATTERBOX_CONFIG_FILE"
 
-EngineName = Literal["chatterbox", "chatterbox-vc", "piper"]
-TTS_ENGINES: tuple[str, ...] = ("chatterbox", "piper")
+EngineName = Literal["chatterbox", "chatterbox-vc", "chatterbox-multilingual", "chatterbox-turbo", "piper"]
+LocalTTSName = Literal["chatterbox", "chatterbox-multilingual", "chatterbox-turbo", "piper"]
+TTS_ENGINES: tuple[str, ...] = ("chatterbox", "chatterbox-multilingual", "chatterbox-turbo", "piper")
 VC_ENGINES: tuple[str, ...] = ("chatterbox-vc",)
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -56,9 +57,33 @@ RemoteEngineName = Annotated[str, Field(pattern=r"^remote:[a-z0-9][a-z0-9_.-]{0,
 
 
 class EngineSettings(_Section):
-    default: Literal["chatterbox", "piper"] | RemoteEngineName = "chatterbox"
-    fallback: Literal["piper"] | RemoteEngineName | None = "piper"
-    enabled: list[EngineName] = Field(default_factory=lambda: ["chatterbox", "chatterbox-vc", "piper"])
+    default: LocalTTSName | RemoteEngineName = "chatterbox"
+    fallback: LocalTTSName | RemoteEngineName | None = "piper"
+    enabled: list[EngineName] = Field(
+        default_factory=lambda: [
+            "chatterbox",
+            "chatterbox-vc",
+            "chatterbox-multilingual",
+            "chatterbox-turbo",
+            "piper",
+        ]
+    )
+
+
+class MultilingualSettings(_Section):
+    """Weights of ``chatterbox-multilingual`` (23 languages)."""
+
+    checkpoint_dir: Path | None = None  # ve.pt, t3_mtl23ls_v2.safetensors, s3gen.pt, grapheme_mtl_...json
+    hf_repo: str = "ResembleAI/chatterbox"
+    default_language: str = "en"  # when a request names none
+
+
+class TurboSettings(_Section):
+    """Weights of ``chatterbox-turbo`` (English, faster; or its smaller ``nano`` variant)."""
+
+    checkpoint_dir: Path | None = None  # ve.safetensors, t3_turbo_v1 (or t3_nano_v1).safetensors, ...
+    hf_repo: str | None = None  # None: ResembleAI/chatterbox-turbo (nano: ResembleAI/chatterbox-nano)
+    variant: Literal["auto", "turbo", "nano"] = "auto"  # auto: nano when only the nano weights are there
 
 
 class ModelSettings(_Section):
@@ -75,6 +100,8 @@ class ModelSettings(_Section):
     conditionals_cache_dir: Path | None = Path("cache/conditionals")
     warm_voices: list[str] = Field(default_factory=list)
     watermark: bool = True
+    multilingual: MultilingualSettings = MultilingualSettings()
+    turbo: TurboSettings = TurboSettings()
 
 
 class PiperSettings(_Section):

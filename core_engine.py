@@ -310,7 +310,7 @@ class CoreEngine:
         name, engine = await self.engines.pick_tts(request.engine)
         size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
         chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
-        return _SpeechPlan(text, spoken, name, engine, self._params(request), chunks)
+        return _SpeechPlan(text, spoken, name, engine, self._params(request, engine), chunks)
 
     async def _speak(
         self,
@@ -565,10 +565,12 @@ class CoreEngine:
         finally:
             path.unlink(missing_ok=True)
 
-    def _params(self, request: SpeechRequest) -> SynthesisParams:
-        defaults = self.settings.generation
+    def _params(self, request: SpeechRequest, engine: SynthesisEngine | None = None) -> SynthesisParams:
+        """Sampling controls: the request's, else the engine's own defaults (turbo), else ``generation``."""
+        own = getattr(engine, "sampling_defaults", {})
+        defaults = {key: own.get(key, getattr(self.settings.generation, key)) for key in _SAMPLING_KEYS}
         chosen = {
-            key: getattr(request, key) if getattr(request, key) is not None else getattr(defaults, key)
+            key: getattr(request, key) if getattr(request, key) is not None else defaults[key]
             for key in _SAMPLING_KEYS
         }
         seed = request.seed or secrets.randbelow(2**32 - 1) + 1

@@ -4,6 +4,9 @@ Upstream ``ChatterboxTTS.generate`` stores the voice in ``model.conds`` and T3 w
 ``T3Cond`` in place; two requests with different voices would mix. Here each voice's conditioning
 is computed once (cached per file), every request gets its own ``T3Cond``, and the stages are
 called directly with an explicit ``max_new_tokens``.
+
+The multilingual and turbo engines subclass this one and replace single stages: which weights,
+how text becomes tokens, how T3 samples, how a reference clip is read, how tokens become audio.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any, Literal
 
 from config import ModelSettings
 from engines.base import SynthesisParams
-from engines.checkpoint import TTS_FILES, resolve_checkpoint
+from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
 from engines.seeding import seed_everything
@@ -60,16 +63,24 @@ class ChatterboxTTSEngine:
         return self.model is not None
 
     def load(self) -> None:
-        """Load from ``models.checkpoint_dir`` or Hugging Face onto the configured device."""
-        folder = resolve_checkpoint(self._settings, TTS_FILES)  # before the slow import: fail fast
+        """Load from the configured checkpoint folder or Hugging Face onto the configured device."""
+        weights = self.weights()
+        folder = resolve_weights(self._settings, weights)  # before the slow import: fail fast
         device = resolve_device(self._settings.device)
+        logger.info("loading %s from %s on %s", self.name, folder, device)
+        self.model = self._from_local(folder, device)
+        self.device = device
+        self.fingerprint = fingerprint(folder, files=_files(folder, weights.required))
+        self._voices.open(f"{self.name}-{self.fingerprint}")
+
+    def weights(self) -> Weights:
+        """The files this engine reads, and where from."""
+        return english_weights(self._settings)
+
+    def _from_local(self, folder: Path, device: str) -> Any:
         from chatterbox.tts import ChatterboxTTS
 
-        logger.info("loading chatterbox from %s on %s", folder, device)
-        self.model = ChatterboxTTS.from_local(folder, device)
-        self.device = device
-        self.fingerprint = fingerprint(folder, files=_files(folder, TTS_FILES))
-        self._voices.open(f"{self.name}-{self.fingerprint}")
+        return ChatterboxTTS.from_local(folder, device)
 
     def unload(self) -> None:
         """Drop the model and the cached voices."""
@@ -100,47 +111,90 @@ class ChatterboxTTSEngine:
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
         import torch
-        import torch.nn.functional as F
         from chatterbox.models.s3tokenizer import drop_invalid_tokens
-        from chatterbox.models.t3.modules.cond_enc import T3Cond
-        from chatterbox.tts import punc_norm
 
         model = self._require_model()
         key, conds = self._conditionals(Path(voice) if voice is not None else None)
         self.conditioning_log.append((request_id_var.get(), key))
-        t3_cond = T3Cond(
+        t3_cond = self._t3_cond(conds, params)
+
+        seed_everything(params.seed)
+        with torch.inference_mode():
+            tokens = self._text_tokens(model, text, params)
+            speech = self._sample_speech(model, t3_cond, tokens, params)
+            speech = drop_invalid_tokens(speech[0])
+            speech = speech[speech < _SPEECH_VOCAB].to(self.device)
+            if speech.numel() == 0:
+                raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
+            samples = self._vocode(model, speech, conds)
+        if params.watermark:
+            samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+        return Clip(samples, SAMPLE_RATE)
+
+    # ---- the stages a variant replaces ----------------------------------------------------------
+
+    def _t3_cond(self, conds: Any, params: SynthesisParams) -> Any:
+        """This request's own T3 conditioning (T3 writes into it), with its exaggeration."""
+        import torch
+        from chatterbox.models.t3.modules.cond_enc import T3Cond
+
+        return T3Cond(
             speaker_emb=conds.t3.speaker_emb,
             cond_prompt_speech_tokens=conds.t3.cond_prompt_speech_tokens,
             emotion_adv=params.exaggeration * torch.ones(1, 1, 1),
         ).to(device=self.device)
 
-        seed_everything(params.seed)
-        tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(self.device)
-        # T3.inference always runs a batch of two (conditional + unconditional). Upstream sends a
-        # single row when cfg_weight == 0 and crashes; two rows with weight 0 give the plain output.
+    def _text_tokens(self, model: Any, text: str, params: SynthesisParams) -> Any:
+        from chatterbox.tts import punc_norm
+
+        return self._cfg_rows(model, model.tokenizer.text_to_tokens(punc_norm(text)))
+
+    def _cfg_rows(self, model: Any, tokens: Any) -> Any:
+        """Two rows (conditional + unconditional) framed by start and stop tokens.
+
+        T3.inference always runs a batch of two. Upstream sends a single row when cfg_weight == 0
+        and crashes; two rows with weight 0 give the plain output.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        tokens = tokens.to(self.device)
         tokens = torch.cat([tokens, tokens], dim=0)
         tokens = F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token)
-        tokens = F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
-        with torch.inference_mode():
-            speech = model.t3.inference(
-                t3_cond=t3_cond,
-                text_tokens=tokens,
-                max_new_tokens=self._settings.max_new_tokens,
-                temperature=params.temperature,
-                cfg_weight=params.cfg_weight,
-                repetition_penalty=params.repetition_penalty,
-                min_p=params.min_p,
-                top_p=params.top_p,
-            )
-            speech = drop_invalid_tokens(speech[0])
-            speech = speech[speech < _SPEECH_VOCAB].to(self.device)
-            if speech.numel() == 0:
-                raise GenerationError(f"chatterbox produced no speech tokens for: {text[:60]!r}")
-            wav, _ = model.s3gen.inference(speech_tokens=speech, ref_dict=dict(conds.gen))
-            samples = wav.squeeze(0).detach().cpu().numpy()
-        if params.watermark:
-            samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
-        return Clip(samples, SAMPLE_RATE)
+        return F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
+
+    def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
+        """Speech tokens (a batch; row 0 is the answer), at most ``models.max_new_tokens`` of them."""
+        return model.t3.inference(
+            t3_cond=t3_cond,
+            text_tokens=tokens,
+            max_new_tokens=self._settings.max_new_tokens,
+            temperature=params.temperature,
+            cfg_weight=params.cfg_weight,
+            repetition_penalty=params.repetition_penalty,
+            min_p=params.min_p,
+            top_p=params.top_p,
+        )
+
+    def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
+        """24 kHz samples (numpy) for the speech tokens, in the voice of ``conds``."""
+        wav, _ = model.s3gen.inference(speech_tokens=speech, ref_dict=dict(conds.gen))
+        return wav.squeeze(0).detach().cpu().numpy()
+
+    def _reference(self, path: Path) -> Any:
+        """The reference clip at 24 kHz (numpy); a clip that cannot be used is a 400 naming ``voice``."""
+        import librosa
+        from chatterbox.models.s3gen import S3GEN_SR
+
+        try:
+            ref_24k, _ = librosa.load(str(path), sr=S3GEN_SR)
+        except Exception as exc:
+            raise InvalidRequestError(
+                f"voice file {path.name} could not be decoded: {exc}", param="voice"
+            ) from exc
+        if ref_24k.size == 0:
+            raise InvalidRequestError(f"voice file {path.name} holds no audio", param="voice")
+        return ref_24k
 
     def _require_model(self) -> Any:
         if self.model is None:
@@ -171,23 +225,16 @@ class ChatterboxTTSEngine:
         from chatterbox.models.s3gen import S3GEN_SR
         from chatterbox.models.s3tokenizer import S3_SR
         from chatterbox.models.t3.modules.cond_enc import T3Cond
-        from chatterbox.tts import ChatterboxTTS, Conditionals
+        from chatterbox.tts import Conditionals
 
         model = self._require_model()
-        try:
-            ref_24k, _ = librosa.load(str(path), sr=S3GEN_SR)
-        except Exception as exc:
-            raise InvalidRequestError(
-                f"voice file {path.name} could not be decoded: {exc}", param="voice"
-            ) from exc
-        if ref_24k.size == 0:
-            raise InvalidRequestError(f"voice file {path.name} holds no audio", param="voice")
+        ref_24k = self._reference(path)
         ref_16k = librosa.resample(ref_24k, orig_sr=S3GEN_SR, target_sr=S3_SR)
-        gen = model.s3gen.embed_ref(ref_24k[: ChatterboxTTS.DEC_COND_LEN], S3GEN_SR, device=self.device)
+        gen = model.s3gen.embed_ref(ref_24k[: type(model).DEC_COND_LEN], S3GEN_SR, device=self.device)
         prompt_tokens = None
         if plen := model.t3.hp.speech_cond_prompt_len:
             prompt_tokens, _ = model.s3gen.tokenizer.forward(
-                [ref_16k[: ChatterboxTTS.ENC_COND_LEN]], max_len=plen
+                [ref_16k[: type(model).ENC_COND_LEN]], max_len=plen
             )
             prompt_tokens = torch.atleast_2d(prompt_tokens).to(self.device)
         speaker = torch.from_numpy(model.ve.embeds_from_wavs([ref_16k], sample_rate=S3_SR))

@@ -1,11 +1,15 @@
-"""Finding Chatterbox weights: a local checkpoint folder, the Hugging Face cache, or a download."""
+"""Finding Chatterbox weights: a local checkpoint folder, the Hugging Face cache, or a download.
+
+Each Chatterbox engine names its files in a ``Weights`` spec: the English model, voice conversion,
+multilingual and turbo read different files, from their own folder or Hugging Face repo.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,20 +23,46 @@ VC_FILES = ("s3gen.safetensors",)
 BUILTIN_VOICE = "conds.pt"
 
 
-def resolve_checkpoint(settings: ModelSettings, required: Sequence[str]) -> Path:
-    """Return a folder holding ``required`` (and ``conds.pt`` when available) or explain why not."""
-    if settings.checkpoint_dir is not None:
-        return _check_local(Path(settings.checkpoint_dir).expanduser(), required)
-    return _from_hub(settings, required)
+@dataclass(frozen=True)
+class Weights:
+    """Where one engine's weights come from and which files it needs."""
+
+    checkpoint_dir: Path | None
+    hf_repo: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = (BUILTIN_VOICE,)
+    setting: str = "models.checkpoint_dir"  # the configuration key of checkpoint_dir, for advice
+
+    @property
+    def env(self) -> str:
+        """The environment variable that sets ``checkpoint_dir``."""
+        return "CHATTERBOX_" + self.setting.replace(".", "__").upper()
 
 
-def _check_local(folder: Path, required: Sequence[str]) -> Path:
+def english_weights(settings: ModelSettings, required: tuple[str, ...] = TTS_FILES) -> Weights:
+    """The English model's (and voice conversion's) weights."""
+    return Weights(settings.checkpoint_dir, settings.hf_repo, required)
+
+
+def resolve_checkpoint(settings: ModelSettings, required: tuple[str, ...]) -> Path:
+    """A folder holding the English model's ``required`` files (and ``conds.pt`` when available)."""
+    return resolve_weights(settings, english_weights(settings, required))
+
+
+def resolve_weights(settings: ModelSettings, weights: Weights) -> Path:
+    """Return a folder holding ``weights.required`` (optional files when there) or explain why not."""
+    if weights.checkpoint_dir is not None:
+        return _check_local(Path(weights.checkpoint_dir).expanduser(), weights)
+    return _from_hub(settings, weights)
+
+
+def _check_local(folder: Path, weights: Weights) -> Path:
     if not folder.is_dir():
         raise EngineUnavailableError(
-            f"models.checkpoint_dir {folder} is not a folder; point it at a folder holding "
-            f"{', '.join(required)} (and {BUILTIN_VOICE} for the built-in voice)"
+            f"{weights.setting} {folder} is not a folder; point it at a folder holding "
+            f"{', '.join(weights.required)} (and {', '.join(weights.optional)} when you have them)"
         )
-    missing = [name for name in required if not (folder / name).is_file()]
+    missing = [name for name in weights.required if not (folder / name).is_file()]
     for name in missing:
         logger.error("checkpoint folder %s lacks %s", folder, name)
     if missing:
@@ -40,35 +70,43 @@ def _check_local(folder: Path, required: Sequence[str]) -> Path:
     return folder
 
 
-def _from_hub(settings: ModelSettings, required: Sequence[str]) -> Path:
-    from huggingface_hub import hf_hub_download
+def _complete(folder: Path, weights: Weights) -> bool:
+    return all((folder / name).is_file() for name in weights.required)
+
+
+def _from_hub(settings: ModelSettings, weights: Weights) -> Path:
+    from huggingface_hub import snapshot_download
 
     token = settings.hf_token.get_secret_value() if settings.hf_token else None
-    wanted = [*required, BUILTIN_VOICE]
+    patterns = [*weights.required, *weights.optional]
     try:
-        paths = [
-            hf_hub_download(settings.hf_repo, name, token=token, local_files_only=True) for name in wanted
-        ]
-        return Path(paths[0]).parent
+        folder = Path(
+            snapshot_download(weights.hf_repo, allow_patterns=patterns, token=token, local_files_only=True)
+        )
+        if _complete(folder, weights):
+            return folder
     except Exception:  # noqa: BLE001 - not cached: try the network below
         pass
     if not settings.allow_download:
         raise EngineUnavailableError(
             _advice(
-                settings, "they are not in the local Hugging Face cache and models.allow_download is false"
+                weights, "they are not in the local Hugging Face cache and models.allow_download is false"
             )
         )
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         raise EngineUnavailableError(
-            _advice(settings, "they are not in the local cache and HF_HUB_OFFLINE is set")
+            _advice(weights, "they are not in the local cache and HF_HUB_OFFLINE is set")
         )
     if problem := hub_unreachable():
-        raise EngineUnavailableError(_advice(settings, problem))
+        raise EngineUnavailableError(_advice(weights, problem))
     try:
-        paths = [hf_hub_download(settings.hf_repo, name, token=token) for name in wanted]
+        folder = Path(snapshot_download(weights.hf_repo, allow_patterns=patterns, token=token))
     except Exception as exc:
-        raise EngineUnavailableError(_advice(settings, f"download failed ({type(exc).__name__})")) from exc
-    return Path(paths[0]).parent
+        raise EngineUnavailableError(_advice(weights, f"download failed ({type(exc).__name__})")) from exc
+    if not _complete(folder, weights):
+        missing = [name for name in weights.required if not (folder / name).is_file()]
+        raise EngineUnavailableError(_advice(weights, f"the repo has no {', '.join(missing)}"))
+    return folder
 
 
 def hub_unreachable(timeout: float = 3.0) -> str | None:
@@ -87,9 +125,9 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
     return None
 
 
-def _advice(settings: ModelSettings, why: str) -> str:
+def _advice(weights: Weights, why: str) -> str:
     return (
-        f"Chatterbox weights from Hugging Face repo {settings.hf_repo} are unavailable: {why}. "
-        f"Put {', '.join(TTS_FILES)} and {BUILTIN_VOICE} in a folder and set models.checkpoint_dir "
-        "(env CHATTERBOX_MODELS__CHECKPOINT_DIR), or give the server network access to huggingface.co"
+        f"Chatterbox weights from Hugging Face repo {weights.hf_repo} are unavailable: {why}. "
+        f"Put {', '.join(weights.required)} (and {', '.join(weights.optional)}) in a folder and set "
+        f"{weights.setting} (env {weights.env}), or give the server network access to huggingface.co"
     )
