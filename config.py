@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from exceptions import ConfigError
@@ -70,12 +78,27 @@ class EngineSettings(_Section):
     )
 
 
+# What chatterbox-multilingual speaks (chatterbox.mtl_tts.SUPPORTED_LANGUAGES; a test keeps them equal)
+MULTILINGUAL_LANGUAGES: tuple[str, ...] = (
+    "ar", "da", "de", "el", "en", "es", "fi", "fr", "he", "hi", "it", "ja",
+    "ko", "ms", "nl", "no", "pl", "pt", "ru", "sv", "sw", "tr", "zh",
+)  # fmt: skip
+
+
 class MultilingualSettings(_Section):
     """Weights of ``chatterbox-multilingual`` (23 languages)."""
 
     checkpoint_dir: Path | None = None  # ve.pt, t3_mtl23ls_v2.safetensors, s3gen.pt, grapheme_mtl_...json
     hf_repo: str = "ResembleAI/chatterbox"
     default_language: str = "en"  # when a request names none
+
+    @field_validator("default_language")
+    @classmethod
+    def _spoken(cls, value: str) -> str:
+        code = value.strip().lower()
+        if code not in MULTILINGUAL_LANGUAGES:
+            raise ValueError(f"{value!r} is not one of {', '.join(MULTILINGUAL_LANGUAGES)}")
+        return code
 
 
 class TurboSettings(_Section):

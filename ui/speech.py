@@ -46,6 +46,16 @@ def voice_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str,
     return [BUILTIN, *library_files(core.settings.paths.voices_dir), *profiles]
 
 
+def language_choices(core: CoreEngine, engine: str | None) -> list[str]:
+    """``Default`` and the short codes the engine speaks (none for an engine that is not there)."""
+    name = core.serving()[0] if engine in (None, DEFAULT) else engine
+    try:
+        spoken = tuple(getattr(core.engines.engine(name), "languages", ())) if name else ()
+    except ChatterboxError:
+        spoken = ()
+    return [DEFAULT, *spoken] if len(spoken) > 1 else [DEFAULT]
+
+
 def values(choices: list[str | tuple[str, str]]) -> list[str]:
     return [c[1] if isinstance(c, tuple) else c for c in choices]
 
@@ -70,6 +80,9 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             with gr.Row():
                 engine = gr.Dropdown([DEFAULT], value=DEFAULT, label="Engine", elem_id="speech-engine")
                 voice = gr.Dropdown([DEFAULT], value=DEFAULT, label="Voice", elem_id="speech-voice")
+                language = gr.Dropdown(
+                    [DEFAULT], value=DEFAULT, label="Language", elem_id="speech-language", min_width=120
+                )
             preview = player(label="Voice preview", visible=False, elem_id="speech-preview")
             with gr.Accordion("Generation settings", open=False):
                 with gr.Row():
@@ -95,19 +108,29 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             summary = gr.Markdown(elem_id="speech-summary")
 
     @readable
-    async def refresh(engine_name: str = DEFAULT, voice_name: str | None = None) -> tuple[Any, Any]:
-        """The engines and voices (on page load and when the tab is opened again: keeps the picks)."""
+    async def refresh(
+        engine_name: str = DEFAULT, voice_name: str | None = None, language_name: str = DEFAULT
+    ) -> tuple[Any, Any, Any]:
+        """Engines, voices and languages (on page load and when the tab is opened again: keeps the picks)."""
         core = get()
         engines = tts_engines(core)
         engine_name = engine_name if engine_name in engines else DEFAULT
         voices = voice_choices(core, engine_name)
         voice_name = voice_name if voice_name in values(voices) else values(voices)[0]
-        return gr.update(choices=engines, value=engine_name), gr.update(choices=voices, value=voice_name)
+        languages = language_choices(core, engine_name)
+        language_name = language_name if language_name in languages else DEFAULT
+        return (
+            gr.update(choices=engines, value=engine_name),
+            gr.update(choices=voices, value=voice_name),
+            gr.update(choices=languages, value=language_name),
+        )
 
     @readable
-    async def pick_engine(name: str) -> Any:
-        voices = voice_choices(get(), name)
-        return gr.update(choices=voices, value=values(voices)[0])
+    async def pick_engine(name: str) -> tuple[Any, Any]:
+        core = get()
+        voices = voice_choices(core, name)
+        languages = language_choices(core, name)
+        return gr.update(choices=voices, value=values(voices)[0]), gr.update(choices=languages, value=DEFAULT)
 
     @readable
     async def pick_voice(name: str) -> tuple[Any, ...]:
@@ -134,6 +157,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         words: str,
         engine_name: str,
         voice_name: str,
+        language_name: str,
         exaggeration_value: float,
         cfg_value: float,
         temperature_value: float,
@@ -148,6 +172,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             text=words or "",
             engine=None if engine_name in (None, DEFAULT) else engine_name,
             voice=None if voice_name in (None, DEFAULT, BUILTIN) else voice_name,
+            language=None if language_name in (None, DEFAULT) else language_name,
             exaggeration=exaggeration_value,
             cfg_weight=cfg_value,
             temperature=temperature_value,
@@ -163,10 +188,10 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         return playable(result.files), [str(f.path) for f in result.files], describe(result)
 
     settings = [exaggeration, cfg_weight, temperature, speed, seed, trim, formats, project]
-    generate.click(speak, [text, engine, voice, *settings], [audio, files, summary])
-    engine.change(pick_engine, engine, voice)
+    generate.click(speak, [text, engine, voice, language, *settings], [audio, files, summary])
+    engine.change(pick_engine, engine, [voice, language])
     voice.change(pick_voice, voice, [preview, exaggeration, cfg_weight, temperature])
-    return refresh, [engine, voice]
+    return refresh, [engine, voice, language]
 
 
 def describe(result: SpeechResult) -> str:

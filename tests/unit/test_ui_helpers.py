@@ -67,3 +67,28 @@ def test_engine_progress_moves_the_page_progress_bar() -> None:
     report = reporting(lambda *args, **kwargs: calls.append((args, kwargs)), "Speaking")  # type: ignore[arg-type]
     report(Progress("speak", 2, 5, 3.5))
     assert calls == [(((2, 5),), {"desc": "Speaking: speak", "unit": "speak"})]
+
+
+def test_the_language_picker_lists_what_the_chosen_engine_speaks(make_settings: Any) -> None:
+    from config import MULTILINGUAL_LANGUAGES
+    from engines.registry import build_engines
+    from exceptions import InvalidRequestError
+    from ui.common import DEFAULT
+    from ui.speech import language_choices
+
+    settings = make_settings(
+        engines={"enabled": ["chatterbox-multilingual", "piper"], "default": "piper", "fallback": None},
+        models={"multilingual": {"default_language": "de"}},
+    )
+    engines = build_engines(settings)
+
+    def engine(name: str) -> Any:
+        if name not in engines:
+            raise InvalidRequestError(f"unknown engine {name!r}", param="engine")
+        return engines[name]
+
+    core = SimpleNamespace(serving=lambda: ("piper", None), engines=SimpleNamespace(engine=engine))
+    choices = language_choices(core, "chatterbox-multilingual")
+    assert choices[:2] == [DEFAULT, "de"] and sorted(choices[1:]) == sorted(MULTILINGUAL_LANGUAGES)
+    assert language_choices(core, DEFAULT) == [DEFAULT]  # Piper's voice speaks one language: no choice
+    assert language_choices(core, "gone") == [DEFAULT]
