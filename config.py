@@ -59,12 +59,18 @@ class EngineSettings(_Section):
     default: Literal["chatterbox", "piper"] | RemoteEngineName = "chatterbox"
     fallback: Literal["piper"] | RemoteEngineName | None = "piper"
     enabled: list[EngineName] = Field(default_factory=lambda: ["chatterbox", "chatterbox-vc", "piper"])
+    # Never loaded at start (models.load_on_startup), only by their first request or POST /api/v1/models/load.
+    load_on_first_use: list[str] = Field(
+        default_factory=lambda: ["chatterbox-multilingual", "chatterbox-turbo"]
+    )
 
 
 class ModelSettings(_Section):
     device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
     load_on_startup: bool = True
     idle_unload_seconds: Annotated[float, Field(ge=0)] = 0
+    # MB of model weights the local engines may hold at once (least recently used unloaded first); 0: no limit.
+    memory_budget_mb: Annotated[float, Field(ge=0)] = 0
     checkpoint_dir: Path | None = None
     hf_repo: str = "ResembleAI/chatterbox"
     hf_token: SecretStr | None = None
