@@ -174,14 +174,20 @@ class EngineManager:
 
     async def _load(self, name: str, slot: _Slot, *, at_start: bool = False) -> None:
         slot.state = "loading"
-        budgeted = self._memory.budget_bytes > 0 and not getattr(slot.engine, "loads_on_worker", False)
+        memory = self._memory
+        budgeted = memory.budget_bytes > 0 and not getattr(slot.engine, "loads_on_worker", False)
         async with self._budget_lock if budgeted else contextlib.nullcontext():
-            if budgeted and not await self._make_room(name, at_start=at_start):
-                slot.state, slot.loading = "unloaded", None
-                return
+            if budgeted:
+                self._measure()
+                need = memory.need(name, slot.engine)
+                if at_start and not memory.fits_at_start(name, need):
+                    slot.state, slot.loading = "unloaded", None
+                    return
+                await memory.make_room(name, need, self._idle, self.unload)
             await self._load_now(name, slot)
-            if budgeted and slot.state == "ready":
-                await self._settle(name)
+            if budgeted and slot.state == "ready":  # measured now: the estimate may have been low
+                await memory.make_room(name, memory.resident.get(name, 0), self._idle, self.unload)
+                memory.check(name)
 
     async def _load_now(self, name: str, slot: _Slot) -> None:
         started = time.perf_counter()
@@ -204,98 +210,29 @@ class EngineManager:
             slot.state, slot.error, slot.last_used = "ready", None, time.monotonic()
             self._measure()
             self._memory.remember(name)
-            logger.info(
-                "engine %s ready in %.1f s (%s of weights)",
-                name,
-                time.perf_counter() - started,
-                _mb(self._memory.resident.get(name, 0)),
-            )
+            held = self._memory.resident.get(name, 0) / MB
+            logger.info("engine %s ready in %.1f s (%.0f MB)", name, time.perf_counter() - started, held)
             for callback in self._on_ready:
                 self._spawn(callback(name))
         finally:
             slot.loading = None
 
-    # ---- memory budget ----------------------------------------------------------------------
-    # Before a local engine loads, the least recently used idle engines are unloaded until what is
-    # resident plus what it needs fits models.memory_budget_mb. An engine that borrows weights already
-    # loaded (chatterbox-vc with chatterbox's S3Gen) needs nothing, so it unloads nothing. Figures are
-    # asked of the engines after every load and unload: unloading chatterbox while chatterbox-vc
-    # borrows its S3Gen frees T3 and the voice encoder only, and S3Gen is then counted against
-    # chatterbox-vc, which must go too to free it. An engine with work queued or admitted is never
-    # unloaded; when that (or its own size) keeps the total over the budget, it loads anyway and warns.
+    # ---- memory budget (the rules: engines/memory.py, docs/engines.md) -------------------------
 
     def _measure(self) -> None:
         self._memory.measure({name: slot.engine for name, slot in self._slots.items()})
 
-    async def _make_room(self, name: str, *, at_start: bool) -> bool:
-        """Unload idle engines, least recently used first, so ``name`` fits; False: skip loading it."""
-        need = self._memory.need(name, self._slots[name].engine)
-        if need == 0:
-            return True
-        self._measure()
-        budget = self._memory.budget_bytes
-        if at_start and self._memory.total(excluding=name) + need > budget:
-            logger.info(
-                "engine %s not loaded at start: it needs %s and %s of the %s memory budget is used; "
-                "it loads on first use",
-                name,
-                _mb(need),
-                _mb(self._memory.total(excluding=name)),
-                _mb(budget),
-            )
-            return False
-        await self._evict_for(name, need)
-        return True
-
-    async def _evict_for(self, name: str, need: int) -> None:
-        budget = self._memory.budget_bytes
-        while (resident := self._memory.total(excluding=name)) + need > budget:
-            idle = [
-                n
-                for n, slot in self._slots.items()
-                if n != name
-                and slot.state == "ready"
-                and slot.loading is None
-                and self._memory.resident.get(n, 0) > 0
-                and slot.queue.worker.depth == 0
-                and slot.queue.admitted == 0
-            ]
-            if not idle:
-                return
-            victim = min(idle, key=lambda n: self._slots[n].last_used)
-            await self.unload(victim)
-            logger.info(
-                "engine %s unloaded to make room for %s: freed %s; %s resident + %s needed of %s budget",
-                victim,
-                name,
-                _mb(resident - self._memory.total(excluding=name)),
-                _mb(self._memory.total(excluding=name)),
-                _mb(need),
-                _mb(budget),
-            )
-
-    async def _settle(self, name: str) -> None:
-        """After a load, with its measured size: unload more if the estimate was low; warn if over."""
-        held = self._memory.resident.get(name, 0)
-        if held == 0:
-            return
-        await self._evict_for(name, held)
-        budget, total = self._memory.budget_bytes, self._memory.total()
-        if total <= budget:
-            return
-        if held > budget:
-            warning = (
-                f"engine {name} holds {_mb(held)}, more than the {_mb(budget)} memory budget "
-                "(models.memory_budget_mb): loaded anyway"
-            )
-        else:
-            busy = [n for n, size in self._memory.resident.items() if size and n != name]
-            warning = (
-                f"engines hold {_mb(total)} of the {_mb(budget)} memory budget: {', '.join(busy)} "
-                f"in use, not unloaded to make room for {name}"
-            )
-        self._memory.warning = warning
-        logger.warning(warning)
+    def _idle(self) -> list[str]:
+        """Loaded engines with no request admitted and no call queued, least recently used first."""
+        idle = [
+            name
+            for name, slot in self._slots.items()
+            if slot.state == "ready"
+            and slot.loading is None
+            and slot.queue.worker.depth == 0
+            and slot.queue.admitted == 0
+        ]
+        return sorted(idle, key=lambda name: self._slots[name].last_used)
 
     def memory(self) -> MemoryReport:
         """The budget and the bytes of weights each engine holds now."""
@@ -449,7 +386,3 @@ class EngineManager:
     def admitted(self) -> int:
         """Requests holding a place in a model's queue."""
         return sum(queue.admitted for queue in self._queues.values())
-
-
-def _mb(size: int) -> str:
-    return f"{size / MB:.0f} MB"

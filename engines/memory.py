@@ -1,9 +1,18 @@
-"""How many bytes of model weights an engine holds: the figures the memory budget is kept with."""
+"""The memory budget: how many bytes of model weights each engine holds, and what to unload to load another.
+
+Before a local engine loads, the least recently used idle engines are unloaded until what is resident
+plus what it needs fits ``models.memory_budget_mb``. An engine that borrows weights already loaded
+(chatterbox-vc with chatterbox's S3Gen) needs nothing, so it unloads nothing. Figures are asked of the
+engines after every load and unload: unloading chatterbox while chatterbox-vc borrows its S3Gen frees T3
+and the voice encoder only, and S3Gen is then counted against chatterbox-vc, which must go too to free
+it. The manager offers only idle engines (nothing admitted or queued); when busy engines, or the new
+engine's own size, keep the total over the budget, it loads anyway and a warning says why.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,3 +121,61 @@ class MemoryBook:
 
     def report(self) -> MemoryReport:
         return MemoryReport(self.budget_bytes, dict(self.resident), self.warning)
+
+    def fits_at_start(self, name: str, need: int) -> bool:
+        """Whether ``name`` fits beside what is loaded; at start nothing is unloaded for an engine."""
+        used = self.total(excluding=name)
+        if used + need <= self.budget_bytes:
+            return True
+        logger.info(
+            "engine %s not loaded at start: it needs %s and %s of the %s memory budget is used; "
+            "it loads on first use",
+            *(name, _mb(need), _mb(used), _mb(self.budget_bytes)),
+        )
+        return False
+
+    async def make_room(
+        self,
+        name: str,
+        need: int,
+        idle: Callable[[], list[str]],
+        unload: Callable[[str], Awaitable[Any]],
+    ) -> None:
+        """Unload engines from ``idle()`` (least recently used first) until ``name`` and its ``need`` fit.
+
+        ``unload`` re-measures every engine, so a share that moves to another engine is seen.
+        """
+        if need == 0:
+            return
+        while (resident := self.total(excluding=name)) + need > self.budget_bytes:
+            victims = [other for other in idle() if other != name and self.resident.get(other, 0) > 0]
+            if not victims:
+                return
+            await unload(victims[0])
+            left = self.total(excluding=name)
+            logger.info(
+                "engine %s unloaded to make room for %s: freed %s; %s resident + %s needed of %s budget",
+                *(victims[0], name, _mb(resident - left), _mb(left), _mb(need), _mb(self.budget_bytes)),
+            )
+
+    def check(self, name: str) -> None:
+        """After ``name`` loaded: warn (log, and ``warning``) when the engines hold more than the budget."""
+        budget, total, held = self.budget_bytes, self.total(), self.resident.get(name, 0)
+        if total <= budget:
+            return
+        if held > budget:
+            self.warning = (
+                f"engine {name} holds {_mb(held)}, more than the {_mb(budget)} memory budget "
+                "(models.memory_budget_mb): loaded anyway"
+            )
+        else:
+            busy = [other for other, size in self.resident.items() if size and other != name]
+            self.warning = (
+                f"engines hold {_mb(total)} of the {_mb(budget)} memory budget: {', '.join(busy)} "
+                f"in use, not unloaded to make room for {name}"
+            )
+        logger.warning(self.warning)
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:.0f} MB"

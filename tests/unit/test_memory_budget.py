@@ -315,3 +315,23 @@ def test_a_request_whose_engine_was_unloaded_after_it_was_chosen_loads_it_again(
         assert await engines.call("a", lambda: a.loaded) is True
 
     run(engines, scenario)
+
+
+def test_chatterbox_vc_counts_the_s3gen_it_borrows_only_once_the_tts_engine_lets_go() -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from engines.chatterbox import ChatterboxTTSEngine
+    from engines.chatterbox_vc import ChatterboxVCEngine
+
+    settings = ModelSettings(conditionals_cache_dir=None)
+    tts = ChatterboxTTSEngine(settings)
+    vc = ChatterboxVCEngine(settings, tts)
+    t3, s3gen, ve = torch.nn.Linear(100, 100), torch.nn.Linear(10, 10), torch.nn.Linear(1, 1)
+    tts.model = SimpleNamespace(t3=t3, s3gen=s3gen, ve=ve, conds=None, tokenizer=object())
+    vc._s3gen = s3gen  # what load() does while chatterbox is loaded
+    assert tts.memory_bytes() == (10_100 + 110 + 2) * 4
+    assert vc.memory_bytes() == 0 and vc.estimated_bytes() == 0
+    tts.model = None  # chatterbox unloaded: the S3Gen lives on in chatterbox-vc
+    assert tts.memory_bytes() == 0 and vc.memory_bytes() == 110 * 4
