@@ -140,7 +140,7 @@ class PiperEngine:
 
     def memory_bytes(self) -> int:
         """The loaded voices' model file sizes (ONNX Runtime holds about that much)."""
-        return sum(self._sizes.values())
+        return sum(dict(self._sizes).values())  # a copy: a voice may be loading on the worker
 
     def estimated_bytes(self) -> int | None:
         """Before a load: the default voice's model file size."""
