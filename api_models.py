@@ -726,9 +726,21 @@ class EngineStatus(BaseModel):
     )
 
 
+class EngineMemory(BaseModel):
+    """Model weights the local engines hold, against ``models.memory_budget_mb``."""
+
+    budget_mb: float = Field(description="models.memory_budget_mb; 0: no limit.")
+    resident_mb: float = Field(description="MB of weights all engines hold now.")
+    engines: dict[str, float] = Field(description="MB of weights each engine holds now (0: unloaded).")
+    warning: str | None = Field(
+        None, description="Why more than the budget is held (an engine in use, or one larger than it)."
+    )
+
+
 class EnginesResponse(BaseModel):
     """Every configured engine with its capabilities and state."""
 
     default: str
     serving: str | None = Field(description="The engine that answers requests naming none.")
     engines: list[EngineStatus]
+    memory: EngineMemory = Field(description="The memory budget and what each engine holds.")

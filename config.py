@@ -76,6 +76,10 @@ class EngineSettings(_Section):
             "piper",
         ]
     )
+    # Never loaded at start (models.load_on_startup), only by their first request or POST /api/v1/models/load.
+    load_on_first_use: list[str] = Field(
+        default_factory=lambda: ["chatterbox-multilingual", "chatterbox-turbo"]
+    )
 
 
 # What chatterbox-multilingual speaks (chatterbox.mtl_tts.SUPPORTED_LANGUAGES; a test keeps them equal)
@@ -113,6 +117,8 @@ class ModelSettings(_Section):
     device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
     load_on_startup: bool = True
     idle_unload_seconds: Annotated[float, Field(ge=0)] = 0
+    # MB of model weights the local engines may hold at once (least recently used unloaded first); 0: no limit.
+    memory_budget_mb: Annotated[float, Field(ge=0)] = 0
     checkpoint_dir: Path | None = None
     hf_repo: str = "ResembleAI/chatterbox"
     hf_token: SecretStr | None = None

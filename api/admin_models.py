@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api_models import EngineMemory
 from management.housekeeping import CleanupRun, SchedulerState
 
 
@@ -86,11 +87,12 @@ class CleanupStatusResponse(BaseModel):
 
 
 class ResourceStatus(BaseModel):
-    """Plus's ``resource_status``: size and file count of each data folder."""
+    """Plus's ``resource_status``: size and file count of each data folder, and the engines' memory."""
 
     timestamp: float
     directories: dict[str, dict[str, Any]]
     warnings: list[str]
+    engine_memory: EngineMemory = Field(description="The memory budget and what each engine holds.")
 
 
 def _iso(epoch: float) -> str:

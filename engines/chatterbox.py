@@ -246,6 +246,20 @@ class ChatterboxTTSEngine:
         )
         return Conditionals(t3.to(device=self.device), gen)
 
+    def memory_bytes(self) -> int:
+        """Bytes of the weights held now (T3, S3Gen, voice encoder); 0 when unloaded."""
+        from engines.memory import module_bytes
+
+        return module_bytes(self.model) if self.model is not None else 0
+
+    def estimated_bytes(self) -> int | None:
+        """Before a first load: the size of the weight files in its checkpoint folder (None: unknown)."""
+        from engines.memory import file_bytes
+
+        weights = self.weights()
+        folder = weights.checkpoint_dir
+        return file_bytes(Path(folder) / name for name in weights.required) if folder else None
+
 
 def conditionals_cache(settings: ModelSettings, codec: CacheCodec[Any]) -> ConditionalsCache[Any]:
     """The cache sized by ``models.voice_cache_*``, on disk under ``models.conditionals_cache_dir``."""

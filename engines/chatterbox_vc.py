@@ -19,6 +19,7 @@ from engines.chatterbox import (
 from engines.checkpoint import VC_FILES, resolve_checkpoint
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
+from engines.memory import file_bytes, module_bytes
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, InvalidRequestError
 from utils.audio import Clip, resample
@@ -127,6 +128,24 @@ class ChatterboxVCEngine:
 
         ref = _load(path, S3GEN_SR, "target_voice_source")[: ChatterboxVC.DEC_COND_LEN]
         return self._s3gen.embed_ref(ref, S3GEN_SR, device=self.device)
+
+    def memory_bytes(self) -> int:
+        """Bytes of S3Gen held now: 0 while it is the loaded TTS engine's (counted there), or unloaded."""
+        if self._s3gen is None or self._borrowing():
+            return 0
+        return module_bytes(self._s3gen)
+
+    def estimated_bytes(self) -> int | None:
+        """Before a load: 0 when it will borrow the loaded TTS engine's S3Gen, else the file's size."""
+        if self._tts is not None and self._tts.loaded:
+            return 0
+        folder = self._settings.checkpoint_dir
+        return file_bytes(Path(folder) / name for name in VC_FILES) if folder else None
+
+    def _borrowing(self) -> bool:
+        # Still the TTS engine's own S3Gen: once that engine unloads, this copy is ours alone.
+        tts = self._tts
+        return tts is not None and tts.model is not None and tts.model.s3gen is self._s3gen
 
 
 def _save_reference(ref: dict, path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from config import TTS_ENGINES, VC_ENGINES, EngineSettings, ModelSettings
 from engines.base import SpeechEngine, SynthesisEngine
+from engines.memory import MB, MemoryBook, MemoryReport
 from engines.worker import ModelWorker
 from exceptions import (
     ChatterboxError,
@@ -83,6 +84,8 @@ class EngineManager:
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._on_ready: list[Callable[[str], Awaitable[None]]] = []
+        self._memory = MemoryBook(budget_bytes=int(models.memory_budget_mb * MB))
+        self._budget_lock = asyncio.Lock()  # one load at a time makes room (loads are serial anyway)
 
     def on_ready(self, callback: Callable[[str], Awaitable[None]]) -> None:
         """Run ``callback(name)`` in the background each time an engine finishes loading."""
@@ -95,11 +98,11 @@ class EngineManager:
         if self._models.load_on_startup:
             # The default first; VC after TTS so it can share the TTS model's S3Gen.
             order = sorted(
-                self._slots,
+                (n for n in self._slots if n not in self._choice.load_on_first_use),
                 key=lambda n: (n != self._choice.default, self._slots[n].engine.kind == "vc", n),
             )
             for name in order:
-                self._spawn(self._ensure_loaded_quietly(name))
+                self._spawn(self._load_at_start(name))
         if self._models.idle_unload_seconds > 0:
             self._spawn(self._unload_idle_forever())
 
@@ -130,12 +133,21 @@ class EngineManager:
     async def unload(self, name: str) -> dict[str, Any]:
         """Free an engine's weights once the calls already queued for it are done."""
         slot = self._slot(name)
-        if slot.loading is not None:
+        while slot.loading is not None:
             await asyncio.shield(slot.loading)
-        await slot.queue.worker.run(slot.engine.unload)
-        slot.state, slot.error = "unloaded", None
-        logger.info("engine %s unloaded", name)
+        # While it unloads, a request for it waits (ensure_loaded) and then loads it again.
+        slot.loading = asyncio.ensure_future(self._unload(name, slot))
+        await asyncio.shield(slot.loading)
         return self.info(name)
+
+    async def _unload(self, name: str, slot: _Slot) -> None:
+        try:
+            await slot.queue.worker.run(slot.engine.unload)
+            slot.state, slot.error = "unloaded", None
+            logger.info("engine %s unloaded", name)
+        finally:
+            slot.loading = None
+            self._measure()
 
     async def ensure_loaded(self, name: str) -> SpeechEngine:
         """The engine, loaded (waiting for a load under way); 503 with the reason if it cannot run."""
@@ -143,21 +155,41 @@ class EngineManager:
         retry = getattr(slot.engine, "retry_after_failure", None)  # a remote server may be back
         if slot.state == "failed" and retry is not None and time.monotonic() - slot.failed_at >= retry:
             slot.state, slot.error = "unloaded", None
-        if slot.state == "unloaded" and slot.loading is None:
-            slot.loading = asyncio.ensure_future(self._load(name, slot))
-        if slot.loading is not None:
+        while True:  # an unload under way (budget, idle) is waited for, then the engine loads again
+            if slot.state == "unloaded" and slot.loading is None:
+                slot.loading = asyncio.ensure_future(self._load(name, slot))
+            if slot.loading is None:
+                break
             await asyncio.shield(slot.loading)
         if slot.state != "ready":
             raise EngineUnavailableError(f"engine {name!r} cannot run: {slot.error}", param="engine")
         slot.last_used = time.monotonic()
         return slot.engine
 
-    async def _ensure_loaded_quietly(self, name: str) -> None:
-        with contextlib.suppress(EngineUnavailableError):  # logged, and reported by /health
-            await self.ensure_loaded(name)
+    async def _load_at_start(self, name: str) -> None:
+        slot = self._slots[name]
+        if slot.state == "unloaded" and slot.loading is None:  # failures are logged and shown by /health
+            slot.loading = asyncio.ensure_future(self._load(name, slot, at_start=True))
+            await asyncio.shield(slot.loading)
 
-    async def _load(self, name: str, slot: _Slot) -> None:
+    async def _load(self, name: str, slot: _Slot, *, at_start: bool = False) -> None:
         slot.state = "loading"
+        memory = self._memory
+        budgeted = memory.budget_bytes > 0 and not getattr(slot.engine, "loads_on_worker", False)
+        async with self._budget_lock if budgeted else contextlib.nullcontext():
+            if budgeted:
+                self._measure()
+                need = memory.need(name, slot.engine)
+                if at_start and not memory.fits_at_start(name, need):
+                    slot.state, slot.loading = "unloaded", None
+                    return
+                await memory.make_room(name, need, self._idle, self.unload)
+            await self._load_now(name, slot)
+            if budgeted and slot.state == "ready":  # measured now: the estimate may have been low
+                await memory.make_room(name, memory.resident.get(name, 0), self._idle, self.unload)
+                memory.check(name)
+
+    async def _load_now(self, name: str, slot: _Slot) -> None:
         started = time.perf_counter()
         try:
             if getattr(slot.engine, "loads_on_worker", False):  # a quick check (remote): not behind weights
@@ -175,12 +207,37 @@ class EngineManager:
             )
             logger.exception("engine %s failed to load%s", name, self._fallback_note(name))
         else:
-            slot.state, slot.error = "ready", None
-            logger.info("engine %s ready in %.1f s", name, time.perf_counter() - started)
+            slot.state, slot.error, slot.last_used = "ready", None, time.monotonic()
+            self._measure()
+            self._memory.remember(name)
+            held = self._memory.resident.get(name, 0) / MB
+            logger.info("engine %s ready in %.1f s (%.0f MB)", name, time.perf_counter() - started, held)
             for callback in self._on_ready:
                 self._spawn(callback(name))
         finally:
             slot.loading = None
+
+    # ---- memory budget (the rules: engines/memory.py, docs/engines.md) -------------------------
+
+    def _measure(self) -> None:
+        self._memory.measure({name: slot.engine for name, slot in self._slots.items()})
+
+    def _idle(self) -> list[str]:
+        """Loaded engines with no request admitted and no call queued, least recently used first."""
+        idle = [
+            name
+            for name, slot in self._slots.items()
+            if slot.state == "ready"
+            and slot.loading is None
+            and slot.queue.worker.depth == 0
+            and slot.queue.admitted == 0
+        ]
+        return sorted(idle, key=lambda name: self._slots[name].last_used)
+
+    def memory(self) -> MemoryReport:
+        """The budget and the bytes of weights each engine holds now."""
+        self._measure()
+        return self._memory.report()
 
     def _fallback_note(self, name: str) -> str:
         fallback = self._choice.fallback
@@ -233,6 +290,8 @@ class EngineManager:
                 raise GenerationError(f"engine {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
         slot = self._slot(name)
+        if slot.state != "ready" or slot.loading is not None:  # unloaded since it was chosen (budget, idle)
+            await self.ensure_loaded(name)
         result = await slot.queue.worker.run(guarded)
         slot.last_used = time.monotonic()
         return result
@@ -298,11 +357,13 @@ class EngineManager:
             "kind": slot.engine.kind,
             "state": slot.state,
             "error": slot.error,
+            "resident_mb": round(self._memory.resident.get(name, 0) / MB, 1),
             **slot.engine.describe(),
         }
 
     def infos(self) -> list[dict[str, Any]]:
         """State of every configured engine."""
+        self._measure()  # Piper loads more voices as they are asked for
         return [self.info(name) for name in self._slots]
 
     def serving(self) -> tuple[str | None, str | None]:

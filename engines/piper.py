@@ -11,6 +11,7 @@ import numpy as np
 
 from config import PiperSettings
 from engines.base import SynthesisParams, language_code
+from engines.memory import file_bytes
 from exceptions import EngineUnavailableError, NotFoundError
 from utils.audio import Clip
 
@@ -61,6 +62,7 @@ class PiperEngine:
     def __init__(self, settings: PiperSettings) -> None:
         self._settings = settings
         self._loaded: dict[str, Any] = {}
+        self._sizes: dict[str, int] = {}  # bytes of each loaded voice's .onnx file
 
     @property
     def loaded(self) -> bool:
@@ -83,6 +85,7 @@ class PiperEngine:
     def unload(self) -> None:
         """Forget the loaded voices."""
         self._loaded.clear()
+        self._sizes.clear()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -132,4 +135,13 @@ class PiperEngine:
 
         logger.info("loading piper voice %s from %s", name, path)
         self._loaded[name] = PiperVoice.load(path)
+        self._sizes[name] = path.stat().st_size
         return self._loaded[name]
+
+    def memory_bytes(self) -> int:
+        """The loaded voices' model file sizes (ONNX Runtime holds about that much)."""
+        return sum(dict(self._sizes).values())  # a copy: a voice may be loading on the worker
+
+    def estimated_bytes(self) -> int | None:
+        """Before a load: the default voice's model file size."""
+        return file_bytes([self.voices().get(self._settings.default_voice)])

@@ -119,6 +119,13 @@ class RemoteEngine:
             self._client.close()
             self._client = None
 
+    def memory_bytes(self) -> int:
+        """No weights here: the remote server holds them (outside this server's memory budget)."""
+        return 0
+
+    def estimated_bytes(self) -> int | None:
+        return 0
+
     def describe(self) -> dict[str, Any]:
         settings = self._settings
         return {

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.admin_models import CleanupResponse, CleanupStatusResponse, ResourceStatus
 from api.deps import EngineDep
+from api.routes.engines import engine_memory
 from monitoring.system import directory_usage
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
@@ -34,7 +35,7 @@ def get_cleanup_status(engine: EngineDep) -> CleanupStatusResponse:
 
 @router.get("/resources", response_model=ResourceStatus)
 def get_resources(engine: EngineDep) -> ResourceStatus:
-    """Size and file count of outputs/, voices/, vc_inputs/ and the temp folder."""
+    """Size and file count of outputs/, voices/, vc_inputs/ and the temp folder; the engines' memory."""
     paths = engine.settings.paths
     usage = directory_usage(
         {
@@ -51,4 +52,7 @@ def get_resources(engine: EngineDep) -> ResourceStatus:
         outputs["usage_percent"] = round(100 * outputs["size_mb"] / limit, 1)
         if outputs["usage_percent"] >= WARN_PERCENT:
             usage["warnings"].append(f"outputs/ is at {outputs['usage_percent']}% of its retention limit")
-    return ResourceStatus(**usage)
+    memory = engine_memory(engine.engines.memory())
+    if memory.warning:
+        usage["warnings"].append(memory.warning)
+    return ResourceStatus(**usage, engine_memory=memory)

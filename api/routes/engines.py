@@ -7,10 +7,21 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import EngineDep
-from api_models import EngineCapabilities, EnginesResponse, EngineStatus
+from api_models import EngineCapabilities, EngineMemory, EnginesResponse, EngineStatus
+from engines.memory import MB, MemoryReport
 
 router = APIRouter(prefix="/api/v1/engines", tags=["models"])
 _STATES = {"ready": "loaded", "failed": "unavailable"}  # loading and unloaded keep their names
+
+
+def engine_memory(report: MemoryReport) -> EngineMemory:
+    """The public view of the memory budget, in MB."""
+    return EngineMemory(
+        budget_mb=round(report.budget_bytes / MB, 1),
+        resident_mb=round(report.total / MB, 1),
+        engines={name: round(size / MB, 1) for name, size in report.resident.items()},
+        warning=report.warning,
+    )
 
 
 def engine_status(info: dict[str, Any], engine: Any) -> EngineStatus:
@@ -41,4 +52,7 @@ async def list_engines(engine: EngineDep) -> EnginesResponse:
     """Every configured engine with its capabilities, state, and why it is unavailable when it is."""
     serving, _ = engine.serving()
     engines = [engine_status(info, engine.engines.engine(info["name"])) for info in engine.engines_info()]
-    return EnginesResponse(default=engine.settings.engines.default, serving=serving, engines=engines)
+    memory = engine_memory(engine.engines.memory())
+    return EnginesResponse(
+        default=engine.settings.engines.default, serving=serving, engines=engines, memory=memory
+    )

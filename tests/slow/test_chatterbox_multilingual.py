@@ -44,7 +44,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
             name: str(root / name.removesuffix("_dir"))
             for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
         },
-        engines={"enabled": [ENGINE], "default": ENGINE, "fallback": None},
+        engines={"enabled": [ENGINE], "default": ENGINE, "fallback": None, "load_on_first_use": []},
         models={
             "device": "cpu",
             "max_new_tokens": MAX_TOKENS,
