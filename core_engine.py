@@ -308,6 +308,9 @@ class CoreEngine:
         if not spoken:
             raise InvalidRequestError("'text' has nothing left to speak after text handling", param="text")
         name, engine = await self.engines.pick_tts(request.engine)
+        named = None if engine.clones_voices or not request.voice else request.voice
+        if request.language and (named is None or engine.has_voice(named)):
+            _language(engine, named, request.language)  # a 400 before any audio (streams start early)
         size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
         chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
         return _SpeechPlan(text, spoken, name, engine, self._params(request, engine), chunks)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]”’]*\s+")
-_CLAUSE_BREAK = re.compile(r"(?<=[,;:—–])\s+")
+# Latin-script sentences end at . ! ? … before a space; Chinese, Japanese, Hindi and Arabic ones at
+# their own full stops, exclamation and question marks (and closing brackets after them), with or
+# without a space (CJK text has none). Clauses: , ; : — – before a space, or the CJK comma-likes.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])[\"')\]”’]*\s+|(?<=[\u3002\uff01\uff1f।؟])[\u300d\u300f”’\uff09)]*\s*"
+)
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:—–])\s+|(?<=[\uff0c\u3001\uff1b\uff1a])\s*")
 _DOTTED_LETTERS = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # J.R.R. / U.S.A. (two or more letter-dot pairs)
 _BRACKET_REFERENCE = re.compile(r"\s*\[\d+(?:[,–-]\s*\d+)*\]")  # "text [12]" / "[3, 4]" citations
 _GLUED_REFERENCE = re.compile(r"(?<=[A-Za-z][.!?,;:\"'”’)\]])\d+(?=\s|$)")  # "left.188 then"

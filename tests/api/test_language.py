@@ -85,3 +85,13 @@ def test_voice_language_reads_the_code_or_the_espeak_voice(tmp_path: Path) -> No
     assert voice_language(model) == "pt"
     config.write_text("{}")
     assert voice_language(model) is None
+
+
+def test_the_openai_route_refuses_a_language_before_any_audio_is_sent(piper_client: TestClient) -> None:
+    body = {"model": "piper", "voice": "alloy", "input": "Hello.", "language": "fr"}
+    for fmt in ("mp3", "pcm"):  # streamed formats: the refusal must come before the first byte
+        response = piper_client.post("/v1/audio/speech", json={**body, "response_format": fmt})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["param"] == "language"
+    stream = piper_client.post("/api/v1/tts", json={"text": "Hello.", "language": "fr", "stream": True})
+    assert stream.status_code == 400 and stream.json()["error"]["param"] == "language"

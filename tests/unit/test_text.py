@@ -68,3 +68,17 @@ def test_without_batching_each_sentence_is_a_chunk_and_short_ones_join_a_neighbo
     plain = TextOptions(enable_batching=False, smart_batch_short_sentences=False)
     assert len(chunk_text(text, 300, plain)) == 5  # nothing is dropped, not even "No."
     assert chunk_text(text, 300, TextOptions(enable_batching=True)) == [text]
+
+
+def test_chinese_and_japanese_split_at_their_own_marks_without_spaces() -> None:
+    text = "今天天气很好。我们去公园吧！你觉得怎么样？" * 4  # noqa: RUF001
+    chunks = chunk_text(text, 30)
+    assert all(len(c) <= 30 for c in chunks) and "".join(c.replace(" ", "") for c in chunks) == text
+    assert all(c.endswith(("。", "！", "？")) for c in chunks)  # noqa: RUF001 - never cut inside a sentence
+    long_clause = "東京は日本の首都で、人口がとても多く、電車がたくさん走っています。"
+    assert chunk_text(long_clause, 14) == [
+        "東京は日本の首都で、",
+        "人口がとても多く、",
+        "電車がたくさん走っています。",
+    ]
+    assert chunk_text("यह पहला वाक्य है। यह दूसरा है।", 20) == ["यह पहला वाक्य है।", "यह दूसरा है।"]
