@@ -19,6 +19,10 @@ def build_engines(settings: Settings) -> dict[str, SpeechEngine]:
     if "chatterbox" in enabled:
         tts = ChatterboxTTSEngine(settings.models, settings.limits.max_chunk_chars)
         engines[tts.name] = tts
+    if "chatterbox-turbo" in enabled:
+        from engines.chatterbox_turbo import ChatterboxTurboEngine
+
+        engines["chatterbox-turbo"] = ChatterboxTurboEngine(settings.models, settings.limits.max_chunk_chars)
     if "piper" in enabled:
         engines["piper"] = PiperEngine(settings.piper)
     if "chatterbox-vc" in enabled:
