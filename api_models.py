@@ -166,6 +166,11 @@ class TTSRequest(OutputFields):
     )
     min_p: Probability | None = Field(None, description="Min-p sampling, 0-1 (Chatterbox).")
     top_p: Probability | None = Field(None, description="Top-p sampling, 0-1 (Chatterbox).")
+    top_k: Annotated[int, Field(ge=1, le=6563)] | None = Field(
+        None,
+        description="Top-k sampling: keep the k likeliest tokens (chatterbox-turbo only; other engines "
+        "ignore it). Default: 1000.",
+    )
     seed: Seed | None = Field(
         None, description="Seed for repeatable output; 0 or omitted picks one at random."
     )

@@ -145,6 +145,7 @@ class GenerationSettings(_Section):
     repetition_penalty: Annotated[float, Field(ge=1, le=3)] = 1.2
     min_p: Annotated[float, Field(ge=0, le=1)] = 0.05
     top_p: Annotated[float, Field(ge=0, le=1)] = 1.0
+    top_k: Annotated[int, Field(ge=1, le=6563)] = 1000  # chatterbox-turbo only
 
 
 class LimitSettings(_Section):

@@ -76,7 +76,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CHUNK_CROSSFADE_MS = 20.0
-_SAMPLING_KEYS = ("exaggeration", "cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p")
+_SAMPLING_KEYS = (
+    "exaggeration",
+    "cfg_weight",
+    "temperature",
+    "repetition_penalty",
+    "min_p",
+    "top_p",
+    "top_k",
+)
 
 
 @dataclass
@@ -328,6 +336,7 @@ class CoreEngine:
         name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._checker(request.validation, warnings) if engine.varies_with_seed else None
+        warnings.extend(_ignored_controls(engine, request))
         seconds = 0.0
         async with (
             self.engines.admit(name, wait=wait),
@@ -540,7 +549,12 @@ class CoreEngine:
                 raise InvalidRequestError(
                     f"engine {engine.name!r} cannot clone a voice from audio", param="reference_audio"
                 )
-            yield upload
+            try:
+                yield upload
+            except InvalidRequestError as exc:
+                if exc.param != "voice":
+                    raise
+                raise InvalidRequestError(exc.message, param="reference_audio", code=exc.code) from exc
         elif not voice:
             yield None
         elif engine.clones_voices:
@@ -645,6 +659,12 @@ def _tts_record(
         record["emotion_profile"] = request.emotion_profile
     record |= {"text": plan.text, "spoken_text": plan.spoken}
     return record | {"chunks": [r.__dict__ for r in reports], "warnings": warnings}
+
+
+def _ignored_controls(engine: SynthesisEngine, request: SpeechRequest) -> list[str]:
+    """A warning naming the controls the request set that this engine has no use for (turbo's CFG)."""
+    ignored = [key for key in getattr(engine, "ignored_controls", ()) if getattr(request, key) is not None]
+    return [f"{engine.name} ignores {', '.join(ignored)}"] if ignored else []
 
 
 def _check_streamable(request: SpeechRequest) -> None:

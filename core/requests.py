@@ -56,6 +56,7 @@ class SpeechRequest:
     repetition_penalty: float | None = None
     min_p: float | None = None
     top_p: float | None = None
+    top_k: int | None = None  # chatterbox-turbo only
     seed: int | None = None  # None or 0: a random seed, reported back
     watermark: bool | None = None
     language: str | None = None  # None: the engine's (or voice's) default

@@ -20,6 +20,7 @@ class SynthesisParams:
     repetition_penalty: float = 1.2
     min_p: float = 0.05
     top_p: float = 1.0
+    top_k: int = 1000  # chatterbox-turbo only
     seed: int = 0
     watermark: bool = True
     language: str | None = None  # a short code the engine speaks (see ``languages_for``); None: its default

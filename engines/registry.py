@@ -25,6 +25,10 @@ def build_engines(settings: Settings) -> dict[str, SpeechEngine]:
         engines["chatterbox-multilingual"] = ChatterboxMultilingualEngine(
             settings.models, settings.limits.max_chunk_chars
         )
+    if "chatterbox-turbo" in enabled:
+        from engines.chatterbox_turbo import ChatterboxTurboEngine
+
+        engines["chatterbox-turbo"] = ChatterboxTurboEngine(settings.models, settings.limits.max_chunk_chars)
     if "piper" in enabled:
         engines["piper"] = PiperEngine(settings.piper)
     if "chatterbox-vc" in enabled:

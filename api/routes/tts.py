@@ -116,6 +116,7 @@ def _speech_request(body: TTSRequest, voice_file: Path | None) -> SpeechRequest:
         repetition_penalty=body.repetition_penalty,
         min_p=body.min_p,
         top_p=body.top_p,
+        top_k=body.top_k,
         seed=body.seed,
         watermark=None if body.disable_watermark is None else not body.disable_watermark,
         language=body.language,
