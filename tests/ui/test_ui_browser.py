@@ -46,13 +46,14 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[str]:
-    """The real server with Piper only, a voice in voices/ and a clip in vc_inputs/."""
+    """The real server with Piper (and the multilingual engine, never loaded: no weights here),
+    a voice in voices/ and a clip in vc_inputs/."""
     data = tmp_path_factory.mktemp("ui_server")
     for folder in ("voices", "vc_inputs"):
         (data / folder).mkdir()
         shutil.copy(speech_wav, data / folder / "joe.wav")
     env = {
-        "CHATTERBOX_ENGINES__ENABLED": '["piper"]',
+        "CHATTERBOX_ENGINES__ENABLED": '["piper", "chatterbox-multilingual"]',
         "CHATTERBOX_ENGINES__DEFAULT": "piper",
         "CHATTERBOX_UI__ENABLED": "true",
     }
@@ -231,6 +232,16 @@ def doubles(make_settings: Callable[..., Settings], speech_wav: Path) -> Iterato
     yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     thread.join(30)
+
+
+def test_the_language_picker_offers_what_the_chosen_engine_speaks(page: Any, shots: Path) -> None:
+    language = page.locator("#speech-language input")
+    expect(language).to_have_value("Default")
+    pick(page, "#speech-engine", "chatterbox-multilingual")
+    pick(page, "#speech-language", "de")
+    page.screenshot(path=shots / "speech-language.png", full_page=True)
+    pick(page, "#speech-engine", "piper")  # one voice, one language: nothing to choose
+    expect(language).to_have_value("Default")
 
 
 def test_cloning_voice_preview_and_voice_conversion(
