@@ -1,1 +1,1 @@
-"""Types of the orchestration layer (CoreEngine lives in core_engine.py)."""
+"""Parts of the orchestration layer: types, checks, voices, takes, saving, jobs (CoreEngine: core_engine.py)."""

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from config import ModelSettings, Settings, TurboSettings
-from core_engine import CoreEngine, SpeechRequest, _ignored_controls
+from core.checks import ignored_controls
+from core_engine import CoreEngine, SpeechRequest
 from engines.chatterbox_turbo import (
     NANO_REPO,
     TURBO_REPO,
@@ -49,8 +50,8 @@ def test_requests_that_leave_controls_out_get_turbos_own_defaults() -> None:
 
 def test_controls_turbo_ignores_are_named_in_a_warning_only_when_set() -> None:
     engine = ChatterboxTurboEngine(ModelSettings())
-    assert _ignored_controls(engine, SpeechRequest(text="hi", temperature=0.5)) == []
-    (warning,) = _ignored_controls(engine, SpeechRequest(text="hi", cfg_weight=0.5, min_p=0.1))
+    assert ignored_controls(engine, SpeechRequest(text="hi", temperature=0.5)) == []
+    (warning,) = ignored_controls(engine, SpeechRequest(text="hi", cfg_weight=0.5, min_p=0.1))
     assert warning == "chatterbox-turbo ignores cfg_weight, min_p"
 
 

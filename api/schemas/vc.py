@@ -1,0 +1,34 @@
+"""Voice conversion: the request body."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from api.schemas.common import OutputFields, Seed
+
+
+class VCRequest(OutputFields):
+    """Body of ``POST /api/v1/vc`` (JSON form)."""
+
+    input_audio_source: str | None = Field(
+        None,
+        description="The clip to re-voice: a file in vc_inputs/, or a URL. Or upload `input_audio` (multipart).",
+    )
+    chunk_sec: Annotated[float, Field(ge=1, le=300)] = Field(
+        60, description="Inputs longer than this (seconds) are converted in windows, 1-300."
+    )
+    overlap_sec: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.1, description="Overlap between windows, crossfaded when joining (seconds), 0-5."
+    )
+    save_input: bool = Field(
+        True, description="Multipart: keep the uploaded `input_audio` in vc_inputs/ (under `project`)."
+    )
+    target_voice_source: str | None = Field(
+        None, description="The voice to speak with: a file in voices/. Omitted: the built-in voice."
+    )
+    seed: Seed | None = Field(None, description="Seed for repeatable output; 0 or omitted picks one.")
+    disable_watermark: bool | None = Field(
+        None, description="Skip the Perth watermark. Default: from config."
+    )

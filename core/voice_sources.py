@@ -1,0 +1,113 @@
+"""Where a request's voice comes from: library files, emotion profiles, URLs or an engine's own names."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+from config import Settings
+from core.requests import SpeechRequest
+from engines.base import SynthesisEngine
+from exceptions import ChatterboxError, InvalidRequestError, NotFoundError
+from management.audio_library import AudioLibrary
+from management.downloads import download_audio, is_url
+from management.emotions import PREFIX as EMOTION_PREFIX
+from management.emotions import EmotionProfile, EmotionStore
+from management.libraries import Libraries
+
+
+class VoiceSources:
+    """Resolves voice values for TTS and VC: voices/ files, emotion profiles and downloaded URLs."""
+
+    def __init__(
+        self, settings: Settings, voices: AudioLibrary, emotions: EmotionStore, libraries: Libraries
+    ) -> None:
+        self.settings = settings
+        self.voices = voices
+        self.emotions = emotions
+        self.libraries = libraries
+
+    def profile_for(self, voice: str | None, *, param: str = "voice") -> EmotionProfile | None:
+        """The emotion profile a voice value names; a file in voices/ of that name wins.
+
+        ``emotion:<id>`` always means a profile (404 when there is none); a bare id or
+        ``<character>:<emotion>`` does when no voice file answers to it.
+        """
+        if not voice or is_url(voice):
+            return None
+        if voice.strip().lower().startswith(EMOTION_PREFIX):
+            profile = self.emotions.find(voice)
+            if profile is None:
+                raise NotFoundError(
+                    f"no emotion profile {voice.strip()[len(EMOTION_PREFIX) :]!r}", param=param
+                )
+            return profile
+        try:
+            self.voices.resolve(voice, param=param)
+            return None
+        except (NotFoundError, InvalidRequestError):
+            return self.emotions.find(voice)
+
+    def with_defaults(self, request: SpeechRequest) -> SpeechRequest:
+        """Fill the controls a request left unset from its voice: an emotion profile (whose first
+        sample becomes the voice) or a library voice's saved ``default_parameters``."""
+        if request.voice_file is not None or not request.voice:
+            return request
+        profile = self.profile_for(request.voice)
+        if profile is not None:
+            fills = {key: value for key, value in profile.defaults.items() if getattr(request, key) is None}
+            return replace(request, voice=profile.samples[0], emotion_profile=profile.id, **fills)
+        if is_url(request.voice):
+            return request
+        try:
+            path = self.voices.resolve(request.voice, param="voice")
+        except ChatterboxError:
+            return request  # not a library file: the engine's own voice names are checked later
+        saved = self.libraries.voice_library.default_parameters(path)
+        return replace(request, **{k: v for k, v in saved.items() if getattr(request, k) is None})
+
+    @contextlib.asynccontextmanager
+    async def for_engine(
+        self, engine: SynthesisEngine, voice: str | None, upload: Path | None
+    ) -> AsyncIterator[Path | str | None]:
+        """What the engine takes as ``voice``: a reference file for cloning engines, else a name."""
+        if upload is not None:
+            if not engine.clones_voices:
+                raise InvalidRequestError(
+                    f"engine {engine.name!r} cannot clone a voice from audio", param="reference_audio"
+                )
+            try:
+                yield upload
+            except InvalidRequestError as exc:
+                if exc.param != "voice":
+                    raise
+                raise InvalidRequestError(exc.message, param="reference_audio", code=exc.code) from exc
+        elif not voice:
+            yield None
+        elif engine.clones_voices:
+            async with self.audio_file(self.voices, voice, "voice") as path:
+                yield path
+        elif engine.has_voice(voice):
+            yield voice
+        else:
+            raise NotFoundError(f"engine {engine.name!r} has no voice {voice!r}", param="voice")
+
+    @contextlib.asynccontextmanager
+    async def audio_file(self, library: AudioLibrary, name: str, param: str) -> AsyncIterator[Path]:
+        """A library file by name, or a URL downloaded for the length of the request."""
+        if not is_url(name):
+            path = library.resolve(name, param=param)
+            yield path
+            if library is self.voices:  # counted once the request has used it
+                await asyncio.to_thread(self.libraries.voice_library.record_use, path)
+            return
+        path = await asyncio.to_thread(
+            download_audio, name, Path(self.settings.paths.temp_dir), self.settings.downloads, param=param
+        )
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
