@@ -39,7 +39,12 @@ class OpenAISpeechRequest(BaseModel):
     cfg_weight: CfgWeight | None = None
     temperature: Temperature | None = None
     seed: Seed | None = None
-    language: str | None = None
+    language: str | None = Field(
+        None,
+        max_length=35,
+        description="Not in OpenAI's API: the language of `input` for engines that speak several "
+        "(`chatterbox-multilingual`), e.g. `de`. Omitted: the engine's default. One it cannot speak is a 400.",
+    )
 
     @field_validator("input")
     @classmethod

@@ -23,7 +23,7 @@ class TTSRequest(OutputFields):
     text: str = Field(description="Text to speak. Long text is split at sentence boundaries.")
     engine: str | None = Field(
         None,
-        description="Engine: `chatterbox`, `piper` or a configured remote `remote:<name>`. Default: the configured engine (or its fallback).",
+        description="Engine: `chatterbox`, `chatterbox-multilingual`, `chatterbox-turbo`, `piper` or a configured remote `remote:<name>`. Default: the configured engine (or its fallback).",
     )
     stream: bool = Field(
         False,

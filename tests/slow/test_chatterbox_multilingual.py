@@ -146,14 +146,16 @@ def test_repeated_calls_leave_no_hooks_and_no_memory_behind(client: TestClient) 
         assert response.status_code == 200, response.text
 
     process = psutil.Process()
-    for _ in range(3):  # warm-up: allocator pools, lazy imports
+    for _ in range(2):  # warm-up: allocator pools, lazy imports
         speak()
     hooks = _details(client)["details"]["attention_hooks"]
     gc.collect()
     start = process.memory_info().rss
-    for _ in range(12):
+    for _ in range(
+        8
+    ):  # upstream leaves 3 more hooks each call; hundreds of calls: bench/multilingual_memory_bench.py
         speak()
         assert _details(client)["details"]["attention_hooks"] == hooks
     gc.collect()
     grown = (process.memory_info().rss - start) / 2**20
-    assert grown < 60, f"RSS grew {grown:.0f} MB over 12 calls"
+    assert grown < 60, f"RSS grew {grown:.0f} MB over 8 calls"

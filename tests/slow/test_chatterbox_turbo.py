@@ -153,7 +153,9 @@ def test_a_nano_checkpoint_loads_and_speaks(client: TestClient, tmp_path: Path, 
     settings = _settings(tmp_path, nano)
     with small_nano_t3(), TestClient(create_app(settings)) as nano_client:
         assert wait_until_ready(nano_client, timeout=600)["status"] == "healthy"
-        (info,) = [e for e in nano_client.get("/api/v1/engines").json()["engines"]]
-        assert info["details"]["variant"] == "nano" and info["state"] == "loaded"
+        (info,) = nano_client.get("/api/v1/engines").json()["engines"]
+        assert info["state"] == "unloaded"  # engines.load_on_first_use: turbo waits for a request
         _audio(nano_client.post("/api/v1/tts", json=TEXT))
+        (info,) = nano_client.get("/api/v1/engines").json()["engines"]
+        assert info["details"]["variant"] == "nano" and info["state"] == "loaded"
     shutil.rmtree(tmp_path / "nano")
