@@ -16,7 +16,7 @@ import shutil
 import string
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import torch
@@ -126,29 +126,42 @@ def build_random_checkpoint(
     return dest
 
 
-def _is_complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in CHECKPOINT_FILES)
+def cached_build(name: str, files: Sequence[str], build: Callable[[Path], object]) -> Path:
+    """The folder ``name`` in the test cache holding ``files``, made by ``build(folder)`` on first use.
 
-
-def cached_random_checkpoint(reference_wav: Path) -> Path:
-    """Return a complete random checkpoint folder from the test cache, building it on first use."""
+    ``build`` writes into a temporary folder that is renamed into place when complete, so a run
+    cut short never leaves a partial checkpoint behind, and two processes building at once both
+    end up with a complete one.
+    """
     root = Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_ROOT)
-    final = root / f"random-ckpt-{CHECKPOINT_VERSION}"
-    if _is_complete(final):
+    final = root / name
+
+    def complete() -> bool:
+        return all((final / file).is_file() for file in files)
+
+    if complete():
         return final
     if final.exists():  # only os.rename creates it, so this is foreign damage: start again
         logger.warning("discarding incomplete checkpoint folder %s", final)
         shutil.rmtree(final, ignore_errors=True)
-
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{final.name}.tmp-", dir=root))
     try:
-        build_random_checkpoint(tmp, reference_wav)
+        build(tmp)
         os.rename(tmp, final)
     except OSError:
-        if not _is_complete(final):
+        if not complete():
             raise
         logger.info("another process built %s first; discarding %s", final, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # no-op after a successful rename
     return final
+
+
+def cached_random_checkpoint(reference_wav: Path) -> Path:
+    """Return a complete random checkpoint folder from the test cache, building it on first use."""
+    return cached_build(
+        f"random-ckpt-{CHECKPOINT_VERSION}",
+        CHECKPOINT_FILES,
+        lambda folder: build_random_checkpoint(folder, reference_wav),
+    )

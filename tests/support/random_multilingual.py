@@ -11,10 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
 import string
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +23,7 @@ from tokenizers import Tokenizer
 from tokenizers.models import BPE
 
 from config import MULTILINGUAL_LANGUAGES
-from tests.support.random_checkpoint import (
-    CACHE_ENV,
-    DEFAULT_CACHE_ROOT,
-    _save_state_dict,
-    cached_random_checkpoint,
-)
+from tests.support.random_checkpoint import _save_state_dict, cached_build, cached_random_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -102,18 +95,6 @@ def build_random_multilingual(dest: Path, english: Path, *, seed: int = 0) -> Pa
 def cached_random_multilingual(reference_wav: Path) -> Path:
     """A complete random multilingual checkpoint from the test cache, built on first use."""
     english = cached_random_checkpoint(reference_wav)
-    root = Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_ROOT)
-    final = root / f"random-multilingual-{VERSION}"
-    if all((final / name).is_file() for name in FILES):
-        return final
-    shutil.rmtree(final, ignore_errors=True)  # only os.rename creates it: a partial one is damage
-    tmp = Path(tempfile.mkdtemp(prefix=f"{final.name}.tmp-", dir=root))
-    try:
-        build_random_multilingual(tmp, english)
-        os.rename(tmp, final)
-    except OSError:
-        if not all((final / name).is_file() for name in FILES):
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    return cached_build(
+        f"random-multilingual-{VERSION}", FILES, lambda folder: build_random_multilingual(folder, english)
+    )

@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,12 +21,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from tests.support.random_checkpoint import (
-    CACHE_ENV,
-    DEFAULT_CACHE_ROOT,
-    _save_state_dict,
-    cached_random_checkpoint,
-)
+from tests.support.random_checkpoint import _save_state_dict, cached_build, cached_random_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -141,31 +134,13 @@ def build_turbo_checkpoint(
     return dest
 
 
-def _is_complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in TURBO_FILES)
-
-
 def cached_turbo_checkpoint(speech_wav: Path) -> Path:
     """A complete random turbo checkpoint from the test cache, built on first use."""
-    root = Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_ROOT)
-    final = root / f"random-turbo-{TURBO_VERSION}"
-    if _is_complete(final):
-        return final
-    if final.exists():  # only os.rename creates it: foreign damage, start again
-        logger.warning("discarding incomplete turbo checkpoint folder %s", final)
-        shutil.rmtree(final, ignore_errors=True)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{final.name}.tmp-", dir=root))
-    try:
-        build_turbo_checkpoint(tmp, speech_wav)
-        os.rename(tmp, final)
-    except OSError:
-        if not _is_complete(final):
-            raise
-        logger.info("another process built %s first; discarding %s", final, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    return cached_build(
+        f"random-turbo-{TURBO_VERSION}",
+        TURBO_FILES,
+        lambda folder: build_turbo_checkpoint(folder, speech_wav),
+    )
 
 
 def build_nano_checkpoint(dest: Path, turbo: Path, *, seed: int = 1, layers: int = 1) -> Path:
