@@ -46,14 +46,24 @@ def voice_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str,
     return [BUILTIN, *library_files(core.settings.paths.voices_dir), *profiles]
 
 
-def language_choices(core: CoreEngine, engine: str | None) -> list[str]:
-    """``Default`` and the short codes the engine speaks (none for an engine that is not there)."""
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "da": "Danish", "de": "German", "el": "Greek", "en": "English", "es": "Spanish",
+    "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi", "it": "Italian", "ja": "Japanese",
+    "ko": "Korean", "ms": "Malay", "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese",
+    "ru": "Russian", "sv": "Swedish", "sw": "Swahili", "tr": "Turkish", "zh": "Chinese",
+}  # fmt: skip
+
+
+def language_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str, str]]:
+    """``Default`` and the languages the engine speaks, as "German (de)" (none for an engine not there)."""
     name = core.serving()[0] if engine in (None, DEFAULT) else engine
     try:
         spoken = tuple(getattr(core.engines.engine(name), "languages", ())) if name else ()
     except ChatterboxError:
         spoken = ()
-    return [DEFAULT, *spoken] if len(spoken) > 1 else [DEFAULT]
+    if len(spoken) < 2:
+        return [DEFAULT]
+    return [DEFAULT, *((f"{LANGUAGE_NAMES[c]} ({c})" if c in LANGUAGE_NAMES else c, c) for c in spoken)]
 
 
 def values(choices: list[str | tuple[str, str]]) -> list[str]:
@@ -118,7 +128,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         voices = voice_choices(core, engine_name)
         voice_name = voice_name if voice_name in values(voices) else values(voices)[0]
         languages = language_choices(core, engine_name)
-        language_name = language_name if language_name in languages else DEFAULT
+        language_name = language_name if language_name in values(languages) else DEFAULT
         return (
             gr.update(choices=engines, value=engine_name),
             gr.update(choices=voices, value=voice_name),

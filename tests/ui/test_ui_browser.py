@@ -24,6 +24,7 @@ from core_engine import CoreEngine
 from main_api import create_app
 from tests.support.engines import EchoConversion, ToneEngine
 from tests.support.live_server import free_port, live_server
+from ui.common import DEFAULT
 from utils.audio import decode
 
 pytestmark = pytest.mark.browser
@@ -236,12 +237,12 @@ def doubles(make_settings: Callable[..., Settings], speech_wav: Path) -> Iterato
 
 def test_the_language_picker_offers_what_the_chosen_engine_speaks(page: Any, shots: Path) -> None:
     language = page.locator("#speech-language input")
-    expect(language).to_have_value("Default")
+    expect(language).to_have_value(DEFAULT)
     pick(page, "#speech-engine", "chatterbox-multilingual")
-    pick(page, "#speech-language", "de")
+    pick(page, "#speech-language", "German (de)")
     page.screenshot(path=shots / "speech-language.png", full_page=True)
     pick(page, "#speech-engine", "piper")  # one voice, one language: nothing to choose
-    expect(language).to_have_value("Default")
+    expect(language).to_have_value(DEFAULT)
 
 
 def test_cloning_voice_preview_and_voice_conversion(

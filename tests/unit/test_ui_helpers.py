@@ -89,6 +89,7 @@ def test_the_language_picker_lists_what_the_chosen_engine_speaks(make_settings: 
 
     core = SimpleNamespace(serving=lambda: ("piper", None), engines=SimpleNamespace(engine=engine))
     choices = language_choices(core, "chatterbox-multilingual")
-    assert choices[:2] == [DEFAULT, "de"] and sorted(choices[1:]) == sorted(MULTILINGUAL_LANGUAGES)
+    assert choices[:2] == [DEFAULT, ("German (de)", "de")]  # the configured default first
+    assert sorted(code for _, code in choices[1:]) == sorted(MULTILINGUAL_LANGUAGES)
     assert language_choices(core, DEFAULT) == [DEFAULT]  # Piper's voice speaks one language: no choice
     assert language_choices(core, "gone") == [DEFAULT]
