@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 
 from config import VC_ENGINES, Settings
-from core.checks import check_formats, check_language, check_streamable, ignored_controls
+from core.checks import (
+    check_formats,
+    check_language,
+    check_request_language,
+    check_streamable,
+    check_text,
+    ignored_controls,
+)
 from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
 from core.jobs import JobManager
 from core.naming import tts_stem, vc_stem
@@ -51,7 +58,7 @@ from monitoring.metrics import Metrics
 from utils.audio import Clip, change_speed, concatenate, decode, windows
 from utils.audio.joiner import Joiner
 from utils.files import project_folder
-from utils.text import chunk_text, prepare_text
+from utils.text import chunk_text
 
 __all__ = [
     "ChunkReport",
@@ -272,29 +279,23 @@ class CoreEngine:
         )
         await asyncio.to_thread(save_result, made, self.outputs, self.metrics)
 
+    def precheck(self, request: SpeechRequest) -> None:
+        """What can be refused without loading a model (text, engine, language): jobs ask at once."""
+        check_text(request, self.settings.limits.max_text_length)
+        name = request.engine or self.engines.serving()[0]
+        engine = self.engines.engine(name) if name else None  # an unknown engine: 400 naming `engine`
+        if engine is not None and engine.kind == "tts":
+            check_request_language(engine, request)  # type: ignore[arg-type]
+
     async def _plan(self, request: SpeechRequest, *, split: bool = False) -> SpeechPlan:
         """Check the text, pick the engine, settle the parameters and cut the text into chunks.
 
         ``split`` cuts text even for engines that take any length (Piper): streaming sends the first
         sentence before the rest is spoken, and timestamps need pieces to time.
         """
-        text = request.text.strip()
-        if not text:
-            raise InvalidRequestError("'text' must not be empty", param="text")
-        limit = self.settings.limits.max_text_length
-        if len(text) > limit:
-            raise InvalidRequestError(
-                f"'text' is {len(text)} characters; the limit is {limit} (limits.max_text_length)",
-                param="text",
-                code="string_above_max_length",
-            )
-        spoken = prepare_text(text, request.text_options)
-        if not spoken:
-            raise InvalidRequestError("'text' has nothing left to speak after text handling", param="text")
+        text, spoken = check_text(request, self.settings.limits.max_text_length)
         name, engine = await self.engines.pick_tts(request.engine)
-        named = None if engine.clones_voices or not request.voice else request.voice
-        if request.language and (named is None or engine.has_voice(named)):
-            check_language(engine, named, request.language)  # a 400 before any audio (streams start early)
+        check_request_language(engine, request)
         size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
         chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
         return SpeechPlan(text, spoken, name, engine, self._params(request, engine), chunks)

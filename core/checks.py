@@ -8,6 +8,31 @@ from core.requests import SpeechRequest
 from engines.base import SynthesisEngine, language_code
 from exceptions import InvalidRequestError
 from utils.audio import get_format
+from utils.text import prepare_text
+
+
+def check_text(request: SpeechRequest, max_length: int) -> tuple[str, str]:
+    """The text as sent and as it will be spoken; empty or too long is a 400 naming ``text``."""
+    text = request.text.strip()
+    if not text:
+        raise InvalidRequestError("'text' must not be empty", param="text")
+    if len(text) > max_length:
+        raise InvalidRequestError(
+            f"'text' is {len(text)} characters; the limit is {max_length} (limits.max_text_length)",
+            param="text",
+            code="string_above_max_length",
+        )
+    spoken = prepare_text(text, request.text_options)
+    if not spoken:
+        raise InvalidRequestError("'text' has nothing left to speak after text handling", param="text")
+    return text, spoken
+
+
+def check_request_language(engine: SynthesisEngine, request: SpeechRequest) -> None:
+    """A language the engine (with a voice of its own) cannot speak: a 400 before any audio is made."""
+    named = None if engine.clones_voices or not request.voice else request.voice
+    if request.language and (named is None or engine.has_voice(named)):
+        check_language(engine, named, request.language)
 
 
 def check_formats(formats: tuple[str, ...]) -> None:

@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/v1/tts/jobs", tags=["speech"])
 @router.post("", status_code=202, responses=ERRORS)
 async def submit_job(body: TTSRequest, engine: EngineDep) -> JSONResponse:
     """Start speaking a long text (a chapter) in the background; answers at once with the job."""
-    job = engine.jobs.submit(_speech_request(body, None))
+    request = _speech_request(body, None)
+    engine.precheck(request)  # bad text, engine or language: a 400 now, not a failed job later
+    job = engine.jobs.submit(request)
     return JSONResponse(_describe(job, str(engine.settings.paths.outputs_dir)), status_code=202)
 
 

@@ -115,8 +115,10 @@ def test_bad_jobs_fail_up_front_or_on_the_job(setup: tuple[TestClient, GatedTone
     assert client.post("/api/v1/tts/jobs", json={"text": ""}).json()["error"]["param"] == "text"
     missing = client.get("/api/v1/tts/jobs/nope")
     assert missing.status_code == 404 and missing.json()["error"]["param"] == "job_id"
-    job_id = client.post("/api/v1/tts/jobs", json={"text": "Hi.", "engine": "no-such-engine"}).json()[
-        "job_id"
-    ]
-    failed = wait_for(client, job_id, lambda j: j["status"] == "failed")
-    assert failed["error"]["param"] == "engine"
+    unknown = client.post("/api/v1/tts/jobs", json={"text": "Hi.", "engine": "no-such-engine"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "engine"  # up front
+    job_id = client.post(
+        "/api/v1/tts/jobs", json={"text": "Hi.", "engine": "tone", "voice": "no-such-voice.wav"}
+    ).json()["job_id"]
+    failed = wait_for(client, job_id, lambda j: j["status"] == "failed")  # found out when the job runs
+    assert failed["error"]["param"] == "voice"

@@ -95,3 +95,13 @@ def test_the_openai_route_refuses_a_language_before_any_audio_is_sent(piper_clie
         assert response.json()["error"]["param"] == "language"
     stream = piper_client.post("/api/v1/tts", json={"text": "Hello.", "language": "fr", "stream": True})
     assert stream.status_code == 400 and stream.json()["error"]["param"] == "language"
+
+
+def test_a_job_with_a_language_the_engine_cannot_speak_is_refused_at_once(piper_client: TestClient) -> None:
+    response = piper_client.post("/api/v1/tts/jobs", json={"text": "Hello.", "language": "fr"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "language"
+    assert piper_client.get("/api/v1/tts/jobs").json()["jobs"] == []  # no job was started
+    unknown = piper_client.post("/api/v1/tts/jobs", json={"text": "Hello.", "engine": "nope"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "engine"
+    assert piper_client.post("/api/v1/tts/jobs", json={"text": "Hello.", "language": "en"}).status_code == 202
