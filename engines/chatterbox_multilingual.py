@@ -7,14 +7,13 @@ handling) and three upstream faults, see ``engines.multilingual_fixes``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from config import MULTILINGUAL_LANGUAGES, ModelSettings
 from engines.base import SynthesisParams
 from engines.chatterbox import ChatterboxTTSEngine
-from engines.checkpoint import BUILTIN_VOICE, Weights
+from engines.checkpoint import BUILTIN_VOICE, Weights, hub_offline
 from engines.multilingual_fixes import (
     CANGJIE_FILE,
     attention_hook_count,
@@ -57,8 +56,8 @@ class ChatterboxMultilingualEngine(ChatterboxTTSEngine):
         from chatterbox.mtl_tts import ChatterboxMultilingualTTS
 
         install_analyzer_fix()
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        with offline_chinese(folder, allow_network=self._settings.allow_download and not offline) as notices:
+        allow_network = self._settings.allow_download and not hub_offline()
+        with offline_chinese(folder, allow_network=allow_network) as notices:
             model = ChatterboxMultilingualTTS.from_local(folder, device)
         self.notices = notices
         return model

@@ -93,7 +93,7 @@ def _from_hub(settings: ModelSettings, weights: Weights) -> Path:
                 weights, "they are not in the local Hugging Face cache and models.allow_download is false"
             )
         )
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+    if hub_offline():
         raise EngineUnavailableError(
             _advice(weights, "they are not in the local cache and HF_HUB_OFFLINE is set")
         )
@@ -107,6 +107,11 @@ def _from_hub(settings: ModelSettings, weights: Weights) -> Path:
         missing = [name for name in weights.required if not (folder / name).is_file()]
         raise EngineUnavailableError(_advice(weights, f"the repo has no {', '.join(missing)}"))
     return folder
+
+
+def hub_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` asks for no network at all."""
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
 
 
 def hub_unreachable(timeout: float = 3.0) -> str | None:
