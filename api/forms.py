@@ -114,7 +114,7 @@ async def save_upload(
             await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_upload_mb")
             handle.flush()
             os.fsync(handle.fileno())
-        decode(path, param=param)
+        decode(path, param=param, label=Path(upload.filename or param).name)
         if name is None:
             return path
         if exists == "replace":

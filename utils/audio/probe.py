@@ -44,7 +44,9 @@ def probe(path: Path, *, param: str = "audio") -> AudioInfo:
                 stream.codec_context.name,
             )
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequestError(f"{path.name} could not be read as audio: {exc}", param=param) from exc
+        # FFmpeg's messages end with the file's full path: keep the reason only.
+        reason = exc.strerror if isinstance(exc, av.error.FFmpegError) and exc.strerror else str(exc)
+        raise InvalidRequestError(f"{path.name} could not be read as audio: {reason}", param=param) from exc
 
 
 def header_readable(path: Path) -> bool:
