@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from config import Settings
 from ui import concat, conversion, outputs, speech, status, voices_tab
 from ui.common import EngineGetter
+from ui.file_guard import FileRouteGuard
 
 PATH = "/ui"
 # (label, module): each tab's ``build(get, settings)`` lays it out and returns what to refresh on page load.
@@ -55,9 +56,10 @@ def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
     served = [
         str(Path(folder).resolve()) for folder in (paths.outputs_dir, paths.voices_dir, paths.vc_inputs_dir)
     ]
-    return gr.mount_gradio_app(
+    blocks = build_ui(lambda: app.state.engine, settings)
+    mounted = gr.mount_gradio_app(
         app,
-        build_ui(lambda: app.state.engine, settings),
+        blocks,
         path=PATH,
         allowed_paths=served,
         footer_links=[],
@@ -68,3 +70,8 @@ def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
         theme=THEME,
         css=CSS,
     )
+    # Gradio checks that a file argument was uploaded by the client (and not a path on the server)
+    # only once the Blocks count as launched, which launch() sets and mount_gradio_app does not.
+    blocks.has_launched = True
+    app.add_middleware(FileRouteGuard, prefix=PATH)
+    return mounted
