@@ -19,6 +19,7 @@ from core_engine import CoreEngine
 from exceptions import ConfigError
 from monitoring.logs import configure_logging, install_request_id
 from monitoring.metrics import Metrics
+from utils.malloc import return_large_blocks_to_os
 from version import __version__
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, engine: CoreEngine | None = None) -> FastAPI:
     """Build the app; the engine (given, or built from settings) starts in the lifespan."""
     settings = settings or load_settings()
+    return_large_blocks_to_os()  # memory returns to its baseline after each long request
     install_request_id()
     metrics = Metrics()
 

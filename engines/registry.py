@@ -30,7 +30,7 @@ def build_engines(settings: Settings) -> dict[str, SpeechEngine]:
 
         engines["chatterbox-turbo"] = ChatterboxTurboEngine(settings.models, settings.limits.max_chunk_chars)
     if "piper" in enabled:
-        engines["piper"] = PiperEngine(settings.piper)
+        engines["piper"] = PiperEngine(settings.piper, settings.limits.max_chunk_chars)
     if "chatterbox-vc" in enabled:
         engines["chatterbox-vc"] = ChatterboxVCEngine(settings.models, tts)
     for remote_name, remote in settings.remotes.items():

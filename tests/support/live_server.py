@@ -32,6 +32,15 @@ def free_port() -> int:
 @contextmanager
 def live_server(data: Path, *, small_t3: bool = False, timeout: float = 120, **env: str) -> Iterator[str]:
     """Serve with folders ``data/{voices,outputs,vc_inputs,temp}``, no network; yields the base URL."""
+    with live_server_process(data, small_t3=small_t3, timeout=timeout, **env) as (base, _):
+        yield base
+
+
+@contextmanager
+def live_server_process(
+    data: Path, *, small_t3: bool = False, timeout: float = 120, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As :func:`live_server`, yielding the server process too (its pid, for memory readings)."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHATTERBOX_")}
     environment.update(
@@ -62,7 +71,7 @@ def live_server(data: Path, *, small_t3: bool = False, timeout: float = 120, **e
             assert server.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "server never became ready"
             time.sleep(0.25)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         server.wait(30)
