@@ -229,6 +229,7 @@ class CoreEngine:
         started = time.perf_counter()
         if save:
             check_streamable(request)
+            self.outputs.folder(request.output.project)  # a bad project is a 400 now, not a lost save later
         request = self.with_defaults(request)
         plan = await self._plan(request, split=True)
         self.engines.check_room(plan.name)  # the place itself is taken when generation starts

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from api.library import output_url
 from api_models import ChunkInfo, OutputFields, OutputFileInfo, SaveFields, SpeechResponse, TimestampInfo
 from core_engine import OutputFile, OutputOptions, SpeechResult
 from exceptions import InvalidRequestError
@@ -66,7 +67,8 @@ def audio_file_response(
             f"return_format {wanted!r} was not produced; export_formats were: {', '.join(f.format for f in files)}",
             param="return_format",
         )
-    others = [f"{f.format}:/outputs/{f.relative}" for f in files if f is not chosen]
+    # Percent-encoded: a header is Latin-1, and a project may be named in any script.
+    others = [f"{f.format}:{output_url(f.relative)}" for f in files if f is not chosen]
     if others:
         headers = {**headers, "X-Alternative-Formats": "|".join(others)}
     return FileResponse(

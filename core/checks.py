@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from core.requests import SpeechRequest
@@ -9,6 +10,10 @@ from engines.base import SynthesisEngine, language_code
 from exceptions import InvalidRequestError
 from utils.audio import get_format
 from utils.text import prepare_text
+
+# C0 control characters and DEL, but tab, line feed and carriage return: no engine can speak them,
+# and a NUL breaks the phonemizers' C strings.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def check_text(request: SpeechRequest, max_length: int) -> tuple[str, str]:
@@ -21,6 +26,12 @@ def check_text(request: SpeechRequest, max_length: int) -> tuple[str, str]:
             f"'text' is {len(text)} characters; the limit is {max_length} (limits.max_text_length)",
             param="text",
             code="string_above_max_length",
+        )
+    if bad := _CONTROL.search(text):
+        raise InvalidRequestError(
+            f"'text' holds a control character (U+{ord(bad.group()):04X} at {bad.start()}); "
+            "send plain text (tabs and line breaks are fine)",
+            param="text",
         )
     spoken = prepare_text(text, request.text_options)
     if not spoken:

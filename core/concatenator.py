@@ -20,7 +20,7 @@ from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
 from management.outputs import OutputStore, timestamp
 from utils.audio.formats import get_format
-from utils.files import resolve_inside
+from utils.files import resolve_inside, safe_relative
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +181,7 @@ def _output_name(name: str) -> str:
             "use 'project' for the folder",
             param="output_filename",
         )
+    safe_relative(stem, param="output_filename")  # reserved device names (CON, nul.wav), over-long names
     suffix = PurePosixPath(stem).suffix.lower().lstrip(".")
     return stem[: -len(suffix) - 1] if suffix and _is_format(suffix) else stem
 

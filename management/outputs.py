@@ -14,6 +14,7 @@ from typing import Any
 
 from exceptions import ConflictError
 from management.catalog import Catalog
+from utils.audio.formats import FORMATS
 from utils.files import atomic_write_bytes, project_folder
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,10 @@ logger = logging.getLogger(__name__)
 def timestamp() -> str:
     """Plus's file-name timestamp: local time with microseconds."""
     return datetime.now().strftime("%Y-%m-%d_%H%M%S_%f")
+
+
+# What an output's files end with: each audio format's extension, and the JSON record.
+OUTPUT_EXTENSIONS = tuple(sorted({fmt.extension for fmt in FORMATS.values()} | {"json"}))
 
 
 class OutputStore:
@@ -45,7 +50,7 @@ class OutputStore:
         """
         directory = self.folder(project)
         unique, n = stem, 1
-        while any(directory.glob(f"{unique}.*")):
+        while output_files(directory, unique):
             n += 1
             unique = f"{stem}_{n}"
         paths = {ext: directory / f"{unique}.{ext}" for ext in files}
@@ -121,13 +126,13 @@ class PendingOutput:
         unique, n = self.stem, 1
         if self._exact and not self._overwrite:
             _refuse_taken(self.directory, unique)
-        while not self._exact and any(self.directory.glob(f"{unique}.*")):
+        while not self._exact and output_files(self.directory, unique):
             n += 1
             unique = f"{self.stem}_{n}"
         finals = {ext: self.directory / f"{unique}.{ext}" for ext in self.parts}
         sidecar = self.directory / f"{unique}.json"
         replaced = [
-            p for p in self.directory.glob(f"{unique}.*") if p not in finals.values() and p != sidecar
+            p for p in output_files(self.directory, unique) if p not in finals.values() and p != sidecar
         ]
         try:
             for ext, part in self.parts.items():
@@ -148,8 +153,20 @@ class PendingOutput:
         return finals
 
 
+def output_files(directory: Path, stem: str) -> list[Path]:
+    """The files of the output named ``stem``: ``<stem>.<format>`` and its ``<stem>.json`` record.
+
+    Exact names, not a glob: ``take.*`` would also match another output named ``take.v2``, and a
+    stem holding ``[`` or ``*`` would be read as a pattern.
+    """
+    if stem.startswith("."):
+        return []
+    names = (f"{stem}.{ext}" for ext in OUTPUT_EXTENSIONS)
+    return [path for name in names if (path := directory / name).is_file()]
+
+
 def _refuse_taken(directory: Path, stem: str) -> None:
-    taken = sorted(p.name for p in directory.glob(f"{stem}.*") if not p.name.startswith("."))
+    taken = sorted(p.name for p in output_files(directory, stem))
     if taken:
         raise ConflictError(
             f"an output named {stem!r} already exists ({', '.join(taken)}); choose another name "

@@ -231,9 +231,10 @@ class VoiceLibrary:
         report = ImportReport()
         with zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
-            members = {safe_relative(i.filename, param=param): i for i in infos}  # 400 on ../, /abs
+            # 400 on ../, /abs; hidden entries (.DS_Store, __MACOSX/._x) are skipped below
+            members = {safe_relative(i.filename, param=param, hidden=True): i for i in infos}
             for name in members:
-                resolve_inside(base, name, param=param)
+                resolve_inside(base, name, param=param, hidden=True)
             if sum(i.file_size for i in infos) > max_bytes:
                 raise InvalidRequestError(
                     f"'{param}' unpacks to more than {max_bytes / 2**20:g} MB (limits.max_archive_mb)",

@@ -187,6 +187,16 @@ def test_library_prefixes_projects_and_names(setup: tuple[TestClient, Settings])
     assert replaced["total_duration_seconds"] == pytest.approx(0.5, abs=0.002)
 
 
+def test_overwriting_a_name_leaves_outputs_that_it_prefixes_alone(client: TestClient, outputs: Path) -> None:
+    """``take`` with overwrite replaces take.*'s own formats, not the output named ``take.v2``."""
+    put(outputs, "a.wav", tone(0.5))
+    concat(client, ["a.wav"], output_filename="take.v2", export_formats=["wav", "mp3"])
+    concat(client, ["a.wav"], output_filename="take", export_formats=["wav", "mp3"])
+    concat(client, ["a.wav", "a.wav"], output_filename="take", overwrite=True, export_formats=["flac"])
+    names = sorted(p.name for p in outputs.iterdir() if not p.name.startswith("."))
+    assert names == ["a.wav", "take.flac", "take.json", "take.v2.json", "take.v2.mp3", "take.v2.wav"]
+
+
 def test_stream_is_the_default_and_the_body_response_mode_is_honoured(
     client: TestClient, outputs: Path
 ) -> None:

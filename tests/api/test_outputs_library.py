@@ -315,7 +315,8 @@ def test_the_index_can_be_deleted_and_is_rebuilt(settings: Settings) -> None:
         path.unlink()
     with start(settings) as client:
         assert listing(client)["total_files"] == 1
-        assert client.get("/outputs/.index.sqlite3").status_code == 404  # never served
+        refused = client.get("/outputs/.index.sqlite3")  # never served: hidden names are refused
+        assert refused.status_code == 400 and "hidden" in refused.json()["error"]["message"]
 
 
 def test_bulk_delete_by_search_and_date(client: TestClient) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from exceptions import InvalidRequestError, NotFoundError
 from management.audio_library import AudioLibrary
-from utils.files import atomic_write_bytes, resolve_inside
+from utils.files import atomic_write_bytes, project_folder, resolve_inside
 
 
 @pytest.mark.parametrize(
@@ -38,6 +38,14 @@ from utils.files import atomic_write_bytes, resolve_inside
         "lpt9.txt",
         "aux .wav",
         "\\\\server\\share\\x.wav",
+        ".index.sqlite3",
+        "..hidden.wav",
+        ".emotions/calm.json",
+        "book/.hidden/take.wav",
+        "%2eindex.sqlite3",
+        "a" * 252 + ".wav",
+        "é" * 128 + ".wav",
+        "/".join(["deep"] * 40),
     ],
 )
 def test_names_that_escape_the_folder_are_refused(tmp_path: Path, name: str) -> None:
@@ -51,7 +59,8 @@ def test_names_that_escape_the_folder_are_refused(tmp_path: Path, name: str) -> 
     [
         ("narrator.wav", "narrator.wav"),
         ("books/ch1/take 2.wav", "books/ch1/take 2.wav"),
-        ("..hidden.wav", "..hidden.wav"),
+        ("take..2.wav", "take..2.wav"),
+        ("a" * 251 + ".wav", "a" * 251 + ".wav"),
         ("console.wav", "console.wav"),
         ("com10.wav", "com10.wav"),
         ("100%25 done.wav", "100%25 done.wav"),
@@ -60,6 +69,14 @@ def test_names_that_escape_the_folder_are_refused(tmp_path: Path, name: str) -> 
 )
 def test_ordinary_names_resolve_inside(tmp_path: Path, name: str, inside: str) -> None:
     assert resolve_inside(tmp_path, name, param="voice") == tmp_path.resolve() / inside
+
+
+def test_a_project_named_like_a_file_is_a_400_naming_project(tmp_path: Path) -> None:
+    (tmp_path / "taken.wav").write_bytes(b"x")
+    for project in ("taken.wav", "taken.wav/sub"):
+        with pytest.raises(InvalidRequestError, match="names a file") as caught:
+            project_folder(tmp_path, project)
+        assert caught.value.param == "project"
 
 
 def test_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
