@@ -150,10 +150,19 @@ def parse_tags(value: str | None) -> list[str]:
 
 
 def parse_parameters(value: str | None) -> dict[str, Any]:
+    """A form's ``default_parameters`` (a JSON object), checked; a 400 naming the field."""
     if not value or not value.strip():
         return {}
+    return check_parameters(value)
+
+
+def check_parameters(value: Any) -> dict[str, Any]:
+    """Default parameters (JSON text, or a sidecar's object) checked as a request's would be."""
     try:
-        parsed = VoiceParameters.model_validate_json(value)
+        if isinstance(value, str):
+            parsed = VoiceParameters.model_validate_json(value)
+        else:
+            parsed = VoiceParameters.model_validate(value)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in error["loc"])
@@ -255,6 +264,7 @@ async def import_archive(
             overwrite=overwrite,
             max_bytes=int(limit * 2**20),
             param=param,
+            check_parameters=check_parameters,
         )
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import lzma
 import os
 import shutil
 import tempfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -217,11 +218,14 @@ class VoiceLibrary:
         overwrite: bool = False,
         max_bytes: int,
         param: str = "archive",
+        check_parameters: Callable[[Any], dict[str, Any]] | None = None,
     ) -> ImportReport:
         """Unpack voices (and their sidecars) from a zip; unsafe entry names refuse the whole archive.
 
         Existing voices are kept (reported as skipped) unless ``overwrite``. Entries that are not
-        audio, or audio that cannot be read, are skipped with the reason.
+        audio, audio that cannot be read, and voices whose sidecar's ``default_parameters`` fail
+        ``check_parameters`` (the upload route's rules; it raises InvalidRequestError) are skipped
+        with the reason.
         """
         try:
             zf = zipfile.ZipFile(archive)
@@ -247,7 +251,7 @@ class VoiceLibrary:
                     if hidden or name not in sidecars:
                         report.skipped[name] = "not an audio file"
                     continue
-                self._import_one(zf, name, info, members, base, overwrite, report)
+                self._import_one(zf, name, info, members, base, overwrite, report, check_parameters)
         logger.info(
             "imported %d voice(s), replaced %d, skipped %d",
             len(report.imported),
@@ -265,6 +269,7 @@ class VoiceLibrary:
         base: Path,
         overwrite: bool,
         report: ImportReport,
+        check_parameters: Callable[[Any], dict[str, Any]] | None,
     ) -> None:
         target = base / name  # checked by import_zip
         existed = target.exists()
@@ -279,26 +284,35 @@ class VoiceLibrary:
                 dest.flush()
                 os.fsync(dest.fileno())
             probe(Path(temp), param=name)
+            # Checked before anything is published: a bad sidecar keeps its voice out.
+            record = self._imported_record(zf, members, name, target, Path(temp), check_parameters)
         except InvalidRequestError as exc:
             Path(temp).unlink(missing_ok=True)
             report.skipped[name] = exc.message
             return
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:  # a damaged entry
+        except _DAMAGED_ENTRY as exc:
             Path(temp).unlink(missing_ok=True)
-            report.skipped[name] = f"cannot be unpacked: {exc}"
+            if isinstance(exc, OSError) and exc.errno is not None:  # the disk, not the entry (full, ...)
+                raise
+            report.skipped[name] = f"cannot be unpacked: {exc or type(exc).__name__}"
             return
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
         with self._lock:
             os.replace(temp, target)
-            record = self._imported_record(zf, members, name, target)
             atomic_write_bytes(_sidecar_path(target), json.dumps(record, indent=2).encode())
             self.catalog.record([target])
         (report.replaced if existed else report.imported).append(self._relative(target))
 
     def _imported_record(
-        self, zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str, target: Path
+        self,
+        zf: zipfile.ZipFile,
+        members: dict[str, zipfile.ZipInfo],
+        name: str,
+        target: Path,
+        unpacked: Path,
+        check_parameters: Callable[[Any], dict[str, Any]] | None,
     ) -> dict[str, Any]:
         sidecar = next((members[n] for n in _sidecar_names(name) if n in members), None)
         record: dict[str, Any] = {}
@@ -310,7 +324,9 @@ class VoiceLibrary:
                 logger.warning("ignoring the unreadable sidecar %s in an imported archive", sidecar.filename)
         if not record:
             record = self._record(target, None, (), None, None)
-        duration, rate = header_info(target)
+        elif check_parameters is not None:
+            record["default_parameters"] = check_parameters(record.get("default_parameters") or {})
+        duration, rate = header_info(unpacked)
         folder = self._relative(target.parent)
         return {
             **record,
@@ -318,7 +334,7 @@ class VoiceLibrary:
             "filename": target.name,
             "folder_path": folder or None,
             "url": self._relative(target),
-            "file_size_bytes": target.stat().st_size,
+            "file_size_bytes": unpacked.stat().st_size,
             "duration_seconds": round(duration, 3) if duration else None,
             "sample_rate": rate,
             "format": target.suffix.lstrip(".").lower(),
@@ -340,6 +356,19 @@ class VoiceLibrary:
     def _relative(self, path: Path) -> str:
         relative = path.resolve().relative_to(self.root.resolve()).as_posix()
         return "" if relative == "." else relative
+
+
+# What reading a damaged, encrypted or oddly compressed zip entry raises: bad deflate data (zlib),
+# bad bzip2 data (an OSError without errno), bad lzma data, a password (RuntimeError), an unknown method.
+_DAMAGED_ENTRY = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+)
 
 
 class _Sink:

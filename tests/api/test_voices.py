@@ -526,6 +526,61 @@ def test_import_skips_what_is_not_audio_and_refuses_what_is_not_a_zip(client: Te
     assert not_zip.status_code == 400 and not_zip.json()["error"]["param"] == "archive"
 
 
+@pytest.mark.parametrize(
+    "parameters", [{"cfg_weight": "x"}, {"temperature": -5}, {"exaggeration": 1e308}, ["not", "an", "object"]]
+)
+def test_imported_sidecars_are_checked_as_uploads_are(client: TestClient, parameters: Any) -> None:
+    """A sidecar with bad default parameters keeps its voice out (it made every later TTS a 500)."""
+    archive = zip_of(
+        {
+            "bad.wav": voice_wav(6.0),
+            "bad.wav.json": json.dumps({"description": "bad", "default_parameters": parameters}).encode(),
+            "good.wav": voice_wav(6.0),
+            "good.wav.json": json.dumps({"default_parameters": {"temperature": 0.6}}).encode(),
+        }
+    )
+    body = client.post(
+        "/api/v1/voices/import", files={"archive": ("x.zip", archive, "application/zip")}
+    ).json()
+    assert body["imported"] == ["good.wav"]
+    assert "default_parameters" in body["skipped"]["bad.wav"]
+    assert not (voices_dir(client) / "bad.wav").exists()
+    assert client.get("/api/v1/voices/good.wav").json()["default_parameters"] == {"temperature": 0.6}
+    spoken = client.post("/api/v1/tts", json={"text": "Hello.", "engine": "tone", "voice": "good"})
+    assert spoken.status_code == 200, spoken.text
+
+
+def test_damaged_encrypted_and_oddly_compressed_entries_are_skipped(client: TestClient) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("ok.wav", voice_wav(6.0))
+        archive.writestr("bz.wav", voice_wav(6.0), compress_type=zipfile.ZIP_BZIP2)
+        archive.writestr("xz.wav", voice_wav(6.0), compress_type=zipfile.ZIP_LZMA)
+        archive.writestr("locked.wav", voice_wav(6.0))
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        infos = {i.filename: i for i in archive.infolist()}
+    for name in ("bz.wav", "xz.wav"):  # garble the compressed data behind the local header
+        start = infos[name].header_offset + 30 + len(name) + 200
+        data[start : start + 64] = bytes(64)
+    central = data.find(b"locked.wav", infos["locked.wav"].header_offset + 40) - 46  # its central record
+    data[central + 8] |= 0x01  # "encrypted", in the central directory that readers trust
+    response = client.post(
+        "/api/v1/voices/import", files={"archive": ("x.zip", bytes(data), "application/zip")}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["imported"] == ["ok.wav"]
+    assert set(body["skipped"]) == {"bz.wav", "xz.wav", "locked.wav"}
+    assert not [p for p in voices_dir(client).rglob("*") if p.name.endswith(".part")]
+
+
+def test_an_entry_name_over_255_bytes_refuses_the_archive(client: TestClient) -> None:
+    archive = zip_of({"a" * 300 + ".wav": voice_wav(6.0)})
+    response = client.post("/api/v1/voices/import", files={"archive": ("x.zip", archive, "application/zip")})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "archive"
+
+
 def test_date_filters_size_sort_ambiguous_names_and_the_plural_delete(library: TestClient) -> None:
     get = library.get
     assert names(get("/api/v1/voices", params={"date_from": "2000-01-01", "date_to": "2999-12-31"})) == [
