@@ -45,7 +45,13 @@ from core.requests import (
 from core.saving import MadeAudio, save_result
 from core.takes import TakeChecker
 from core.voice_sources import VoiceSources
-from engines.base import ConversionEngine, SpeechEngine, SynthesisEngine, SynthesisParams
+from engines.base import (
+    MIN_VC_INPUT_SECONDS,
+    ConversionEngine,
+    SpeechEngine,
+    SynthesisEngine,
+    SynthesisParams,
+)
 from engines.manager import EngineManager
 from exceptions import ChatterboxError, InvalidRequestError
 from management.audio_library import AudioLibrary
@@ -55,7 +61,7 @@ from management.housekeeping import Housekeeper
 from management.libraries import Libraries
 from management.outputs import OutputStore
 from monitoring.metrics import Metrics
-from utils.audio import Clip, change_speed, concatenate, decode, windows
+from utils.audio import Clip, change_speed, check_usable, concatenate, decode, windows
 from utils.audio.joiner import Joiner
 from utils.files import project_folder
 from utils.text import chunk_text
@@ -371,6 +377,13 @@ class CoreEngine:
                     self.voice_sources.audio_file(self.voices, request.target_voice, "target_voice_source")
                 )
             audio = await asyncio.to_thread(decode, source, param="input_audio_source")
+            check_usable(
+                audio.samples,
+                audio.sample_rate,
+                name="the input",
+                param="input_audio_source",
+                min_seconds=MIN_VC_INPUT_SECONDS,
+            )
             parts = windows(audio, request.chunk_sec, request.overlap_sec)
             outputs = []
             report_progress = reporter(progress, logger, f"vc ({name})")

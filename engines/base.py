@@ -9,6 +9,11 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from utils.audio import Clip
 
+# The shortest clip a model can take a voice from (a speaker embedding needs about a second of
+# speech; 5-10 s clone best), and the shortest input voice conversion can re-voice.
+MIN_REFERENCE_SECONDS = 1.0
+MIN_VC_INPUT_SECONDS = 0.5
+
 
 @dataclass(frozen=True)
 class SynthesisParams:

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import SynthesisParams
+from engines.base import MIN_REFERENCE_SECONDS, SynthesisParams
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
 from monitoring.logs import request_id_var
-from utils.audio import Clip
+from utils.audio import Clip, check_usable
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # upstream draws a progress bar per chunk into the logs
 
@@ -192,8 +192,13 @@ class ChatterboxTTSEngine:
             raise InvalidRequestError(
                 f"voice file {path.name} could not be decoded: {exc}", param="voice"
             ) from exc
-        if ref_24k.size == 0:
-            raise InvalidRequestError(f"voice file {path.name} holds no audio", param="voice")
+        check_usable(
+            ref_24k,
+            S3GEN_SR,
+            name=f"voice file {path.name}",
+            param="voice",
+            min_seconds=MIN_REFERENCE_SECONDS,
+        )
         return ref_24k
 
     def _require_model(self) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import SynthesisParams
+from engines.base import MIN_REFERENCE_SECONDS, SynthesisParams
 from engines.chatterbox import (
     BUILTIN_KEY,
     SAMPLE_RATE,
@@ -22,7 +22,7 @@ from engines.device import resolve_device
 from engines.memory import file_bytes, module_bytes
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, InvalidRequestError
-from utils.audio import Clip, resample
+from utils.audio import Clip, check_usable, resample
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,5 @@ def _load(path: Path, rate: int, param: str) -> Any:
         audio, _ = librosa.load(str(path), sr=rate)
     except Exception as exc:
         raise InvalidRequestError(f"{path.name} could not be decoded as audio: {exc}", param=param) from exc
-    if audio.size == 0:
-        raise InvalidRequestError(f"{path.name} holds no audio", param=param)
+    check_usable(audio, rate, name=path.name, param=param, min_seconds=MIN_REFERENCE_SECONDS)
     return audio

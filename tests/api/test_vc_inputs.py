@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import soundfile as sf
 from fastapi.testclient import TestClient
 
 from config import Settings
 from core_engine import CoreEngine
+from exceptions import InvalidRequestError
 from main_api import create_app
 from tests.api.test_outputs_library import drop_audio
 from tests.support.engines import EchoConversion, ToneEngine
@@ -171,3 +175,43 @@ def test_listing_filters_sort_and_deletes(client: TestClient, speech_wav: Path) 
     rest = client.delete("/api/v1/vc_inputs?all=true&confirm=true").json()
     assert rest["deleted_files"] == ["long.wav"]
     assert client.get("/api/v1/vc_inputs").json()["files"] == []
+
+
+def tiny_wav(samples: int, *, nan: bool = False) -> bytes:
+    data = np.full(samples, 0.2, dtype=np.float32)
+    if nan:
+        data[0] = np.nan
+    buffer = io.BytesIO()
+    sf.write(buffer, data, 24000, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("samples", "nan", "words"), [(1, False, "at least"), (48000, True, "NaN")])
+def test_a_one_sample_or_nan_input_is_a_400_not_a_model_crash(
+    client: TestClient, samples: int, nan: bool, words: str
+) -> None:
+    (inputs_dir(client) / "bad.wav").write_bytes(tiny_wav(samples, nan=nan))
+    voices = Path(client.app.state.settings.paths.voices_dir)
+    voices.mkdir(parents=True, exist_ok=True)
+    (voices / "narrator.wav").write_bytes(tiny_wav(48000))
+    response = client.post(
+        "/api/v1/vc", json={"input_audio_source": "bad.wav", "target_voice_source": "narrator"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "input_audio_source"
+    assert words in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("samples", "nan", "words"), [(1, False, "at least"), (48000, True, "NaN|not finite")]
+)
+def test_the_vc_engine_refuses_a_one_sample_or_nan_target(
+    tmp_path: Path, samples: int, nan: bool, words: str
+) -> None:
+    from engines.chatterbox_vc import _load
+
+    path = tmp_path / "target.wav"
+    path.write_bytes(tiny_wav(samples, nan=nan))
+    with pytest.raises(InvalidRequestError, match=words) as caught:
+        _load(path, 24000, "target_voice_source")
+    assert caught.value.param == "target_voice_source" and str(tmp_path) not in caught.value.message

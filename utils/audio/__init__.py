@@ -1,7 +1,7 @@
 """The audio pipeline: pure functions on a :class:`Clip` (mono float32 + sample rate)."""
 
 from utils.audio.clip import Clip, concatenate, windows
-from utils.audio.decode import decode
+from utils.audio.decode import check_usable, decode
 from utils.audio.effects import (
     change_speed,
     cut_silences,
@@ -27,6 +27,7 @@ __all__ = [
     "LoudnessStats",
     "PostProcessing",
     "change_speed",
+    "check_usable",
     "concatenate",
     "cut_silences",
     "decode",

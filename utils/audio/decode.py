@@ -72,11 +72,20 @@ def decode(
         raise InvalidRequestError(f"{name} could not be decoded as audio: {reason}", param=param) from exc
     samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     del parts
+    check_usable(samples, rate, name=name, param=param)
+    return Clip(samples, rate)
+
+
+def check_usable(samples: np.ndarray, rate: int, *, name: str, param: str, min_seconds: float = 0.0) -> None:
+    """Refuse audio a model cannot use: empty, shorter than ``min_seconds``, or holding NaN/infinity."""
     if samples.size == 0:
         raise InvalidRequestError(f"{name} holds no audio", param=param)
+    if samples.size < min_seconds * rate:
+        raise InvalidRequestError(
+            f"{name} is {samples.size / rate:.3f} s long; at least {min_seconds:g} s is needed", param=param
+        )
     if not np.isfinite(samples).all():
         raise InvalidRequestError(f"{name} holds NaN or infinite samples", param=param)
-    return Clip(samples, rate)
 
 
 def _checked_rate(rate: int, name: str, param: str) -> int:
