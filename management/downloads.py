@@ -59,14 +59,22 @@ def download_audio(url: str, folder: Path, settings: DownloadSettings, *, param:
 
 
 def _fetch(url: str, handle: BinaryIO, settings: DownloadSettings, param: str) -> None:
-    """Stream ``url`` into ``handle``, following redirects by hand so every hop is checked."""
+    """Stream ``url`` into ``handle``, following redirects by hand so every hop is checked.
+
+    Each hop connects to the very address that was checked (the host is resolved once): a name that
+    resolves to a public address for the check and to loopback for the connection gets nowhere.
+    """
     limit = int(settings.max_mb * 2**20)
     deadline = time.monotonic() + settings.timeout_seconds
     with httpx.Client(timeout=settings.timeout_seconds, follow_redirects=False) as client:
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
-            _check_target(current, settings, param)
-            with client.stream("GET", current) as response:
+            pinned, host = _check_target(current, settings, param)
+            request = client.build_request(
+                "GET", pinned, headers={"Host": host}, extensions={"sni_hostname": urlparse(current).hostname}
+            )
+            response = client.send(request, stream=True)
+            try:
                 if response.is_redirect and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])
                     continue
@@ -85,10 +93,14 @@ def _fetch(url: str, handle: BinaryIO, settings: DownloadSettings, param: str) -
                         raise httpx.ReadTimeout("download deadline passed")
                     handle.write(chunk)
                 return
+            finally:
+                response.close()
     raise InvalidRequestError(f"'{param}': {url} redirects more than {_MAX_REDIRECTS} times", param=param)
 
 
-def _check_target(url: str, settings: DownloadSettings, param: str) -> None:
+def _check_target(url: str, settings: DownloadSettings, param: str) -> tuple[str, str]:
+    """Refuse what may not be fetched; the URL with its host replaced by the checked address, and the
+    ``Host`` header to send with it."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https"):
         raise InvalidRequestError(
@@ -97,19 +109,44 @@ def _check_target(url: str, settings: DownloadSettings, param: str) -> None:
     if not parsed.hostname:
         raise InvalidRequestError(f"'{param}': {url} has no host", param=param)
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
-    except OSError as exc:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parsed.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as exc:
         raise InvalidRequestError(f"'{param}': cannot resolve {parsed.hostname}: {exc}", param=param) from exc
-    if settings.allow_private_addresses:
-        return
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise InvalidRequestError(
-                f"'{param}': {parsed.hostname} is a loopback, private or link-local address ({address}); "
-                "set downloads.allow_private_addresses to allow it",
-                param=param,
-            )
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not settings.allow_private_addresses:
+        for address in addresses:
+            if not is_public(address):
+                raise InvalidRequestError(
+                    f"'{param}': {parsed.hostname} is a loopback, private or link-local address "
+                    f"({address}); set downloads.allow_private_addresses to allow it",
+                    param=param,
+                )
+    address = addresses[0]
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = f"{literal}:{parsed.port}" if parsed.port else literal
+    host = parsed.netloc.rsplit("@", 1)[-1]  # user:password@ never reaches the Host header
+    return parsed._replace(netloc=netloc).geturl(), host
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A globally routable address, also when an IPv6 form wraps an IPv4 one.
+
+    IPv4-mapped (``::ffff:127.0.0.1``), IPv4-compatible (``::127.0.0.1``), NAT64 (``64:ff9b::/96``),
+    6to4 (``2002::/16``) and Teredo forms are judged by the IPv4 address they carry.
+    """
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        packed = int(address)
+        embedded = [address.ipv4_mapped, address.sixtofour, address.teredo and address.teredo[1]]
+        if address in _NAT64 or packed >> 32 == 0:  # 64:ff9b::a.b.c.d and ::a.b.c.d
+            embedded.append(ipaddress.IPv4Address(packed & 0xFFFFFFFF))
+        return all(v4 is None or v4.is_global for v4 in embedded)
+    return True
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def _too_large(url: str, settings: DownloadSettings, param: str) -> InvalidRequestError:

@@ -64,6 +64,15 @@ def test_url_problems_are_400_with_the_reason_and_leave_nothing(
         ("http://169.254.169.254/latest/meta-data", "loopback, private or link-local"),
         ("http://10.1.2.3/voice.wav", "loopback, private or link-local"),
         ("http://[::1]/voice.wav", "loopback, private or link-local"),
+        ("http://[::127.0.0.1]/voice.wav", "loopback, private or link-local"),
+        ("http://[::ffff:127.0.0.1]/voice.wav", "loopback, private or link-local"),
+        ("http://[64:ff9b::7f00:1]/voice.wav", "loopback, private or link-local"),
+        ("http://[64:ff9b::a9fe:a9fe]/latest/meta-data", "loopback, private or link-local"),
+        ("http://[2002:7f00:1::]/voice.wav", "loopback, private or link-local"),
+        ("http://[2002:c0a8:101::1]/voice.wav", "loopback, private or link-local"),
+        ("http://127.1/voice.wav", "loopback, private or link-local"),
+        ("http://2130706433/voice.wav", "loopback, private or link-local"),
+        ("http://0x7f.1/voice.wav", "loopback, private or link-local"),
     ],
 )
 def test_other_schemes_and_private_addresses_are_refused(tmp_path: Path, url: str, reason: str) -> None:
@@ -82,3 +91,24 @@ def test_a_redirect_to_a_private_address_is_refused(tmp_path: Path) -> None:
 def test_downloads_can_be_switched_off(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequestError, match=r"downloads\.enabled"):
         download_audio("https://example.com/v.wav", tmp_path, DownloadSettings(enabled=False), param="voice")
+
+
+def test_the_checked_address_is_the_one_connected_to(
+    base_url: str, tmp_path: Path, speech_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name resolves once; a second answer (here: an error) is never asked for."""
+    import socket
+    from urllib.parse import urlparse
+
+    port = urlparse(base_url).port
+    real = socket.getaddrinfo
+    answers = iter([real("127.0.0.1", port, type=socket.SOCK_STREAM)])
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> object:
+        if host == "voices.example":
+            return next(answers)  # a second lookup raises StopIteration: the test fails
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    path = download_audio(f"http://voices.example:{port}/voice.wav", tmp_path, LOOPBACK_OK, param="voice")
+    assert path.read_bytes() == speech_wav.read_bytes()
