@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
+from api.openapi_doc import install_openapi
 from api.routes import ROUTERS
 from api.upload_limit import UploadLimitMiddleware
 from config import Settings, load_settings
@@ -42,7 +44,7 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
         finally:
             await core.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc load their scripts from the app, not a CDN
         title="Chatterbox TTS Extended Plus",
         version=__version__,
         description="Self-hosted speech server: Chatterbox TTS, voice conversion and Piper.",
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.limits.max_upload_mb)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

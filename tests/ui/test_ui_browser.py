@@ -358,3 +358,17 @@ def test_voices_tab_uploads_edits_and_deletes_a_voice_and_makes_an_emotion_profi
     expect(page.locator("#voices-message")).to_contain_text("Deleted readers/reader.wav")
     expect(page.locator("#voices-table")).not_to_contain_text("reader.wav")
     context.close()
+
+
+def test_swagger_ui_renders_with_no_network(browser: Any, server: str, shots: Path) -> None:
+    """Chromium runs without network here: the operations list appears only if every asset is local."""
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/docs")
+        page.locator(".opblock-summary-path", has_text="/api/v1/tts").first.wait_for(timeout=TIMEOUT_MS)
+        page.screenshot(path=str(shots / "docs.png"))
+        page.goto(f"{server}/redoc")
+        page.get_by_text("Chatterbox TTS Extended Plus").first.wait_for(timeout=TIMEOUT_MS)
+    finally:
+        context.close()
