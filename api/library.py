@@ -29,7 +29,7 @@ class Paging:
 
 
 def paging(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=100, description="Items per page, 1-100.")] = 50,
     sort_by: Annotated[
         Literal["name", "date", "size", "duration", "generation_type"], Query(description="Sort key.")

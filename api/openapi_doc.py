@@ -1,4 +1,7 @@
-"""The OpenAPI document as viewers and generated clients expect it.
+"""The OpenAPI document as viewers, schema checkers and generated clients expect it.
+
+Every operation documents the errors it can answer, in the one error shape (``ErrorResponse``), and
+not FastAPI's default 422, which this server never sends (validation errors are a 400 naming the field).
 
 Some responses and request bodies embed a model's own JSON schema (a route that answers audio or
 JSON, a body taken as JSON or as a form). Pydantic puts such a schema's nested models under a local
@@ -8,12 +11,25 @@ JSON, a body taken as JSON or as a form). Pydantic puts such a schema's nested m
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
 
+from api.schemas.common import ErrorResponse
+
 _LOCAL = "#/$defs/"
 _COMPONENT = "#/components/schemas/"
+_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+# What any route may answer besides its success; each is an ErrorResponse whose `param` names the field.
+ERROR_STATUSES = {
+    "400": "Invalid request: `error.param` names the field and `error.message` says what is wrong.",
+    "404": "Not found: the voice, file, job or engine named does not exist.",
+    "409": "Conflict: the name is taken (send `overwrite`), or it names several files.",
+    "413": "Too large: an upload or body over its limit (the message names the setting).",
+    "500": "Internal error: a bug; the message carries the request id to quote.",
+    "503": "Unavailable: the engine is loading or down, or its queue is full (see `Retry-After`).",
+}
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -22,7 +38,7 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = hoist_defs(build())
+            app.openapi_schema = document_errors(hoist_defs(build()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -50,5 +66,29 @@ def hoist_defs(document: dict[str, Any]) -> dict[str, Any]:
         visit(document[key])
     for schema in list(schemas.values()):  # entries hoisted above were visited on the way in
         visit(schema)
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    return document
+
+
+def document_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare every error status on every operation; drop the 422 the server never answers."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    error = ErrorResponse.model_json_schema(ref_template=_COMPONENT + "{model}")
+    for name, definition in error.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault("ErrorResponse", error)
+    body = {"application/json": {"schema": {"$ref": _COMPONENT + "ErrorResponse"}}}
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for status, description in ERROR_STATUSES.items():
+                responses.setdefault(status, {"description": description, "content": body})
+    referenced = json.dumps(document.get("paths", {}))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f'"{_COMPONENT}{unused}"' not in referenced:
+            schemas.pop(unused, None)
     document["components"]["schemas"] = dict(sorted(schemas.items()))
     return document

@@ -34,7 +34,7 @@ from utils.files import resolve_inside
 
 
 def voice_paging(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=100, description="Items per page, 1-100.")] = 50,
     sort_by: Annotated[
         Literal["name", "date", "duration", "usage", "size"],

@@ -35,3 +35,17 @@ def test_every_reference_in_the_openapi_document_resolves(piper_client: TestClie
     assert refs and all(ref.startswith("#/components/schemas/") for ref in refs), refs
     assert {ref.rsplit("/", 1)[1] for ref in refs} <= set(components)
     assert "ChunkInfo" in components  # hoisted from the speech response's embedded schema
+
+
+def test_every_operation_documents_the_errors_it_answers(piper_client: TestClient) -> None:
+    """Validation errors are a 400 here, never FastAPI's 422: the document says so for every route."""
+    paths = piper_client.get("/openapi.json").json()["paths"]
+    operations = [op for item in paths.values() for method, op in item.items() if method != "parameters"]
+    assert len(operations) > 40
+    for operation in operations:
+        responses = operation["responses"]
+        assert "422" not in responses, operation["summary"]
+        assert {"400", "404", "500", "503"} <= set(responses), operation["summary"]
+        assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    bad = piper_client.post("/api/v1/tts", json={"text": 5})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "text"
