@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -97,11 +97,13 @@ async def save_upload(
     param: str,
     name: str | None = None,
     exists: Literal["rename", "replace", "refuse"] = "rename",
+    before_publish: Callable[[Path], Awaitable[None]] | None = None,
 ) -> Path:
     """Stream an upload into ``folder`` (under ``name``, or a temporary name), refusing oversize and non-audio.
 
     A ``name`` already taken is renamed ``_2``, ``_3``... (``rename``), replaced, or refused with
-    409 (``refuse``). The file appears whole or not at all.
+    409 (``refuse``). The file appears whole or not at all; ``before_publish`` runs on the complete,
+    checked file while it is still hidden (to write its record first).
     """
     folder.mkdir(parents=True, exist_ok=True)
     if name is None:
@@ -115,6 +117,8 @@ async def save_upload(
             handle.flush()
             os.fsync(handle.fileno())
         decode(path, param=param, label=Path(upload.filename or param).name)
+        if before_publish is not None:
+            await before_publish(path)
         if name is None:
             return path
         if exists == "replace":

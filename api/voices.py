@@ -203,7 +203,24 @@ def refuse_taken(targets: list[Path], overwrite: bool, param: str) -> None:
 async def store_voice(
     voices: VoiceLibrary, upload: UploadFile, target: Path, fields: VoiceFields, *, max_mb: float, param: str
 ) -> VoiceUploadResponse:
-    """Stream an upload to its place (whole or not at all; must decode), measure it and record it."""
+    """Stream an upload to its place (whole or not at all; must decode), measure it and record it.
+
+    The record is written before the audio is published: a voice never appears without it.
+    """
+    described: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+
+    async def describe(unpublished: Path) -> None:
+        described.append(
+            await asyncio.to_thread(
+                voices.describe,
+                unpublished,
+                target,
+                description=fields.description,
+                tags=fields.tags,
+                default_parameters=fields.default_parameters,
+            )
+        )
+
     saved = await save_upload(
         upload,
         target.parent,
@@ -211,14 +228,9 @@ async def store_voice(
         param=param,
         name=target.name,
         exists="replace" if fields.overwrite else "refuse",
+        before_publish=describe,
     )
-    entry, quality = await asyncio.to_thread(
-        voices.add,
-        saved,
-        description=fields.description,
-        tags=fields.tags,
-        default_parameters=fields.default_parameters,
-    )
+    entry, quality = await asyncio.to_thread(voices.add, saved, described=described[0])
     return upload_response(entry, quality, "uploaded")
 
 

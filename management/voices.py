@@ -98,12 +98,43 @@ class VoiceLibrary:
         tags: Iterable[str] = (),
         default_parameters: dict[str, Any] | None = None,
         analyze: bool = True,
+        described: tuple[dict[str, Any], dict[str, Any] | None] | None = None,
     ) -> tuple[Entry, dict[str, Any] | None]:
-        """Record a voice file just placed in the library; returns its entry and quality report."""
-        quality = analyze_voice(decode(path, param="voice_file")).as_dict() if analyze else None
+        """Record a voice file just placed in the library; returns its entry and quality report.
+
+        ``described``: what :meth:`describe` made before the file was published (record, quality).
+        """
+        record, quality = described or self.describe(
+            path,
+            path,
+            description=description,
+            tags=tags,
+            default_parameters=default_parameters,
+            analyze=analyze,
+        )
         with self._lock:
-            entry = self.catalog.add(path, self._record(path, description, tags, default_parameters, quality))
+            entry = self.catalog.add(path, record)
         return entry, quality
+
+    def describe(
+        self,
+        audio: Path,
+        target: Path,
+        *,
+        description: str | None = None,
+        tags: Iterable[str] = (),
+        default_parameters: dict[str, Any] | None = None,
+        analyze: bool = True,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Measure ``audio`` (not yet published) and write the record of the voice it becomes at ``target``.
+
+        Written before the audio is moved into place, so a crash in between never leaves a voice
+        without its record (an orphan record is removed by housekeeping).
+        """
+        quality = analyze_voice(decode(audio, param="voice_file")).as_dict() if analyze else None
+        record = self._record(target, description, tags, default_parameters, quality)
+        atomic_write_bytes(_sidecar_path(target), json.dumps(record, indent=2).encode())
+        return record, quality
 
     def _record(
         self,

@@ -48,10 +48,13 @@ def store_upload(
     try:
         shutil.copyfile(source, temp)
         probe(Path(temp), param="voice file")  # not audio: a readable 400, nothing left behind
+        described = library.describe(
+            Path(temp), target, description=description, tags=tags, default_parameters=default_parameters
+        )  # the record first: the voice never appears without it
         os.replace(temp, target)
     finally:
         Path(temp).unlink(missing_ok=True)
-    return library.add(target, description=description, tags=tags, default_parameters=default_parameters)
+    return library.add(target, described=described)
 
 
 def parse_tags(text: str | None) -> list[str]:
