@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -31,6 +34,30 @@ def internal_error_response(request_id: str) -> JSONResponse:
     return error_response(
         500, f"Internal server error (request id {request_id})", type_="server_error", code="internal_error"
     )
+
+
+def insufficient_storage_response() -> JSONResponse:
+    """A 507: the disk (or the user's quota) is full; nothing was saved."""
+    return error_response(
+        507,
+        "the server's disk is full: nothing was saved; free space where outputs/ and voices/ live, then retry",
+        type_="server_error",
+        code="insufficient_storage",
+    )
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the disk or a quota running out: OS and SQLite errors."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:

@@ -8,7 +8,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import internal_error_response
+from api.errors import disk_full, insufficient_storage_response, internal_error_response
 from monitoring.logs import request_id_var
 from monitoring.metrics import Metrics
 
@@ -43,10 +43,15 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            error_logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            if disk_full(exc):  # not a bug: the operator has to free space
+                error_logger.error("disk full on %s %s: %s", scope["method"], scope["path"], exc)
+                answer = insufficient_storage_response()
+            else:
+                error_logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                answer = internal_error_response(request_id)
             if not started_response:
-                await internal_error_response(request_id)(scope, receive, send_with_id)
+                await answer(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"

@@ -29,6 +29,7 @@ ERROR_STATUSES = {
     "413": "Too large: an upload or body over its limit (the message names the setting).",
     "500": "Internal error: a bug; the message carries the request id to quote.",
     "503": "Unavailable: the engine is loading or down, or its queue is full (see `Retry-After`).",
+    "507": "Insufficient storage: the server's disk is full; nothing was saved.",
 }
 
 

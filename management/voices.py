@@ -330,9 +330,9 @@ class VoiceLibrary:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
-        with self._lock:
-            os.replace(temp, target)
+        with self._lock:  # the record first: a kill in between never leaves a voice without it
             atomic_write_bytes(_sidecar_path(target), json.dumps(record, indent=2).encode())
+            os.replace(temp, target)
             self.catalog.record([target])
         (report.replaced if existed else report.imported).append(self._relative(target))
 
