@@ -155,15 +155,6 @@ def test_killed_mid_work_the_server_restarts_consistent(tmp_path: Path) -> None:
             time.sleep(chance.uniform(0.2, 9.0))  # before, during and after the TTS requests
             server.kill()
             server.wait(30)
-            print(
-                "round",
-                round_,
-                "answered",
-                len(answered),
-                "parts",
-                [p.name for p in tmp_path.rglob("*.part")],
-                flush=True,
-            )
             for thread in threads:
                 thread.join(150)
     with live_server_process(tmp_path, **PIPER_SERVER) as (base, _):
