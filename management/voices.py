@@ -314,7 +314,7 @@ class VoiceLibrary:
                 shutil.copyfileobj(source, dest, _CHUNK)
                 dest.flush()
                 os.fsync(dest.fileno())
-            probe(Path(temp), param=name)
+            probe(Path(temp), param=name, label=PurePosixPath(name).name)
             # Checked before anything is published: a bad sidecar keeps its voice out.
             record = self._imported_record(zf, members, name, target, Path(temp), check_parameters)
         except InvalidRequestError as exc:

@@ -47,7 +47,8 @@ def store_upload(
     os.close(fd)
     try:
         shutil.copyfile(source, temp)
-        probe(Path(temp), param="voice file")  # not audio: a readable 400, nothing left behind
+        # not audio: a readable 400 naming the upload (never the temporary file), nothing left behind
+        probe(Path(temp), param="voice file", label=source.name)
         described = library.describe(
             Path(temp), target, description=description, tags=tags, default_parameters=default_parameters
         )  # the record first: the voice never appears without it

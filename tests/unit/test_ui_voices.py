@@ -91,8 +91,10 @@ def test_a_taken_name_needs_overwrite_and_a_non_audio_file_leaves_nothing(
     store(library, clip, overwrite=True, description="again")
     text = tmp_path / "notes.wav"
     text.write_text("not audio")
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(InvalidRequestError) as caught:
         store(library, text)
+    assert "notes.wav" in caught.value.message  # the upload's own name, never the temporary file's
+    assert ".part" not in caught.value.message and str(library.root) not in caught.value.message
     assert sorted(p.name for p in library.root.iterdir()) == ["Anna Reads.wav", "Anna Reads.wav.json"]
     with pytest.raises(InvalidRequestError):
         store(library, clip, folder="../outside")

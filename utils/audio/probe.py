@@ -24,12 +24,13 @@ class AudioInfo:
     codec: str
 
 
-def probe(path: Path, *, param: str = "audio") -> AudioInfo:
-    """Read a file's headers; a file that is not audio is a 400 naming ``param``."""
+def probe(path: Path, *, param: str = "audio", label: str | None = None) -> AudioInfo:
+    """Read a file's headers; a file that is not audio is a 400 naming ``param`` (and the file as ``label``)."""
+    name = label or path.name
     try:
         with av.open(str(path), mode="r") as container:
             if not container.streams.audio:
-                raise InvalidRequestError(f"{path.name} has no audio stream", param=param)
+                raise InvalidRequestError(f"{name} has no audio stream", param=param)
             stream = container.streams.audio[0]
             if stream.duration is not None and stream.time_base is not None:
                 duration: float | None = float(stream.duration * stream.time_base)
@@ -46,7 +47,7 @@ def probe(path: Path, *, param: str = "audio") -> AudioInfo:
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         # FFmpeg's messages end with the file's full path: keep the reason only.
         reason = exc.strerror if isinstance(exc, av.error.FFmpegError) and exc.strerror else str(exc)
-        raise InvalidRequestError(f"{path.name} could not be read as audio: {reason}", param=param) from exc
+        raise InvalidRequestError(f"{name} could not be read as audio: {reason}", param=param) from exc
 
 
 def header_readable(path: Path) -> bool:
