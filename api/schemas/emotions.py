@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api_models import CfgWeight, Exaggeration, Probability, Seed, Temperature, TTSRequest
-from management.emotions import PREFIX, EmotionProfile
+from api.schemas.common import CfgWeight, Exaggeration, Probability, Seed, Temperature
+from api.schemas.tts import TTSRequest
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^:]+$")]
 ProfileId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -78,10 +78,6 @@ class EmotionInfo(BaseModel):
     description: str | None
     created: str
     updated: str
-
-    @classmethod
-    def of(cls, profile: EmotionProfile) -> EmotionInfo:
-        return cls(voice=f"{PREFIX}{profile.id}", **profile.as_dict())
 
 
 class EmotionListResponse(BaseModel):
