@@ -10,6 +10,7 @@ BELOW_HTTP = [
     "core_engine.py",
     "config.py",
     "exceptions.py",
+    "parameters.py",
     "api_models.py",
     "api/schemas",
     "engines",
@@ -68,7 +69,8 @@ def test_api_models_import_pydantic_only() -> None:
     schemas = list((ROOT / "api" / "schemas").glob("*.py"))
     assert len(schemas) > 5
     used = set().union(*(_modules(path) for path in schemas)) - {"__future__", "typing"}
-    assert {name for name in used if not name.startswith("api.schemas.")} == {"pydantic"}
+    assert {name for name in used if not name.startswith("api.schemas.")} == {"pydantic", "parameters"}
+    assert _modules(ROOT / "parameters.py") - {"__future__", "typing"} == {"pydantic"}
 
 
 def test_server_code_imports_only_runtime_dependencies() -> None:
