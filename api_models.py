@@ -5,6 +5,13 @@ name so ``from api_models import X`` keeps working."""
 
 from __future__ import annotations
 
+from api.schemas.admin import (
+    CleanupAction,
+    CleanupResponse,
+    CleanupScheduler,
+    CleanupStatusResponse,
+    ResourceStatus,
+)
 from api.schemas.common import (
     CfgWeight,
     ErrorInfo,
@@ -24,6 +31,15 @@ from api.schemas.concat import (
     ConcatResponse,
     MixedConcatRequest,
     MixedSegment,
+)
+from api.schemas.emotions import (
+    EmotionCreateRequest,
+    EmotionDeleteResponse,
+    EmotionInfo,
+    EmotionListResponse,
+    EmotionParameters,
+    EmotionTestRequest,
+    EmotionUpdateRequest,
 )
 from api.schemas.engines import (
     EngineCapabilities,
@@ -63,10 +79,21 @@ from api.schemas.voices import (
 __all__ = [
     "CfgWeight",
     "ChunkInfo",
+    "CleanupAction",
+    "CleanupResponse",
+    "CleanupScheduler",
+    "CleanupStatusResponse",
     "ConcatOptionsFields",
     "ConcatRequest",
     "ConcatResponse",
     "DeleteResponse",
+    "EmotionCreateRequest",
+    "EmotionDeleteResponse",
+    "EmotionInfo",
+    "EmotionListResponse",
+    "EmotionParameters",
+    "EmotionTestRequest",
+    "EmotionUpdateRequest",
     "EngineCapabilities",
     "EngineInfo",
     "EngineListResponse",
@@ -91,6 +118,7 @@ __all__ = [
     "OutputListResponse",
     "Probability",
     "RescanResponse",
+    "ResourceStatus",
     "ResponseMode",
     "SaveFields",
     "Seed",

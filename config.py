@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from exceptions import ConfigError
+from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Temperature, TopK, TopP
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config.yaml"
@@ -139,13 +140,13 @@ class PiperSettings(_Section):
 
 
 class GenerationSettings(_Section):
-    exaggeration: Annotated[float, Field(ge=0, le=2)] = 0.5
-    cfg_weight: Annotated[float, Field(ge=0, le=2)] = 0.5
-    temperature: Annotated[float, Field(ge=0.05, le=5)] = 0.8
-    repetition_penalty: Annotated[float, Field(ge=1, le=3)] = 1.2
-    min_p: Annotated[float, Field(ge=0, le=1)] = 0.05
-    top_p: Annotated[float, Field(ge=0, le=1)] = 1.0
-    top_k: Annotated[int, Field(ge=1, le=6563)] = 1000  # chatterbox-turbo only
+    exaggeration: Exaggeration = 0.5
+    cfg_weight: CfgWeight = 0.5
+    temperature: Temperature = 0.8
+    repetition_penalty: RepetitionPenalty = 1.2
+    min_p: MinP = 0.05
+    top_p: TopP = 1.0
+    top_k: TopK = 1000  # chatterbox-turbo only
 
 
 class LimitSettings(_Section):

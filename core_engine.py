@@ -12,13 +12,13 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from config import VC_ENGINES, Settings
+from config import VC_ENGINES, GenerationSettings, Settings
 from core.checks import (
     check_formats,
     check_language,
@@ -85,15 +85,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_SAMPLING_KEYS = (
-    "exaggeration",
-    "cfg_weight",
-    "temperature",
-    "repetition_penalty",
-    "min_p",
-    "top_p",
-    "top_k",
-)
+# The sampling fields of SynthesisParams that have a configured default (config.GenerationSettings):
+# a request leaves them unset to get the engine's or the config's value.
+_SAMPLING_KEYS = tuple(f.name for f in fields(SynthesisParams) if f.name in GenerationSettings.model_fields)
 
 
 class CoreEngine:

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.admin_models import CleanupResponse, CleanupStatusResponse, ResourceStatus
 from api.deps import EngineDep
-from api.routes.engines import engine_memory
+from api.views import cleanup_response, cleanup_status, engine_memory
+from api_models import CleanupResponse, CleanupStatusResponse, ResourceStatus
 from monitoring.system import directory_usage
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
@@ -23,14 +23,14 @@ async def run_cleanup(
 ) -> CleanupResponse:
     """Remove empty, unreadable and stale files now (and outputs past the retention limits)."""
     run = await asyncio.to_thread(engine.housekeeper.run, dry_run=dry_run, trigger="request")
-    return CleanupResponse.of(run)
+    return cleanup_response(run)
 
 
 @router.get("/cleanup/status", response_model=CleanupStatusResponse)
 def get_cleanup_status(engine: EngineDep) -> CleanupStatusResponse:
     """The housekeeping schedule (interval, last and next run) and the last five runs."""
     keeper = engine.housekeeper
-    return CleanupStatusResponse.of(keeper.state(), list(keeper.history))
+    return cleanup_status(keeper.state(), list(keeper.history))
 
 
 @router.get("/resources", response_model=ResourceStatus)

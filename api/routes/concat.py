@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from api.deps import EngineDep
 from api.forms import temporary_upload
+from api.params import ERRORS, ResponseModeQuery, ReturnFormatQuery
 from api.responses import audio_file_response, file_infos, json_wanted
-from api.routes.tts import ERRORS, ResponseModeQuery, ReturnFormatQuery
 from api_models import ConcatOptionsFields, ConcatRequest, ConcatResponse, MixedConcatRequest
 from core.concat import ConcatOptions
 from core_engine import ConcatJob, ConcatResult, CoreEngine, ItemSpec

@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import EngineDep
-from api.emotion_models import (
+from api.emotions import UPLOAD_FIELD, create_profile, read_profile_body, update_profile
+from api.forms import body_schema
+from api.params import ERRORS, ResponseModeQuery, ReturnFormatQuery, speech_request
+from api.responses import AUDIO_RESPONSES, speech_response
+from api.views import emotion_info
+from api_models import (
     EmotionCreateRequest,
     EmotionDeleteResponse,
     EmotionInfo,
@@ -17,10 +22,6 @@ from api.emotion_models import (
     EmotionTestRequest,
     EmotionUpdateRequest,
 )
-from api.emotions import UPLOAD_FIELD, create_profile, read_profile_body, update_profile
-from api.forms import body_schema
-from api.responses import AUDIO_RESPONSES, speech_response
-from api.routes.tts import ERRORS, ResponseModeQuery, ReturnFormatQuery, _speech_request
 from management.emotions import PREFIX
 
 router = APIRouter(prefix="/api/v1/emotions", tags=["emotions"])
@@ -37,7 +38,7 @@ _FILES = {UPLOAD_FIELD: "Multipart only: sample clips to keep in voices/<folder>
 async def create_emotion(request: Request, engine: EngineDep) -> EmotionInfo:
     """Create a profile from voices in voices/ and/or uploaded samples; 409 when the name is taken."""
     body, uploads = await read_profile_body(request, EmotionCreateRequest)
-    return EmotionInfo.of(await create_profile(engine, body, uploads))
+    return emotion_info(await create_profile(engine, body, uploads))
 
 
 @router.get("", response_model=EmotionListResponse)
@@ -46,14 +47,14 @@ def list_emotions(
     character: Annotated[str | None, Query(description="Only this character's profiles.")] = None,
 ) -> EmotionListResponse:
     """Every profile (or one character's), by character then emotion."""
-    profiles = [EmotionInfo.of(p) for p in engine.emotions.list(character)]
+    profiles = [emotion_info(p) for p in engine.emotions.list(character)]
     return EmotionListResponse(profiles=profiles, count=len(profiles))
 
 
 @router.get("/{profile_id}", response_model=EmotionInfo, responses=ERRORS)
 def get_emotion(profile_id: str, engine: EngineDep) -> EmotionInfo:
     """One profile."""
-    return EmotionInfo.of(engine.emotions.get(profile_id))
+    return emotion_info(engine.emotions.get(profile_id))
 
 
 @router.put(
@@ -65,7 +66,7 @@ def get_emotion(profile_id: str, engine: EngineDep) -> EmotionInfo:
 async def update_emotion(profile_id: str, request: Request, engine: EngineDep) -> EmotionInfo:
     """Change some of a profile's fields; uploaded samples are added to its list."""
     body, uploads = await read_profile_body(request, EmotionUpdateRequest)
-    return EmotionInfo.of(await update_profile(engine, profile_id, body, uploads))
+    return emotion_info(await update_profile(engine, profile_id, body, uploads))
 
 
 @router.delete("/{profile_id}", response_model=EmotionDeleteResponse, responses=ERRORS)
@@ -88,7 +89,7 @@ async def test_emotion(
     body = body or EmotionTestRequest()
     text = body.text.strip() or f"This is {profile.character}, sounding {profile.emotion}."
     speech = body.model_copy(update={"text": text, "voice": f"{PREFIX}{profile.id}"})
-    result = await engine.synthesize(_speech_request(speech, None))
+    result = await engine.synthesize(speech_request(speech, None))
     return speech_response(
         result,
         speech,

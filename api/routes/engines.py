@@ -7,21 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import EngineDep
-from api_models import EngineCapabilities, EngineMemory, EnginesResponse, EngineStatus
-from engines.memory import MB, MemoryReport
+from api.views import engine_memory
+from api_models import EngineCapabilities, EnginesResponse, EngineStatus
 
 router = APIRouter(prefix="/api/v1/engines", tags=["models"])
 _STATES = {"ready": "loaded", "failed": "unavailable"}  # loading and unloaded keep their names
-
-
-def engine_memory(report: MemoryReport) -> EngineMemory:
-    """The public view of the memory budget, in MB."""
-    return EngineMemory(
-        budget_mb=round(report.budget_bytes / MB, 1),
-        resident_mb=round(report.total / MB, 1),
-        engines={name: round(size / MB, 1) for name, size in report.resident.items()},
-        warning=report.warning,
-    )
 
 
 def engine_status(info: dict[str, Any], engine: Any) -> EngineStatus:

@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import EngineDep
+from api.params import ERRORS, speech_request
 from api.responses import file_infos
-from api.routes.tts import ERRORS, _speech_request
 from api_models import TTSRequest
 from core.jobs import Job
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/tts/jobs", tags=["speech"])
 @router.post("", status_code=202, responses=ERRORS)
 async def submit_job(body: TTSRequest, engine: EngineDep) -> JSONResponse:
     """Start speaking a long text (a chapter) in the background; answers at once with the job."""
-    request = _speech_request(body, None)
+    request = speech_request(body, None)
     engine.precheck(request)  # bad text, engine or language: a 400 now, not a failed job later
     job = engine.jobs.submit(request)
     return JSONResponse(_describe(job, str(engine.settings.paths.outputs_dir)), status_code=202)

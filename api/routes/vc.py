@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from api.deps import EngineDep
 from api.forms import body_schema, read_body, save_upload, temporary_upload, upload_name
+from api.params import ERRORS, ResponseModeQuery, ReturnFormatQuery
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
-from api.routes.tts import ERRORS, ResponseModeQuery, ReturnFormatQuery
 from api_models import VCRequest
 from core_engine import ConversionRequest
 

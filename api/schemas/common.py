@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-Exaggeration = Annotated[float, Field(ge=0, le=2)]
-CfgWeight = Annotated[float, Field(ge=0, le=2)]
-Temperature = Annotated[float, Field(ge=0.05, le=5)]
-Probability = Annotated[float, Field(ge=0, le=1)]
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+from parameters import CfgWeight as CfgWeight  # re-exported: api_models' names stay
+from parameters import Exaggeration as Exaggeration
+from parameters import Probability as Probability
+from parameters import Seed as Seed
+from parameters import SpeedFactor
+from parameters import Temperature as Temperature
 
 
 class Lenient(BaseModel):
@@ -67,7 +68,7 @@ class SaveFields(Lenient):
 class OutputFields(SaveFields):
     """Where results go and the post-processing applied to them (TTS and VC)."""
 
-    speed_factor: Annotated[float, Field(ge=0.5, le=2.0)] = Field(
+    speed_factor: SpeedFactor = Field(
         1.0, description="Speed, keeping the pitch: 2.0 is twice as fast (half the duration), 0.5-2.0."
     )
     trim: bool = Field(False, description="Remove leading and trailing silence.")

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Lenient, OutputFileInfo, SaveFields, Seed
+from api.schemas.common import Lenient, OutputFileInfo, SaveFields
+from parameters import Seed
 
 
 class ConcatOptionsFields(SaveFields):

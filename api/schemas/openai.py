@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.schemas.common import CfgWeight, Exaggeration, Seed, Temperature
+from parameters import CfgWeight, Exaggeration, Seed, Speed, Temperature
 
 
 class OpenAIVoice(BaseModel):
@@ -33,7 +33,7 @@ class OpenAISpeechRequest(BaseModel):
         None, max_length=4096, description="Delivery words: excited, calm, slow..."
     )
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
-    speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
+    speed: Speed = 1.0
     stream_format: Literal["audio", "sse"] = "audio"
     exaggeration: Exaggeration | None = None
     cfg_weight: CfgWeight | None = None

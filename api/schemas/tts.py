@@ -6,15 +6,8 @@ from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
-from api.schemas.common import (
-    CfgWeight,
-    Exaggeration,
-    OutputFields,
-    OutputFileInfo,
-    Probability,
-    Seed,
-    Temperature,
-)
+from api.schemas.common import OutputFields, OutputFileInfo
+from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Temperature, TopK, TopP
 
 
 class TTSRequest(OutputFields):
@@ -55,12 +48,12 @@ class TTSRequest(OutputFields):
         None, description="Classifier-free guidance weight, 0-2 (Chatterbox)."
     )
     temperature: Temperature | None = Field(None, description="Sampling temperature, 0.05-5 (Chatterbox).")
-    repetition_penalty: Annotated[float, Field(ge=1, le=3)] | None = Field(
+    repetition_penalty: RepetitionPenalty | None = Field(
         None, description="Penalty for repeated speech tokens, 1-3 (Chatterbox)."
     )
-    min_p: Probability | None = Field(None, description="Min-p sampling, 0-1 (Chatterbox).")
-    top_p: Probability | None = Field(None, description="Top-p sampling, 0-1 (Chatterbox).")
-    top_k: Annotated[int, Field(ge=1, le=6563)] | None = Field(
+    min_p: MinP | None = Field(None, description="Min-p sampling, 0-1 (Chatterbox).")
+    top_p: TopP | None = Field(None, description="Top-p sampling, 0-1 (Chatterbox).")
+    top_k: TopK | None = Field(
         None,
         description="Top-k sampling: keep the k likeliest tokens (chatterbox-turbo only; other engines "
         "ignore it). Default: 1000.",

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import OutputFields, Seed
+from api.schemas.common import OutputFields
+from parameters import Seed
 
 
 class VCRequest(OutputFields):

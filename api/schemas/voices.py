@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import CfgWeight, Exaggeration, Probability, Seed, Temperature
+from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Speed, Temperature, TopP
 
 
 class VoiceParameters(BaseModel):
@@ -17,11 +17,11 @@ class VoiceParameters(BaseModel):
     exaggeration: Exaggeration | None = Field(None, description="Emotion intensity, 0-2.")
     cfg_weight: CfgWeight | None = Field(None, description="Classifier-free guidance weight, 0-2.")
     temperature: Temperature | None = Field(None, description="Sampling temperature, 0.05-5.")
-    repetition_penalty: Annotated[float, Field(ge=1, le=3)] | None = Field(None, description="1-3.")
-    min_p: Probability | None = Field(None, description="Min-p sampling, 0-1.")
-    top_p: Probability | None = Field(None, description="Top-p sampling, 0-1.")
+    repetition_penalty: RepetitionPenalty | None = Field(None, description="1-3.")
+    min_p: MinP | None = Field(None, description="Min-p sampling, 0-1.")
+    top_p: TopP | None = Field(None, description="Top-p sampling, 0-1.")
     seed: Seed | None = Field(None, description="Random seed.")
-    speed: Annotated[float, Field(ge=0.25, le=4)] | None = Field(None, description="Speed factor, 0.25-4.")
+    speed: Speed | None = Field(None, description="Speed factor, 0.25-4.")
 
 
 class VoiceQualityInfo(BaseModel):

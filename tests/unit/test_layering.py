@@ -10,6 +10,7 @@ BELOW_HTTP = [
     "core_engine.py",
     "config.py",
     "exceptions.py",
+    "parameters.py",
     "api_models.py",
     "api/schemas",
     "engines",
@@ -68,7 +69,8 @@ def test_api_models_import_pydantic_only() -> None:
     schemas = list((ROOT / "api" / "schemas").glob("*.py"))
     assert len(schemas) > 5
     used = set().union(*(_modules(path) for path in schemas)) - {"__future__", "typing"}
-    assert {name for name in used if not name.startswith("api.schemas.")} == {"pydantic"}
+    assert {name for name in used if not name.startswith("api.schemas.")} == {"pydantic", "parameters"}
+    assert _modules(ROOT / "parameters.py") - {"__future__", "typing"} == {"pydantic"}
 
 
 def test_server_code_imports_only_runtime_dependencies() -> None:
@@ -96,3 +98,74 @@ def test_server_code_imports_only_runtime_dependencies() -> None:
             if not dists & runtime:
                 missing[f"{path.relative_to(ROOT)}: {name}"] = sorted(dists)
     assert missing == {}
+
+
+def _product_modules() -> dict[str, Path]:
+    """Every product module by its dotted name (tests, bench and the virtual environment left out)."""
+    files = [
+        p for p in ROOT.rglob("*.py") if not p.relative_to(ROOT).parts[0].startswith((".", "tests", "bench"))
+    ]
+    modules = {}
+    for path in files:
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = path
+    return modules
+
+
+def test_no_route_imports_another_route() -> None:
+    """Shared route parameters live in api/params.py and shared shaping in api/views.py, not in a router."""
+    routes = [p for p in (ROOT / "api" / "routes").glob("*.py") if p.name != "__init__.py"]
+    assert len(routes) > 10
+    found = {p.name: sorted(n for n in _modules(p) if n.startswith("api.routes")) for p in routes}
+    assert {name: used for name, used in found.items() if used} == {}
+
+
+def test_schemas_have_one_import_path() -> None:
+    """Outside api/schemas/, a request or response shape is imported from api_models only."""
+    modules = _product_modules()
+    found = {
+        name: sorted(n for n in _modules(path) if n.startswith("api.schemas"))
+        for name, path in modules.items()
+        if not name.startswith("api.schemas") and name != "api_models"
+    }
+    assert {name: used for name, used in found.items() if used} == {}
+
+
+def _top_level_imports(path: Path, known: set[str]) -> set[str]:
+    """The product modules a module imports when it is loaded (not inside functions or TYPE_CHECKING)."""
+    names: set[str] = set()
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in names if name in known}
+
+
+def test_no_import_cycle_at_load_time() -> None:
+    """Modules import each other in one direction when loaded (a function-level import is not counted)."""
+    modules = _product_modules()
+    graph = {
+        name: {n for n in _top_level_imports(path, set(modules)) if not (name + ".").startswith(n + ".")}
+        for name, path in modules.items()
+    }  # a package's own modules may read the package they belong to
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api_models import CfgWeight, Exaggeration, Probability, Seed, Temperature, TTSRequest
-from management.emotions import PREFIX, EmotionProfile
+from api.schemas.tts import TTSRequest
+from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Temperature, TopP
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^:]+$")]
 ProfileId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -20,9 +20,9 @@ class EmotionParameters(BaseModel):
 
     cfg_weight: CfgWeight | None = Field(None, description="Classifier-free guidance weight, 0-2.")
     temperature: Temperature | None = Field(None, description="Sampling temperature, 0.05-5.")
-    repetition_penalty: Annotated[float, Field(ge=1, le=3)] | None = None
-    min_p: Probability | None = None
-    top_p: Probability | None = None
+    repetition_penalty: RepetitionPenalty | None = None
+    min_p: MinP | None = None
+    top_p: TopP | None = None
     seed: Seed | None = Field(None, description="A fixed seed: the profile always sounds the same.")
     language: str | None = Field(None, max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 
@@ -78,10 +78,6 @@ class EmotionInfo(BaseModel):
     description: str | None
     created: str
     updated: str
-
-    @classmethod
-    def of(cls, profile: EmotionProfile) -> EmotionInfo:
-        return cls(voice=f"{PREFIX}{profile.id}", **profile.as_dict())
 
 
 class EmotionListResponse(BaseModel):

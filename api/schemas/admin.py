@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api_models import EngineMemory
-from management.housekeeping import CleanupRun, SchedulerState
+from api.schemas.engines import EngineMemory
 
 
 class CleanupAction(BaseModel):
@@ -36,23 +34,6 @@ class CleanupResponse(BaseModel):
     total_bytes_freed: int
     errors: list[str] = Field(default_factory=list)
 
-    @classmethod
-    def of(cls, run: CleanupRun) -> CleanupResponse:
-        return cls(
-            timestamp=_iso(run.finished),
-            start_time=_iso(run.started),
-            end_time=_iso(run.finished),
-            duration_seconds=round(run.finished - run.started, 3),
-            trigger=run.trigger,  # type: ignore[arg-type]
-            forced=run.trigger == "request",
-            dry_run=run.dry_run,
-            stopped=run.stopped,
-            actions=[CleanupAction(**r.__dict__) for r in run.removals],
-            total_files_removed=len(run.removals),
-            total_bytes_freed=run.total_bytes,
-            errors=run.errors,
-        )
-
 
 class CleanupScheduler(BaseModel):
     enabled: bool = Field(description="housekeeping.enabled: runs every interval.")
@@ -70,21 +51,6 @@ class CleanupStatusResponse(BaseModel):
     scheduler: CleanupScheduler
     history: list[CleanupResponse]
 
-    @classmethod
-    def of(cls, state: SchedulerState, history: list[CleanupRun]) -> CleanupStatusResponse:
-        return cls(
-            scheduler=CleanupScheduler(
-                enabled=state.enabled,
-                on_start=state.on_start,
-                running=state.running,
-                busy=state.busy,
-                cleanup_interval_hours=state.interval_hours,
-                last_cleanup_time=_iso(state.last_run) if state.last_run else None,
-                next_cleanup_time=_iso(state.next_run) if state.next_run else None,
-            ),
-            history=[CleanupResponse.of(run) for run in history],
-        )
-
 
 class ResourceStatus(BaseModel):
     """Plus's ``resource_status``: size and file count of each data folder, and the engines' memory."""
@@ -93,7 +59,3 @@ class ResourceStatus(BaseModel):
     directories: dict[str, dict[str, Any]]
     warnings: list[str]
     engine_memory: EngineMemory = Field(description="The memory budget and what each engine holds.")
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat()
