@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.schemas.common import ErrorResponse
+from api_models import ErrorResponse
 
 _LOCAL = "#/$defs/"
 _COMPONENT = "#/components/schemas/"
