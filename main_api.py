@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.openapi_doc import install_openapi
 from api.routes import ROUTERS
+from api.security import install_security, warn_if_exposed
 from api.upload_limit import UploadLimitMiddleware
 from config import Settings, load_settings
 from core_engine import CoreEngine
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.limits.max_upload_mb)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+    install_security(app, settings)  # keys, Host/Origin checks, CORS, rate limit, body bounds
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     for router in ROUTERS:
         app.include_router(router)
@@ -76,6 +76,7 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(settings.server.log_level, settings.server.log_format)
+    warn_if_exposed(settings)
     logger.info("starting on http://%s:%d (docs at /docs)", settings.server.host, settings.server.port)
     uvicorn.run(
         create_app(settings),

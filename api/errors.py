@@ -100,7 +100,7 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         exc.status_code,
         str(exc.detail),
         type_=_HTTP_TYPES.get(exc.status_code, "invalid_request_error"),
-        code=None,
+        code=getattr(exc, "code", None),  # security.responses.BodyError names its cause
         headers=getattr(exc, "headers", None),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import wave
@@ -15,6 +16,10 @@ from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
 from main_api import create_app
+
+# Starlette's TestClient sends "Host: testserver"; the server refuses Host names it does not know
+# (security.allowed_hosts, against DNS rebinding). Servers started by tests/support see none of this.
+os.environ.setdefault("CHATTERBOX_SECURITY__ALLOWED_HOSTS", '["testserver"]')
 
 
 @pytest.fixture
