@@ -24,9 +24,13 @@ _METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 # What any route may answer besides its success; each is an ErrorResponse whose `param` names the field.
 ERROR_STATUSES = {
     "400": "Invalid request: `error.param` names the field and `error.message` says what is wrong.",
+    "401": "A key is needed (API keys are configured): `Authorization: Bearer <key>` or `X-API-Key`.",
+    "403": "Refused: a cross-site request that would change something (browser safety).",
     "404": "Not found: the voice, file, job or engine named does not exist.",
     "409": "Conflict: the name is taken (send `overwrite`), or it names several files.",
+    "408": "The request body arrived too slowly (see `security.body_timeout_seconds`).",
     "413": "Too large: an upload or body over its limit (the message names the setting).",
+    "429": "Too many requests from this key or address: see `Retry-After`.",
     "500": "Internal error: a bug; the message carries the request id to quote.",
     "503": "Unavailable: the engine is loading or down, or its queue is full (see `Retry-After`).",
     "507": "Insufficient storage: the server's disk is full; nothing was saved.",
