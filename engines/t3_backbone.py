@@ -23,6 +23,13 @@ from torch import Tensor
 Tap = Callable[[int, Tensor], None]  # (layer index, attention probabilities (rows, heads, q, k))
 
 
+class Step:
+    """A decode step: keys ``0..span-1``; ``mask`` (rows, 1, 1, span) when rows sit at different positions."""
+
+    def __init__(self, span: int, mask: Tensor | None) -> None:
+        self.span, self.mask = span, mask
+
+
 class KVCache:
     """Keys and values for ``rows`` sequences of up to ``length`` positions, allocated once."""
 
@@ -59,8 +66,10 @@ class Backbone:
         device = embeds.device
         pos = torch.tensor(positions, device=device).unsqueeze(1)  # (rows, 1)
         span = max(positions) + 1
-        allowed = torch.arange(span, device=device).unsqueeze(0) <= pos  # (rows, span)
-        return self._run(embeds, pos, cache, slice(0, embeds.size(0)), allowed[:, None, None, :], taps or {})
+        mask = None  # rows all at one position see every cached key: SDPA without a mask is fastest
+        if min(positions) != span - 1:
+            mask = (torch.arange(span, device=device).unsqueeze(0) <= pos)[:, None, None, :]
+        return self._run(embeds, pos, cache, slice(0, embeds.size(0)), Step(span, mask), taps or {})
 
     def _run(
         self,
@@ -68,7 +77,7 @@ class Backbone:
         positions: Tensor,
         cache: KVCache,
         rows: slice,
-        mask: Tensor | None,
+        mask: Step | None,
         taps: dict[int, Tap],
     ) -> Tensor:
         h = self._embed_positions(h, positions)
@@ -86,7 +95,7 @@ class Backbone:
         positions: Tensor,
         cache: KVCache,
         rows: slice,
-        mask: Tensor | None,
+        mask: Step | None,
         tap: Tap | None,
         scale: float,
     ) -> Tensor:
@@ -96,18 +105,18 @@ class Backbone:
             length = q.size(2)
             keys[:, :, :length], values[:, :, :length] = k, v
             keys, values = keys[:, :, :length], values[:, :, :length]
-            causal = torch.ones(length, length, dtype=torch.bool, device=q.device).tril()
-            mask = causal[None, None]
+            attn_mask = torch.ones(length, length, dtype=torch.bool, device=q.device).tril()[None, None]
         else:
             at = positions[:, 0]
             row = torch.arange(q.size(0), device=q.device)
             keys[row, :, at], values[row, :, at] = k[:, :, 0], v[:, :, 0]
-            span = mask.size(-1)
-            keys, values = keys[:, :, :span], values[:, :, :span]
+            keys, values = keys[:, :, : mask.span], values[:, :, : mask.span]
+            attn_mask = mask.mask
         if tap is None:
-            return F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=scale)
+            return F.scaled_dot_product_attention(q, keys, values, attn_mask=attn_mask, scale=scale)
         scores = torch.matmul(q, keys.transpose(2, 3)) * scale
-        scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+        if attn_mask is not None:
+            scores = scores.masked_fill(~attn_mask, torch.finfo(scores.dtype).min)
         probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
         tap(index, probs)
         return torch.matmul(probs, values)
@@ -133,7 +142,7 @@ class Backbone:
         positions: Tensor,
         cache: KVCache,
         rows: slice,
-        mask: Tensor | None,
+        mask: Step | None,
         tap: Tap | None,
         extra: Any,
     ) -> Tensor:
@@ -164,7 +173,7 @@ class LlamaBackbone(Backbone):
         positions: Tensor,
         cache: KVCache,
         rows: slice,
-        mask: Tensor | None,
+        mask: Step | None,
         tap: Tap | None,
         extra: Any,
     ) -> Tensor:
@@ -206,7 +215,7 @@ class GPT2Backbone(Backbone):
         positions: Tensor,
         cache: KVCache,
         rows: slice,
-        mask: Tensor | None,
+        mask: Step | None,
         tap: Tap | None,
         extra: Any,
     ) -> Tensor:

@@ -78,7 +78,10 @@ class Decoder:
     def start_batch(self, sequences: list[Sequence]) -> _Batch:
         """Prefill every sequence into one cache and sample each one's first token."""
         rows = [seq.embeds.size(0) for seq in sequences]
-        length = max(seq.embeds.size(1) + seq.max_new_tokens + 2 for seq in sequences)
+        # Every row steps until the whole batch ends: room for the longest prompt plus the largest budget.
+        length = (
+            max(seq.embeds.size(1) for seq in sequences) + max(seq.max_new_tokens for seq in sequences) + 2
+        )
         cache = self.backbone.new_cache(sum(rows), length, like=sequences[0].embeds)
         batch = _Batch(self, sequences, rows, cache)
         offset = 0

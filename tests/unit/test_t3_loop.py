@@ -205,3 +205,22 @@ def test_turbo_stops_where_upstream_stops(turbo_t3: nn.Module) -> None:
             assert _turbo_ours(turbo_t3, TURBO_SETS[0], seed, 40) == expected
             stopped += len(expected) < 41
     assert stopped >= 2, "the biased head should end some runs before the budget"
+
+
+def test_a_sequence_decodes_the_same_alone_and_batched(english_t3: nn.Module) -> None:
+    """Sequences with their own voice, text length, parameters, seed and budget share one batch."""
+
+    def sequence(voice: int, text: int, sampling: Sampling, seed: int, budget: int):  # type: ignore[no-untyped-def]
+        text_tokens = _text(english_t3, text)
+        with torch.inference_mode():
+            cond = _cond(english_t3, voice)
+            return chatterbox_sequence(
+                english_t3, cond, text_tokens, sampling, generator("cpu", seed), budget
+            )
+
+    specs = [(1, 20, Sampling(), 4, 10), (2, 9, ENGLISH_SETS[2], 5, 14), (3, 30, ENGLISH_SETS[1], 6, 6)]
+    decoder = Decoder(english_t3, "chatterbox", check_every=4)
+    alone = [decoder.decode([sequence(*spec)])[0].tokens for spec in specs]
+    batched = [seq.tokens for seq in decoder.decode([sequence(*spec) for spec in specs])]
+    assert [len(tokens) for tokens in alone] == [10, 14, 6]
+    assert batched == alone
