@@ -56,6 +56,7 @@ class ChatterboxTTSEngine:
         self._voices: ConditionalsCache[Any] = conditionals_cache(settings, codec)
         # Which conditionals each call used, by request id: proof that concurrent requests with
         # different voices never borrow each other's (the concurrency test reads it).
+        self._t3_decoder: Any = None
         self.conditioning_log: deque[tuple[str | None, str]] = deque(maxlen=10_000)
 
     @property
@@ -85,6 +86,7 @@ class ChatterboxTTSEngine:
     def unload(self) -> None:
         """Drop the model and the cached voices."""
         self.model = None
+        self._t3_decoder = None
         self._voices.clear()
         _free_accelerator_memory()
 
@@ -164,17 +166,42 @@ class ChatterboxTTSEngine:
         return F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
 
     def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
-        """Speech tokens (a batch; row 0 is the answer), at most ``models.max_new_tokens`` of them."""
-        return model.t3.inference(
-            t3_cond=t3_cond,
-            text_tokens=tokens,
-            max_new_tokens=self._settings.max_new_tokens,
-            temperature=params.temperature,
-            cfg_weight=params.cfg_weight,
-            repetition_penalty=params.repetition_penalty,
-            min_p=params.min_p,
-            top_p=params.top_p,
+        """Speech tokens (a batch; row 0 is the answer), at most ``models.max_new_tokens`` of them.
+
+        Our own loop (``engines.t3_loop``): upstream ``T3.inference``'s tokens for the same seed.
+        """
+        from engines.t3_sequences import chatterbox_sequence, decode_one, generator
+
+        sequence = chatterbox_sequence(
+            model.t3,
+            t3_cond,
+            tokens,
+            self._sampling(params),
+            generator(self.device or "cpu", params.seed),
+            self._settings.max_new_tokens,
+            multilingual=self.name == "chatterbox-multilingual",
         )
+        return decode_one(self._decoder(model), sequence, self.name)
+
+    def _sampling(self, params: SynthesisParams) -> Any:
+        from engines.t3_loop import Sampling
+
+        return Sampling(
+            temperature=params.temperature,
+            top_p=params.top_p,
+            min_p=params.min_p,
+            top_k=params.top_k,
+            repetition_penalty=params.repetition_penalty,
+            cfg_weight=params.cfg_weight,
+        )
+
+    def _decoder(self, model: Any) -> Any:
+        """The decoding loop for this model's T3 (built once per load)."""
+        from engines.t3_loop import Decoder
+
+        if self._t3_decoder is None or self._t3_decoder.t3 is not model.t3:
+            self._t3_decoder = Decoder(model.t3, "turbo" if self.name == "chatterbox-turbo" else "chatterbox")
+        return self._t3_decoder
 
     def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
         """24 kHz samples (numpy) for the speech tokens, in the voice of ``conds``."""

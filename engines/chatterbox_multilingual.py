@@ -17,7 +17,6 @@ from engines.checkpoint import BUILTIN_VOICE, Weights, hub_offline
 from engines.multilingual_fixes import (
     CANGJIE_FILE,
     attention_hook_count,
-    closing_analyzer,
     install_analyzer_fix,
     offline_chinese,
 )
@@ -74,7 +73,3 @@ class ChatterboxMultilingualEngine(ChatterboxTTSEngine):
 
         language = params.language or self.languages[0]
         return self._cfg_rows(model, model.tokenizer.text_to_tokens(punc_norm(text), language_id=language))
-
-    def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
-        with closing_analyzer(model.t3):
-            return super()._sample_speech(model, t3_cond, tokens, params)

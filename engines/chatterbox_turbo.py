@@ -218,15 +218,18 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
         return model.tokenizer(punc_norm(text), return_tensors="pt").input_ids.to(self.device)
 
     def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
-        return model.t3.inference_turbo(
-            t3_cond=t3_cond,
-            text_tokens=tokens,
-            temperature=params.temperature,
-            top_k=params.top_k,
-            top_p=params.top_p,
-            repetition_penalty=params.repetition_penalty,
-            max_gen_len=self._settings.max_new_tokens,
+        """Our own loop (``engines.t3_loop``): upstream ``T3.inference_turbo``'s tokens for the same seed."""
+        from engines.t3_sequences import decode_one, generator, turbo_sequence
+
+        sequence = turbo_sequence(
+            model.t3,
+            t3_cond,
+            tokens,
+            self._sampling(params),
+            generator(self.device or "cpu", params.seed),
+            self._settings.max_new_tokens,
         )
+        return decode_one(self._decoder(model), sequence, self.name)
 
     def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
         """Meanflow S3Gen in two steps, with upstream's trailing silence tokens."""

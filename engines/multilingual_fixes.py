@@ -89,6 +89,31 @@ def _closing_analyzer_class() -> type:
     return ClosingAnalyzer
 
 
+def tapped_analyzer(t3: Any, len_cond: int, text_length: int) -> Any:
+    """The fixed analyzer for our own decoding loop: no hooks; the loop feeds it its heads' attention.
+
+    ``heads`` lists the (layer, head) pairs it reads; ``last_aligned_attns[slot]`` takes each one's
+    attention (query, key) for the conditional row, as upstream's hooks would store it.
+    """
+    install_analyzer_fix()
+    from chatterbox.models.t3 import t3 as t3_module
+    from chatterbox.models.t3.inference.alignment_stream_analyzer import LLAMA_ALIGNED_HEADS
+
+    class TappedAnalyzer(t3_module.AlignmentStreamAnalyzer):  # type: ignore[misc,name-defined]
+        heads = tuple(LLAMA_ALIGNED_HEADS)
+
+        def _add_attention_spy(self, *args: Any) -> None:
+            """No hook and no switch to eager attention: the loop taps these heads itself."""
+
+    return TappedAnalyzer(
+        t3.tfmr,
+        None,
+        text_tokens_slice=(len_cond, len_cond + text_length),
+        alignment_layer_idx=9,
+        eos_idx=t3.hp.stop_speech_token,
+    )
+
+
 @contextlib.contextmanager
 def closing_analyzer(t3: Any) -> Iterator[None]:
     """Around one ``T3.inference``: afterwards (even after an error) its analyzer's hooks are gone."""

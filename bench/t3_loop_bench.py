@@ -1,0 +1,153 @@
+"""T3 decoding at batch 1: upstream ``T3.inference`` vs our loop (``engines.t3_loop``) vs the matmul floor.
+
+Builds a full-size random-weight T3 in memory (the real architecture: Llama 520M, 30 layers, 1024
+wide; nothing is written to disk), then, in one run and one process:
+
+* ``upstream``: ``T3.inference`` (CFG: two rows), seeded through torch's global RNG;
+* ``ours``: ``engines.t3_loop.Decoder`` on the same weights, text, voice, parameters and seed;
+* ``floor``: the weight matmuls one step cannot avoid, timed alone on the same two rows: q, k, v, o,
+  gate, up, down for every layer, plus the speech head.
+
+ms/token is ``(time(N tokens) - time(1 token)) / (N - 1)``, best of two runs each: the prefill cancels out. Both loops must
+give the same tokens (checked; random weights never stop, so both run the full budget).
+Run from the repository root::
+
+    uv run --frozen python bench/t3_loop_bench.py --tokens 30 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engines.t3_loop import Decoder, Sampling
+from engines.t3_sequences import chatterbox_sequence, generator
+
+
+def build_t3(layers: int | None) -> torch.nn.Module:
+    from chatterbox.models.t3 import T3
+    from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
+
+    original = LLAMA_CONFIGS["Llama_520M"]
+    if layers:
+        LLAMA_CONFIGS["Llama_520M"] = {**original, "num_hidden_layers": layers}
+    try:
+        torch.manual_seed(0)
+        return T3().eval()
+    finally:
+        LLAMA_CONFIGS["Llama_520M"] = original
+
+
+def inputs(t3: torch.nn.Module) -> tuple[object, torch.Tensor]:
+    from chatterbox.models.t3.modules.cond_enc import T3Cond
+
+    rng = torch.Generator().manual_seed(1)
+    cond = T3Cond(
+        speaker_emb=torch.randn(1, 256, generator=rng),
+        cond_prompt_speech_tokens=torch.randint(0, 6561, (1, t3.hp.speech_cond_prompt_len), generator=rng),
+        emotion_adv=0.5 * torch.ones(1, 1, 1),
+    )
+    text = torch.randint(3, 200, (1, 60), generator=rng)
+    row = torch.cat(
+        [torch.tensor([[t3.hp.start_text_token]]), text, torch.tensor([[t3.hp.stop_text_token]])], 1
+    )
+    return cond, torch.cat([row, row])
+
+
+def upstream(t3: torch.nn.Module, tokens: int, sampling: Sampling) -> tuple[float, list[int]]:
+    cond, text = inputs(t3)
+    torch.manual_seed(5)
+    started = time.perf_counter()
+    out = t3.inference(
+        t3_cond=cond,
+        text_tokens=text,
+        max_new_tokens=tokens,
+        temperature=sampling.temperature,
+        cfg_weight=sampling.cfg_weight,
+        repetition_penalty=sampling.repetition_penalty,
+        min_p=sampling.min_p,
+        top_p=sampling.top_p,
+    )
+    return time.perf_counter() - started, out[0].tolist()
+
+
+def ours(t3: torch.nn.Module, tokens: int, sampling: Sampling) -> tuple[float, list[int]]:
+    cond, text = inputs(t3)
+    started = time.perf_counter()
+    with torch.inference_mode():
+        seq = chatterbox_sequence(t3, cond, text, sampling, generator("cpu", 5), tokens)
+        Decoder(t3, "chatterbox").decode([seq])
+    return time.perf_counter() - started, seq.tokens
+
+
+@torch.inference_mode()
+def floor_ms(t3: torch.nn.Module, rows: int, repeats: int) -> float:
+    """One step's weight matmuls alone (7 per layer + speech head), best of ``repeats``, in ms."""
+    weights = []
+    for layer in t3.tfmr.layers:
+        a, m = layer.self_attn, layer.mlp
+        weights += [a.q_proj.weight, a.k_proj.weight, a.v_proj.weight, a.o_proj.weight]
+        weights += [m.gate_proj.weight, m.up_proj.weight, m.down_proj.weight]
+    weights.append(t3.speech_head.weight)
+    x = {w.shape[1]: torch.randn(rows, 1, w.shape[1]) for w in weights}
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for w in weights:
+            F.linear(x[w.shape[1]], w)
+        times.append(time.perf_counter() - started)
+    return min(times) * 1000
+
+
+def per_token(
+    run, t3: torch.nn.Module, tokens: int, sampling: Sampling, repeats: int = 2
+) -> tuple[float, list[int]]:
+    """Best of ``repeats`` for 1 and for N tokens (this machine is shared: the best run is the cleanest)."""
+    one = min(run(t3, 1, sampling)[0] for _ in range(repeats))
+    runs = [run(t3, tokens, sampling) for _ in range(repeats)]
+    full = min(elapsed for elapsed, _ in runs)
+    return (full - one) / (tokens - 1) * 1000, runs[0][1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--layers", type=int, default=None, help="fewer layers for a smoke run")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    started = time.perf_counter()
+    t3 = build_t3(args.layers)
+    params = sum(p.numel() for p in t3.parameters()) / 1e6
+    print(
+        f"T3: {len(t3.tfmr.layers)} layers, {params:.0f}M params, fp32, {args.threads} threads, "
+        f"built in {time.perf_counter() - started:.1f} s; {args.tokens} tokens per run"
+    )
+    for label, sampling in (("cfg 0.5 (2 rows)", Sampling()), ("cfg 0 (1 row)", Sampling(cfg_weight=0.0))):
+        ours(t3, 2, sampling)  # warm-up
+        up_ms, up_tokens = per_token(upstream, t3, args.tokens, sampling)
+        our_ms, our_tokens = per_token(ours, t3, args.tokens, sampling)
+        rows = 1 if sampling.cfg_weight == 0 else 2
+        floor = statistics.median(floor_ms(t3, rows, 3) for _ in range(3))
+        same = "same tokens" if up_tokens == our_tokens else "TOKENS DIFFER"
+        print(f"\n{label}: {same}")
+        print(f"  upstream {up_ms:7.1f} ms/token  ({up_ms / floor:.2f}x floor)")
+        print(
+            f"  ours     {our_ms:7.1f} ms/token  ({our_ms / floor:.2f}x floor, {up_ms / our_ms:.2f}x faster)"
+        )
+        print(
+            f"  floor    {floor:7.1f} ms/token  (7 matmuls x {len(t3.tfmr.layers)} layers + head, {rows} rows)"
+        )
+
+
+if __name__ == "__main__":
+    main()

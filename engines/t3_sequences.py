@@ -1,0 +1,81 @@
+"""Sequences for ``engines.t3_loop`` built the way upstream's loops build their first input.
+
+``chatterbox_sequence`` mirrors ``T3.inference`` (English and multilingual): conditioning, text and
+a start-of-speech token (with CFG the unconditional row's text zeroed), then the start token again
+with its learned position 0, as upstream appends it. ``turbo_sequence`` mirrors
+``T3.inference_turbo``: one row, no CFG.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from engines.t3_loop import Decoder, Sampling, Sequence
+
+logger = logging.getLogger(__name__)
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def generator(device: str | torch.device, seed: int) -> torch.Generator:
+    """A generator of its own for one sequence: its tokens depend on its seed alone."""
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def chatterbox_sequence(
+    t3: Any,
+    t3_cond: Any,
+    text_tokens: torch.Tensor,
+    sampling: Sampling,
+    rng: torch.Generator,
+    max_new_tokens: int,
+    *,
+    multilingual: bool = False,
+) -> Sequence:
+    """A sequence for the English or multilingual T3; ``text_tokens`` are upstream's two CFG rows."""
+    text_tokens = torch.atleast_2d(text_tokens).to(dtype=torch.long, device=t3.device)
+    if sampling.cfg_weight == 0.0:
+        text_tokens = text_tokens[:1]  # no guidance: the unconditional row would change nothing
+    start = t3.hp.start_speech_token * torch.ones_like(text_tokens[:, :1])
+    embeds, len_cond = t3.prepare_input_embeds(
+        t3_cond=t3_cond, text_tokens=text_tokens, speech_tokens=start, cfg_weight=sampling.cfg_weight
+    )
+    bos = t3.speech_emb(start[:1]) + t3.speech_pos_emb.get_fixed_embedding(0)
+    embeds = torch.cat([embeds, bos.expand(embeds.size(0), -1, -1)], dim=1)
+    analyzer = None
+    if multilingual:
+        from engines.multilingual_fixes import tapped_analyzer
+
+        analyzer = tapped_analyzer(t3, len_cond, text_tokens.size(-1))
+    return Sequence(embeds, sampling, rng, max_new_tokens, analyzer=analyzer)
+
+
+def turbo_sequence(
+    t3: Any,
+    t3_cond: Any,
+    text_tokens: torch.Tensor,
+    sampling: Sampling,
+    rng: torch.Generator,
+    max_new_tokens: int,
+) -> Sequence:
+    """A sequence for turbo's GPT-2 T3 (one row)."""
+    start = t3.hp.start_speech_token * torch.ones_like(text_tokens[:, :1])
+    embeds, _ = t3.prepare_input_embeds(
+        t3_cond=t3_cond, text_tokens=text_tokens, speech_tokens=start, cfg_weight=0.0
+    )
+    return Sequence(embeds, sampling, rng, max_new_tokens)
+
+
+def decode_one(decoder: Decoder, sequence: Sequence, name: str) -> torch.Tensor:
+    """Decode one sequence; its tokens as a (1, n) tensor. Running out of budget is logged."""
+    decoder.decode([sequence])
+    if sequence.hit_budget:
+        logger.warning(
+            "%s: speech reached the token budget (models.max_new_tokens=%d) before its end; the audio may be cut",
+            name,
+            sequence.max_new_tokens,
+        )
+    return torch.tensor([sequence.tokens], dtype=torch.long, device=sequence.embeds.device)
