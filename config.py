@@ -127,6 +127,9 @@ class ModelSettings(_Section):
     hf_token: SecretStr | None = None
     allow_download: bool = True
     max_new_tokens: Annotated[int, Field(ge=1, le=4000)] = 1000
+    # T3's decoding loop: upstream's T3.inference, or ours (engines/t3_loop.py: the same tokens at fp32,
+    # batch-ready). Upstream stays the default until the benchmark shows ours faster.
+    t3_loop: Literal["upstream", "own"] = "upstream"
     voice_cache_size: Annotated[int, Field(ge=0)] = 32
     voice_cache_mb: Annotated[float, Field(ge=0)] = 512
     conditionals_cache_dir: Path | None = Path("cache/conditionals")

@@ -168,8 +168,20 @@ class ChatterboxTTSEngine:
     def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
         """Speech tokens (a batch; row 0 is the answer), at most ``models.max_new_tokens`` of them.
 
-        Our own loop (``engines.t3_loop``): upstream ``T3.inference``'s tokens for the same seed.
+        ``models.t3_loop``: upstream's ``T3.inference``, or our own loop (``engines.t3_loop``), which
+        gives upstream's tokens for the same seed.
         """
+        if self._settings.t3_loop == "upstream":
+            return model.t3.inference(
+                t3_cond=t3_cond,
+                text_tokens=tokens,
+                max_new_tokens=self._settings.max_new_tokens,
+                temperature=params.temperature,
+                cfg_weight=params.cfg_weight,
+                repetition_penalty=params.repetition_penalty,
+                min_p=params.min_p,
+                top_p=params.top_p,
+            )
         from engines.t3_sequences import chatterbox_sequence, decode_one, generator
 
         sequence = chatterbox_sequence(

@@ -17,6 +17,7 @@ from engines.checkpoint import BUILTIN_VOICE, Weights, hub_offline
 from engines.multilingual_fixes import (
     CANGJIE_FILE,
     attention_hook_count,
+    closing_analyzer,
     install_analyzer_fix,
     offline_chinese,
 )
@@ -73,3 +74,9 @@ class ChatterboxMultilingualEngine(ChatterboxTTSEngine):
 
         language = params.language or self.languages[0]
         return self._cfg_rows(model, model.tokenizer.text_to_tokens(punc_norm(text), language_id=language))
+
+    def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
+        if self._settings.t3_loop == "own":  # taps the analyzer's heads itself: no hooks
+            return super()._sample_speech(model, t3_cond, tokens, params)
+        with closing_analyzer(model.t3):  # upstream's loop: its analyzer's hooks removed afterwards
+            return super()._sample_speech(model, t3_cond, tokens, params)

@@ -218,7 +218,17 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
         return model.tokenizer(punc_norm(text), return_tensors="pt").input_ids.to(self.device)
 
     def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
-        """Our own loop (``engines.t3_loop``): upstream ``T3.inference_turbo``'s tokens for the same seed."""
+        """Upstream's ``T3.inference_turbo``, or our loop with its tokens (``models.t3_loop``)."""
+        if self._settings.t3_loop == "upstream":
+            return model.t3.inference_turbo(
+                t3_cond=t3_cond,
+                text_tokens=tokens,
+                temperature=params.temperature,
+                top_k=params.top_k,
+                top_p=params.top_p,
+                repetition_penalty=params.repetition_penalty,
+                max_gen_len=self._settings.max_new_tokens,
+            )
         from engines.t3_sequences import decode_one, generator, turbo_sequence
 
         sequence = turbo_sequence(

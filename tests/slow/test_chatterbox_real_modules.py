@@ -137,24 +137,23 @@ def test_every_sampling_control_reaches_the_model(
 ) -> None:
     # Random weights give T3 a near-uniform token distribution, so a changed value rarely changes
     # the sampled tokens: observe what the model stage receives instead.
-    import engines.t3_sequences as sequences
+    t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
+    seen: list[dict] = []
+    real = t3.inference
 
-    seen: list[tuple] = []
-    real = sequences.chatterbox_sequence
+    def recording(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return real(**kwargs)
 
-    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sequences, "chatterbox_sequence", recording)
+    monkeypatch.setattr(t3, "inference", recording)
     controls = {"exaggeration": 1.5, "cfg_weight": 0.3, "temperature": 1.6, "repetition_penalty": 1.7}
     controls |= {"min_p": 0.1, "top_p": 0.9}
     _audio(client.post("/api/v1/tts", json={"text": "Hello there.", "export_formats": ["wav"], **controls}))
-    ((_t3, t3_cond, _text, sampling, _rng, max_new_tokens),) = seen
-    assert float(t3_cond.emotion_adv.flatten()[0]) == pytest.approx(1.5)
+    (call,) = seen
+    assert float(call["t3_cond"].emotion_adv.flatten()[0]) == pytest.approx(1.5)
     for key in ("cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p"):
-        assert getattr(sampling, key) == pytest.approx(controls[key]), key
-    assert max_new_tokens == MAX_TOKENS
+        assert call[key] == pytest.approx(controls[key]), key
+    assert call["max_new_tokens"] == MAX_TOKENS
 
 
 def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(
@@ -175,21 +174,22 @@ def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(
     narrator = speak(voice="narrator", seed=9)  # a voice from voices/
     assert narrator != builtin
     # Random weights rarely let a control change the sampled tokens: watch what T3 receives.
-    import engines.t3_sequences as sequences
+    t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
+    seen: list[dict] = []
+    real = t3.inference
 
-    seen: list[tuple] = []
-    real = sequences.chatterbox_sequence
+    def recording(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return real(**kwargs)
 
-    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sequences, "chatterbox_sequence", recording)
+    monkeypatch.setattr(t3, "inference", recording)
     speak(voice="alloy", seed=9)
     speak(voice="alloy", seed=9, instructions="Say it excitedly!")
-    (_, plain_cond, _, plain, *_), (_, excited_cond, _, excited, *_) = seen
-    assert float(excited_cond.emotion_adv.flatten()[0]) > float(plain_cond.emotion_adv.flatten()[0])
-    assert excited.cfg_weight < plain.cfg_weight
+    plain, excited = seen
+    assert float(excited["t3_cond"].emotion_adv.flatten()[0]) > float(
+        plain["t3_cond"].emotion_adv.flatten()[0]
+    )
+    assert excited["cfg_weight"] < plain["cfg_weight"]
 
 
 def _voice_cache(client: TestClient) -> dict[str, int]:

@@ -115,16 +115,15 @@ def test_turbo_defaults_and_top_k_reach_the_model_and_ignored_controls_warn(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Random weights give T3 a near-uniform distribution: watch what the model stage receives.
-    import engines.t3_sequences as sequences
-
+    t3 = client.app.state.engine.engines.engine("chatterbox-turbo").model.t3
     seen: list[dict] = []
-    real = sequences.turbo_sequence
+    real = t3.inference_turbo
 
-    def recording(t3, t3_cond, text_tokens, sampling, rng, max_new_tokens):  # type: ignore[no-untyped-def]
-        seen.append({"text_tokens": text_tokens, "max_gen_len": max_new_tokens, **vars(sampling)})
-        return real(t3, t3_cond, text_tokens, sampling, rng, max_new_tokens)
+    def recording(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return real(**kwargs)
 
-    monkeypatch.setattr(sequences, "turbo_sequence", recording)
+    monkeypatch.setattr(t3, "inference_turbo", recording)
     plain = client.post("/api/v1/tts?response_mode=url", json=TEXT)
     assert plain.status_code == 200, plain.text
     assert plain.json()["warnings"] == []

@@ -224,3 +224,31 @@ def test_a_sequence_decodes_the_same_alone_and_batched(english_t3: nn.Module) ->
     batched = [seq.tokens for seq in decoder.decode([sequence(*spec) for spec in specs])]
     assert [len(tokens) for tokens in alone] == [10, 14, 6]
     assert batched == alone
+
+
+@pytest.mark.parametrize("loop", ["upstream", "own"])
+def test_the_engine_setting_picks_the_loop_and_the_tokens_agree(english_t3: nn.Module, loop: str) -> None:
+    """``models.t3_loop`` chooses the loop the engine runs; both give the same speech tokens."""
+    from types import SimpleNamespace
+
+    from config import ModelSettings
+    from engines.base import SynthesisParams
+    from engines.chatterbox import ChatterboxTTSEngine
+
+    engine = ChatterboxTTSEngine(ModelSettings(t3_loop=loop, max_new_tokens=TOKENS))
+    engine.device = "cpu"
+    params = SynthesisParams(seed=7)
+    calls: list[str] = []
+    original = english_t3.inference
+    english_t3.inference = lambda **kw: calls.append("upstream") or original(**kw)  # type: ignore[method-assign]
+    try:
+        torch.manual_seed(params.seed)  # upstream samples from the global generator, seeded per call
+        with torch.inference_mode():
+            tokens = engine._sample_speech(
+                SimpleNamespace(t3=english_t3), _cond(english_t3, 1), _text(english_t3), params
+            )
+    finally:
+        english_t3.inference = original  # type: ignore[method-assign]
+    assert calls == (["upstream"] if loop == "upstream" else [])
+    sampling = Sampling(temperature=0.8, cfg_weight=0.5, repetition_penalty=1.2, min_p=0.05, top_p=1.0)
+    assert tokens[0].tolist() == _upstream(english_t3, sampling, params.seed)
