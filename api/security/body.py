@@ -20,6 +20,7 @@ from config import LimitSettings, SecuritySettings
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 UI_UPLOAD = "/ui/gradio_api/upload"
 UI_UPLOAD_FILES = 20  # the UI's concatenation takes many files in one upload
+ARCHIVE_IMPORT = "/api/v1/voices/import"  # one zip of up to limits.max_archive_mb
 
 
 class BodyLimitMiddleware:
@@ -28,11 +29,15 @@ class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, limits: LimitSettings, security: SecuritySettings) -> None:
         self.app = app
         self.upload_mb = limits.max_upload_mb
+        self.archive_mb = limits.max_archive_mb
         self.json_bytes = int(security.max_json_kb * 1024)
         self.timeout = security.body_timeout_seconds
 
     def limit(self, method: str, path: str) -> tuple[int, str]:
         """The byte limit for this route and the setting that sets it."""
+        if method == "POST" and path.rstrip("/") == ARCHIVE_IMPORT:
+            mb = self.archive_mb * SLACK_FACTOR + FORM_SLACK_MB
+            return int(mb * 2**20), f"{mb:g} MB: limits.max_archive_mb"
         files = UI_UPLOAD_FILES if path.rstrip("/") == UI_UPLOAD else allowance(method, path)
         if files:
             mb = files * self.upload_mb * SLACK_FACTOR + FORM_SLACK_MB
