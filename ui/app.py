@@ -6,6 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from config import Settings
 from ui import concat, conversion, outputs, speech, status, voices_tab
@@ -73,5 +74,6 @@ def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
     # Gradio checks that a file argument was uploaded by the client (and not a path on the server)
     # only once the Blocks count as launched, which launch() sets and mount_gradio_app does not.
     blocks.has_launched = True
-    app.add_middleware(FileRouteGuard, prefix=PATH)
+    # Innermost (appended, not inserted first): keys, Host and cross-site checks answer before it.
+    app.user_middleware.append(Middleware(FileRouteGuard, prefix=PATH))
     return mounted

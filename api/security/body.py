@@ -33,25 +33,26 @@ class BodyLimitMiddleware:
         self.json_bytes = int(security.max_json_kb * 1024)
         self.timeout = security.body_timeout_seconds
 
-    def limit(self, method: str, path: str) -> tuple[int, str]:
-        """The byte limit for this route and the setting that sets it."""
+    def limit(self, method: str, path: str) -> tuple[int, str, str]:
+        """The byte limit for this route, the setting that sets it, and the error code past it.
+
+        Upload routes answer ``file_too_large``, as the upload checks always have; JSON ``body_too_large``.
+        """
         if method == "POST" and path.rstrip("/") == ARCHIVE_IMPORT:
             mb = self.archive_mb * SLACK_FACTOR + FORM_SLACK_MB
-            return int(mb * 2**20), f"{mb:g} MB: limits.max_archive_mb"
+            return int(mb * 2**20), f"{mb:g} MB: limits.max_archive_mb", "file_too_large"
         files = UI_UPLOAD_FILES if path.rstrip("/") == UI_UPLOAD else allowance(method, path)
         if files:
             mb = files * self.upload_mb * SLACK_FACTOR + FORM_SLACK_MB
-            return int(mb * 2**20), f"{mb:g} MB: {files} file(s) of limits.max_upload_mb"
-        return self.json_bytes, f"{self.json_bytes / 1024:g} KB: security.max_json_kb"
+            return int(mb * 2**20), f"{mb:g} MB: {files} file(s) of limits.max_upload_mb", "file_too_large"
+        return self.json_bytes, f"{self.json_bytes / 1024:g} KB: security.max_json_kb", "body_too_large"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        limit, setting = self.limit(scope["method"], scope["path"])
-        too_large = BodyError(
-            413, f"The request body is larger than this route takes ({setting})", "body_too_large"
-        )
+        limit, setting, code = self.limit(scope["method"], scope["path"])
+        too_large = BodyError(413, f"The request body is larger than this route takes ({setting})", code)
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await too_large.response()(scope, receive, send)
