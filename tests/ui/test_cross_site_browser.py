@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,9 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-from playwright.sync_api import sync_playwright
 
 from tests.support.http_server import serve
 from tests.support.live_server import live_server
-from tests.ui.test_ui_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -40,16 +37,6 @@ ATTACK = """async ([base, wav]) => {
   }
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run installs it)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_another_site_cannot_drive_the_server_but_its_own_pages_can(
