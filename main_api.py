@@ -15,7 +15,6 @@ from api.middleware import RequestContextMiddleware
 from api.openapi_doc import install_openapi
 from api.routes import ROUTERS
 from api.security import install_security, warn_if_exposed
-from api.upload_limit import UploadLimitMiddleware
 from config import Settings, load_settings
 from core_engine import CoreEngine
 from exceptions import ConfigError
@@ -54,7 +53,6 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
     app.state.metrics = metrics
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.limits.max_upload_mb)
     install_security(app, settings)  # keys, Host/Origin checks, CORS, rate limit, body bounds
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     for router in ROUTERS:

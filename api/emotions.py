@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.forms import save_upload, upload_name
 from core_engine import CoreEngine
+from engines.base import MIN_REFERENCE_SECONDS
 from exceptions import InvalidRequestError
 from management.emotions import PARAMETERS, EmotionProfile, slug
 from utils.files import project_folder
@@ -74,6 +75,7 @@ async def save_samples(engine: CoreEngine, uploads: list[UploadFile], folder: st
                     max_mb=settings.limits.max_upload_mb,
                     param=UPLOAD_FIELD,
                     name=upload_name(upload.filename),
+                    min_seconds=MIN_REFERENCE_SECONDS,
                 )
             )
     except BaseException:

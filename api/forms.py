@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
 from management.catalog import AUDIO_SUFFIXES
-from utils.audio import decode
+from utils.audio import check_usable, decode
 
 M = TypeVar("M", bound=BaseModel)
 _LIST_FIELDS = ("export_formats",)  # sent as "wav,mp3" in forms (as Plus did)
@@ -98,11 +98,12 @@ async def save_upload(
     name: str | None = None,
     exists: Literal["rename", "replace", "refuse"] = "rename",
     before_publish: Callable[[Path], Awaitable[None]] | None = None,
+    min_seconds: float = 0.0,
 ) -> Path:
     """Stream an upload into ``folder`` (under ``name``, or a temporary name), refusing oversize and non-audio.
 
     A ``name`` already taken is renamed ``_2``, ``_3``... (``rename``), replaced, or refused with
-    409 (``refuse``). The file appears whole or not at all; ``before_publish`` runs on the complete,
+    409 (``refuse``). Audio shorter than ``min_seconds`` is a 400. The file appears whole or not at all; ``before_publish`` runs on the complete,
     checked file while it is still hidden (to write its record first).
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,9 @@ async def save_upload(
             await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_upload_mb")
             handle.flush()
             os.fsync(handle.fileno())
-        decode(path, param=param, label=Path(upload.filename or param).name)
+        label = Path(upload.filename or param).name
+        clip = decode(path, param=param, label=label)
+        check_usable(clip.samples, clip.sample_rate, name=label, param=param, min_seconds=min_seconds)
         if before_publish is not None:
             await before_publish(path)
         if name is None:
@@ -145,10 +148,10 @@ async def save_upload(
 
 @contextlib.asynccontextmanager
 async def temporary_upload(
-    upload: UploadFile, folder: Path, *, max_mb: float, param: str
+    upload: UploadFile, folder: Path, *, max_mb: float, param: str, min_seconds: float = 0.0
 ) -> AsyncIterator[Path]:
     """An upload saved (and checked) in ``folder`` for the length of the request, then removed."""
-    path = await save_upload(upload, folder, max_mb=max_mb, param=param)
+    path = await save_upload(upload, folder, max_mb=max_mb, param=param, min_seconds=min_seconds)
     try:
         yield path
     finally:

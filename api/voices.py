@@ -27,6 +27,7 @@ from api_models import (
     VoiceUploadResponse,
 )
 from config import Settings
+from engines.base import MIN_REFERENCE_SECONDS
 from exceptions import ConflictError, InvalidRequestError
 from management.index import Entry, Filters, Page
 from management.voices import ImportReport, VoiceLibrary, voice_name
@@ -229,6 +230,7 @@ async def store_voice(
         name=target.name,
         exists="replace" if fields.overwrite else "refuse",
         before_publish=describe,
+        min_seconds=MIN_REFERENCE_SECONDS,
     )
     entry, quality = await asyncio.to_thread(voices.add, saved, described=described[0])
     return upload_response(entry, quality, "uploaded")
@@ -277,6 +279,7 @@ async def import_archive(
             max_bytes=int(limit * 2**20),
             param=param,
             check_parameters=check_parameters,
+            min_seconds=MIN_REFERENCE_SECONDS,
         )
 
 

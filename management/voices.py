@@ -22,10 +22,10 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from exceptions import ConflictError, InvalidRequestError
+from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
 from management.catalog import AUDIO_SUFFIXES, Catalog, _read_sidecar, _sidecar_of, header_info
 from management.index import Entry
-from utils.audio import decode, probe
+from utils.audio import check_usable, decode
 from utils.audio.quality import analyze_voice
 from utils.files import atomic_write_bytes, resolve_inside, safe_relative
 
@@ -250,11 +250,12 @@ class VoiceLibrary:
         max_bytes: int,
         param: str = "archive",
         check_parameters: Callable[[Any], dict[str, Any]] | None = None,
+        min_seconds: float = 0.0,
     ) -> ImportReport:
         """Unpack voices (and their sidecars) from a zip; unsafe entry names refuse the whole archive.
 
         Existing voices are kept (reported as skipped) unless ``overwrite``. Entries that are not
-        audio, audio that cannot be read, and voices whose sidecar's ``default_parameters`` fail
+        audio, audio that cannot be read or lasts under ``min_seconds``, and voices whose sidecar's ``default_parameters`` fail
         ``check_parameters`` (the upload route's rules; it raises InvalidRequestError) are skipped
         with the reason.
         """
@@ -282,7 +283,9 @@ class VoiceLibrary:
                     if hidden or name not in sidecars:
                         report.skipped[name] = "not an audio file"
                     continue
-                self._import_one(zf, name, info, members, base, overwrite, report, check_parameters)
+                self._import_one(
+                    zf, name, info, members, base, overwrite, report, check_parameters, min_seconds
+                )
         logger.info(
             "imported %d voice(s), replaced %d, skipped %d",
             len(report.imported),
@@ -301,6 +304,7 @@ class VoiceLibrary:
         overwrite: bool,
         report: ImportReport,
         check_parameters: Callable[[Any], dict[str, Any]] | None,
+        min_seconds: float,
     ) -> None:
         target = base / name  # checked by import_zip
         existed = target.exists()
@@ -314,10 +318,13 @@ class VoiceLibrary:
                 shutil.copyfileobj(source, dest, _CHUNK)
                 dest.flush()
                 os.fsync(dest.fileno())
-            probe(Path(temp), param=name, label=PurePosixPath(name).name)
+            # Decoded whole, as an upload is: bounds, NaN and damage are found before publishing.
+            label = PurePosixPath(name).name
+            clip = decode(Path(temp), param=name, label=label)
+            check_usable(clip.samples, clip.sample_rate, name=label, param=name, min_seconds=min_seconds)
             # Checked before anything is published: a bad sidecar keeps its voice out.
             record = self._imported_record(zf, members, name, target, Path(temp), check_parameters)
-        except InvalidRequestError as exc:
+        except (InvalidRequestError, PayloadTooLargeError) as exc:
             Path(temp).unlink(missing_ok=True)
             report.skipped[name] = exc.message
             return

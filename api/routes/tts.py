@@ -16,6 +16,7 @@ from api.responses import AUDIO_RESPONSES, speech_response
 from api.streaming import audio_bytes
 from api_models import TTSRequest
 from core_engine import CoreEngine
+from engines.base import MIN_REFERENCE_SECONDS
 from utils.audio import get_format
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
@@ -48,6 +49,7 @@ async def create_speech(
                     settings.paths.temp_dir,
                     max_mb=settings.limits.max_upload_mb,
                     param="reference_audio",
+                    min_seconds=MIN_REFERENCE_SECONDS,
                 )
             )
         result = await engine.synthesize(speech_request(body, voice_file))
@@ -75,6 +77,7 @@ async def _progressive(
                 engine.settings.paths.temp_dir,
                 max_mb=engine.settings.limits.max_upload_mb,
                 param="reference_audio",
+                min_seconds=MIN_REFERENCE_SECONDS,
             )
         )
     try:

@@ -13,6 +13,7 @@ from api.params import ERRORS, ResponseModeQuery, ReturnFormatQuery
 from api.responses import AUDIO_RESPONSES, output_options, speech_response
 from api_models import VCRequest
 from core_engine import ConversionRequest
+from engines.base import MIN_REFERENCE_SECONDS, MIN_VC_INPUT_SECONDS
 
 router = APIRouter(prefix="/api/v1", tags=["speech"])
 _FILES = {
@@ -44,16 +45,33 @@ async def convert_voice(
             if body.save_input:  # kept, like a file uploaded to /api/v1/vc_input
                 folder = engine.vc_inputs_folder(body.project)
                 name = upload_name(upload.filename)
-                source_file = await save_upload(upload, folder, max_mb=limit, param="input_audio", name=name)
+                source_file = await save_upload(
+                    upload,
+                    folder,
+                    max_mb=limit,
+                    param="input_audio",
+                    name=name,
+                    min_seconds=MIN_VC_INPUT_SECONDS,
+                )
                 engine.libraries.vc_inputs.add(source_file, {"text": None})
             else:
                 source_file = await stack.enter_async_context(
-                    temporary_upload(upload, settings.paths.temp_dir, max_mb=limit, param="input_audio")
+                    temporary_upload(
+                        upload,
+                        settings.paths.temp_dir,
+                        max_mb=limit,
+                        param="input_audio",
+                        min_seconds=MIN_VC_INPUT_SECONDS,
+                    )
                 )
         if "target_voice" in uploads:
             target_file = await stack.enter_async_context(
                 temporary_upload(
-                    uploads["target_voice"], settings.paths.temp_dir, max_mb=limit, param="target_voice"
+                    uploads["target_voice"],
+                    settings.paths.temp_dir,
+                    max_mb=limit,
+                    param="target_voice",
+                    min_seconds=MIN_REFERENCE_SECONDS,
                 )
             )
         result = await engine.convert(

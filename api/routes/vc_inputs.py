@@ -30,6 +30,7 @@ from api_models import (
     VCInputListResponse,
     VCInputUploadResponse,
 )
+from engines.base import MIN_VC_INPUT_SECONDS
 from exceptions import ConflictError, InvalidRequestError
 from management.index import Filters
 from utils.files import resolve_inside
@@ -98,6 +99,7 @@ async def upload_vc_input(
         param="vc_input_file",
         name=name,
         exists="replace" if overwrite else "refuse",
+        min_seconds=MIN_VC_INPUT_SECONDS,
     )
     entry = inputs.add(saved, {"text": text})
     return VCInputUploadResponse(

@@ -1,7 +1,8 @@
 """Every request body is bounded in size and in time, counted while it streams in.
 
-A route that takes uploads may receive ``files * limits.max_upload_mb`` (as ``api/upload_limit.py``
-computes it); every other route ``security.max_json_kb``. Chunked bodies, which declare no length, are
+A route that takes uploads may receive ``files * limits.max_upload_mb`` (the table below, with some
+slack for the form's other fields); every other route ``security.max_json_kb``. A declared length over
+the limit is refused before the body is read. Chunked bodies, which declare no length, are
 counted as they arrive and cut at the limit (413). A body that has not fully arrived within
 ``security.body_timeout_seconds`` is cut with a 408 (a client trickling bytes holds no worker forever).
 """
@@ -14,13 +15,36 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.security.responses import BodyError
-from api.upload_limit import FORM_SLACK_MB, SLACK_FACTOR, allowance
 from config import LimitSettings, SecuritySettings
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 UI_UPLOAD = "/ui/gradio_api/upload"
 UI_UPLOAD_FILES = 20  # the UI's concatenation takes many files in one upload
 ARCHIVE_IMPORT = "/api/v1/voices/import"  # one zip of up to limits.max_archive_mb
+FORM_SLACK_MB = 1.0  # the form's text fields and multipart boundaries
+SLACK_FACTOR = 1.25  # leave borderline bodies to the exact check, which names the field
+
+# (method, path, path is a prefix) -> how many files of limits.max_upload_mb the body may carry
+UPLOAD_ROUTES: dict[tuple[str, str, bool], int] = {
+    ("POST", "/api/v1/tts", False): 1,
+    ("POST", "/api/v1/vc", False): 2,  # input_audio + target_voice
+    ("POST", "/api/v1/vc_input", False): 1,
+    ("POST", "/api/v1/concat", False): 20,  # many uploads per request
+    ("POST", "/api/v1/concat/mixed", False): 20,
+    ("POST", "/api/v1/voice", False): 1,
+    ("POST", "/api/v1/voices", False): 20,  # a bulk upload (zip imports have their own limit)
+    ("POST", "/api/v1/emotions", True): 4,  # a profile's samples
+    ("PUT", "/api/v1/emotions", True): 4,
+}
+
+
+def allowance(method: str, path: str) -> int | None:
+    """How many files' worth of bytes this route takes; None for routes that take no uploads."""
+    path = path.rstrip("/") or "/"
+    for (verb, route, prefix), files in UPLOAD_ROUTES.items():
+        if verb == method and (path == route or (prefix and path.startswith(route + "/"))):
+            return files
+    return None
 
 
 class BodyLimitMiddleware:

@@ -32,7 +32,7 @@ class RecordingCloner(ToneEngine):
         return super().synthesize(text, voice, params)
 
 
-def wav_bytes(seconds: float = 0.5) -> bytes:
+def wav_bytes(seconds: float = 1.5) -> bytes:
     return encode(Clip(np.zeros(int(seconds * 24000), dtype=np.float32), 24000), get_format("wav"))
 
 

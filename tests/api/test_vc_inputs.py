@@ -92,13 +92,13 @@ def test_a_taken_name_is_409_unless_overwrite(client: TestClient, speech_wav: Pa
         "param": "vc_input_file",
         "code": "conflict",
     }
-    replaced = upload(client, speech_wav.read_bytes()[:20000], text="second", overwrite="true")
+    replaced = upload(client, speech_wav.read_bytes()[:40000], text="second", overwrite="true")
     assert replaced.status_code == 200 and replaced.json()["metadata"]["text"] == "second"
     elsewhere = upload(client, speech_wav.read_bytes(), project="other")  # the same name, another folder
     assert elsewhere.status_code == 200 and elsewhere.json()["path"] == "other/line.wav"
     assert client.delete("/api/v1/vc_inputs/other/line.wav?confirm=true").json()["deleted_count"] == 1
     [item] = client.get("/api/v1/vc_inputs").json()["files"]
-    assert item["text"] == "second" and item["file_size_bytes"] == 20000
+    assert item["text"] == "second" and item["file_size_bytes"] == 40000
     assert sorted(p.name for p in inputs_dir(client).iterdir() if p.is_file()) == [
         "line.wav",
         "line.wav.json",
