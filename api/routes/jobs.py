@@ -40,7 +40,15 @@ async def get_job(job_id: str, engine: EngineDep) -> JSONResponse:
     return JSONResponse(_describe(engine.jobs.get(job_id), str(engine.settings.paths.outputs_dir)))
 
 
-@router.get("/{job_id}/events", responses=ERRORS)
+_EVENTS = {
+    200: {
+        "description": "A stream of server-sent events (`event: progress|done|failed|cancelled`, JSON data).",
+        "content": {"text/event-stream": {}},
+    }
+}
+
+
+@router.get("/{job_id}/events", response_class=StreamingResponse, responses={**_EVENTS, **ERRORS})
 async def job_events(job_id: str, engine: EngineDep) -> StreamingResponse:
     """Server-sent events: `progress` on every change, then `done`, `failed` or `cancelled`."""
     engine.jobs.get(job_id)  # a 404 before the stream starts

@@ -89,3 +89,33 @@ def test_every_operation_keeps_its_contract(api_schema: schemathesis.BaseSchema)
             broken.append(failure)
     assert not broken, "\n\n".join(broken)
     assert len(CALLS) > 10 * len(operations) and CALLS.count(200) > len(operations), sorted(set(CALLS))
+
+
+def test_chained_calls_keep_the_contract(api_schema: schemathesis.BaseSchema) -> None:
+    """Stateful: Schemathesis chains the operations it can link from the document (create an emotion
+    profile, then read, change and delete it; submit a job, then read, follow and cancel it) with the
+    ids real answers returned, and checks every answer of every step."""
+    machine = api_schema.as_state_machine()
+    links = [
+        name
+        for name in dir(machine)
+        if "__" in name and name.split("_")[0] in {"GET", "POST", "PUT", "DELETE"}
+    ]
+    assert any("emotions" in link for link in links) and any("jobs" in link for link in links), links
+    before = len(CALLS)
+
+    class Contract(machine):  # type: ignore[misc, valid-type]
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Contract.run(
+        settings=settings(
+            max_examples=int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "40")),
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+    )
+    assert len(CALLS) - before > 30  # the chains ran
