@@ -1,6 +1,6 @@
 """Long-text TTS jobs: submitted, run in the background, watched, cancelled.
 
-A job is one ``CoreEngine.synthesize`` call on an asyncio task; its progress comes from the same
+A job is one ``SpeechService.synthesize`` call on an asyncio task; its progress comes from the same
 progress callback the log and the UI use, and its result lands in outputs/ like any other.
 """
 
@@ -13,14 +13,12 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from core.progress import Progress
 from core.requests import SpeechRequest, SpeechResult
+from core.speech import SpeechService
 from exceptions import ChatterboxError, NotFoundError
-
-if TYPE_CHECKING:
-    from core_engine import CoreEngine
 
 logger = logging.getLogger(__name__)
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -52,8 +50,8 @@ class Job:
 class JobManager:
     """Runs TTS jobs on the event loop; keeps the most recent ``keep`` of them."""
 
-    def __init__(self, core: CoreEngine, *, keep: int = 200) -> None:
-        self.core = core
+    def __init__(self, speech: SpeechService, *, keep: int = 200) -> None:
+        self._speech = speech
         self.keep = keep
         self._jobs: dict[str, Job] = {}
         self._notifying: set[asyncio.Task[None]] = set()  # progress notifications in flight
@@ -117,7 +115,7 @@ class JobManager:
 
         await self._changed(job, status="running", started=time.time())
         try:
-            job.result = await self.core.synthesize(request, on_progress, wait_for_room=True)
+            job.result = await self._speech.synthesize(request, on_progress, wait_for_room=True)
         except asyncio.CancelledError:
             await asyncio.shield(self._changed(job, status="cancelled", finished=time.time()))
             raise

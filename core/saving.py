@@ -35,6 +35,18 @@ class MadeAudio:
     original: Clip | None = None  # the audio before auto-editor, when it is to be kept
 
 
+class ResultSaver:
+    """Saves made audio into outputs/ and counts it in the metrics (given once the app has them)."""
+
+    def __init__(self, outputs: OutputStore, metrics: Metrics | None = None) -> None:
+        self.outputs = outputs
+        self.metrics = metrics
+
+    def save(self, made: MadeAudio) -> SpeechResult:
+        """Encode every export format, write them with their sidecar, and describe the files."""
+        return save_result(made, self.outputs, self.metrics)
+
+
 def save_result(made: MadeAudio, outputs: OutputStore, metrics: Metrics | None) -> SpeechResult:
     """Encode every export format, write them with their sidecar, and describe the files."""
     clip, output = made.clip, made.output

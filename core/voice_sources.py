@@ -51,6 +51,14 @@ class VoiceSources:
         except (NotFoundError, InvalidRequestError):
             return self.emotions.find(voice)
 
+    def in_library(self, voice: str) -> bool:
+        """Whether a voice value names a file in voices/."""
+        try:
+            self.voices.resolve(voice, param="voice")
+        except (NotFoundError, InvalidRequestError):
+            return False
+        return True
+
     def with_defaults(self, request: SpeechRequest) -> SpeechRequest:
         """Fill the controls a request left unset from its voice: an emotion profile (whose first
         sample becomes the voice) or a library voice's saved ``default_parameters``."""

@@ -57,10 +57,7 @@ LANGUAGE_NAMES = {
 def language_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str, str]]:
     """``Default`` and the languages the engine speaks, as "German (de)" (none for an engine not there)."""
     name = core.serving()[0] if engine in (None, DEFAULT) else engine
-    try:
-        spoken = tuple(getattr(core.engines.engine(name), "languages", ())) if name else ()
-    except ChatterboxError:
-        spoken = ()
+    spoken = core.speech.languages(name)
     if len(spoken) < 2:
         return [DEFAULT]
     return [DEFAULT, *((f"{LANGUAGE_NAMES[c]} ({c})" if c in LANGUAGE_NAMES else c, c) for c in spoken)]

@@ -21,7 +21,7 @@ from api.deps import EngineDep
 from api.streaming import audio_bytes, timed_bytes
 from api_models import ErrorResponse, OpenAISpeechRequest
 from config import OPENAI_VOICES, Settings
-from core.openai_compat import TTS_ENGINES, OpenAISpeech, open_stream
+from core.openai_compat import TTS_ENGINES, OpenAISpeech
 from core_engine import SpeechStream
 from engines.remote import engine_name
 from exceptions import NotFoundError
@@ -53,7 +53,7 @@ async def create_speech(body: OpenAISpeechRequest, engine: EngineDep) -> Streami
         seed=body.seed,
         language=body.language,
     )
-    stream, choice, wanted = await open_stream(engine, speech)
+    stream, choice, wanted = await engine.open_openai_stream(speech)
     headers = {
         "X-Engine": stream.engine,
         "X-Generation-Seed": str(stream.seed),
