@@ -169,3 +169,11 @@ def test_no_import_cycle_at_load_time() -> None:
         if name not in state:
             visit(name, [name])
     assert cycles == []
+
+
+def test_services_do_not_import_the_composition_root() -> None:
+    """core_engine.py builds the services in core/; none of them reaches back to it, not even for types."""
+    services = list((ROOT / "core").glob("*.py"))
+    assert len(services) > 8
+    found = {p.name: "core_engine" in _modules(p) for p in services}
+    assert [name for name, imports in found.items() if imports] == []
