@@ -40,7 +40,6 @@ from engines.base import PreparesVoice, SpeechEngine
 from engines.manager import EngineManager
 from engines.remote import engine_name
 from exceptions import ChatterboxError
-from management.audio_library import AudioLibrary
 from management.emotions import FOLDER as EMOTIONS_FOLDER
 from management.emotions import EmotionProfile, EmotionStore
 from management.housekeeping import Housekeeper
@@ -87,11 +86,11 @@ class CoreEngine:
         self.engines = EngineManager(
             engines, settings.engines, settings.models, max_queued=settings.limits.max_queued_requests
         )
-        self.voices = AudioLibrary(settings.paths.voices_dir, label="voice")
-        self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
+        self.libraries = Libraries(settings.paths)  # the metadata index and one store per folder
+        self.voices = self.libraries.voice_library
+        self.vc_inputs = self.libraries.vc_inputs
         self.emotions = EmotionStore(Path(settings.paths.voices_dir) / EMOTIONS_FOLDER, self.voices)
-        self.libraries = Libraries(settings.paths)  # the metadata index of outputs/ and vc_inputs/
-        self.voice_sources = VoiceSources(settings, self.voices, self.emotions, self.libraries)
+        self.voice_sources = VoiceSources(settings, self.voices, self.emotions)
         self.outputs = OutputStore(settings.paths.outputs_dir, self.libraries.outputs)
         self.concatenator = Concatenator(
             self.outputs, self.voices, self.vc_inputs, Path(settings.paths.temp_dir)

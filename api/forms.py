@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
-from management.catalog import AUDIO_SUFFIXES
+from management.library_files import is_audio
 from utils.audio import decode
 
 M = TypeVar("M", bound=BaseModel)
@@ -158,7 +158,7 @@ async def temporary_upload(
 def upload_name(filename: str | None, default: str = "input.wav") -> str:
     """A safe file name for a kept upload: no folders, no leading dot, an audio extension."""
     name = Path((filename or "").replace("\\", "/")).name.lstrip(".").strip() or default
-    return name if Path(name).suffix.lower() in AUDIO_SUFFIXES else f"{name}.wav"
+    return name if is_audio(name) else f"{name}.wav"
 
 
 def _unique(path: Path) -> Path:

@@ -17,7 +17,7 @@ from core.concat_job import plan, run
 from core.progress import ProgressCallback, reporter
 from core.requests import OutputFile
 from exceptions import InvalidRequestError, NotFoundError
-from management.audio_library import AudioLibrary
+from management.library_files import AudioFolder
 from management.outputs import OutputStore, timestamp
 from utils.audio.formats import get_format
 from utils.files import resolve_inside, safe_relative
@@ -68,7 +68,7 @@ class Concatenator:
     """Joins files from the libraries (and uploads) into a new output."""
 
     def __init__(
-        self, outputs: OutputStore, voices: AudioLibrary, vc_inputs: AudioLibrary, temp_dir: Path
+        self, outputs: OutputStore, voices: AudioFolder, vc_inputs: AudioFolder, temp_dir: Path
     ) -> None:
         self.outputs, self.voices, self.vc_inputs, self.temp_dir = outputs, voices, vc_inputs, temp_dir
 

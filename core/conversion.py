@@ -21,7 +21,7 @@ from core.voice_sources import VoiceSources
 from engines.base import MIN_VC_INPUT_SECONDS, ConversionEngine, SynthesisParams
 from engines.manager import EngineManager
 from exceptions import InvalidRequestError
-from management.audio_library import AudioLibrary
+from management.library_files import AudioFolder
 from utils.audio import Clip, check_usable, concatenate, decode, windows
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class ConversionService:
         settings: Settings,
         engines: EngineManager,
         voice_sources: VoiceSources,
-        libraries: tuple[AudioLibrary, AudioLibrary],  # voices/, vc_inputs/
+        libraries: tuple[AudioFolder, AudioFolder],  # voices/, vc_inputs/
         saver: ResultSaver,
     ) -> None:
         self.settings = settings

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from exceptions import ConflictError, InvalidRequestError, NotFoundError
-from management.audio_library import AudioLibrary
+from management.library_files import AudioFolder
 from utils.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def slug(text: str) -> str:
 class EmotionStore:
     """Profiles in a folder, one ``<id>.json`` each; samples are checked against voices/."""
 
-    def __init__(self, folder: Path, voices: AudioLibrary) -> None:
+    def __init__(self, folder: Path, voices: AudioFolder) -> None:
         self.folder = Path(folder)
         self.voices = voices
         self._lock = threading.Lock()  # create/update/delete: check-then-write as one step

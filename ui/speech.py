@@ -43,7 +43,7 @@ def voice_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str,
     if "voices" in info:
         return [DEFAULT, *info["voices"]]
     profiles = [(f"Emotion: {p.character} · {p.emotion}", f"{EMOTION}{p.id}") for p in core.emotions.list()]
-    return [BUILTIN, *library_files(core.settings.paths.voices_dir), *profiles]
+    return [BUILTIN, *library_files(core.voices), *profiles]
 
 
 LANGUAGE_NAMES = {

@@ -123,13 +123,7 @@ async def list_voices(engine: EngineDep) -> JSONResponse:
         for alias, target in settings.voices.items()
         if alias not in OPENAI_VOICES
     ]
-    root = engine.voices.root
-    if root.is_dir():
-        voices += [
-            {"id": path.relative_to(root).as_posix(), "source": "library", "speaks_with": None}
-            for path in sorted(root.rglob("*"))
-            if path.is_file() and path.suffix.lower() in {".wav", ".mp3", ".flac", ".ogg", ".m4a"}
-        ]
+    voices += [{"id": name, "source": "library", "speaks_with": None} for name in engine.voices.names()]
     voices += [
         {"id": f"emotion:{p.id}", "source": "emotion", "speaks_with": p.samples[0]}
         for p in engine.emotions.list()

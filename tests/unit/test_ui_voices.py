@@ -113,11 +113,13 @@ def test_the_speech_picker_offers_library_voices_with_folders_and_emotion_profil
     for name in ("joe.wav", "narrators/ann.flac"):
         (voices / name).write_bytes(b"")
     profile = EmotionProfile("ann-happy", "Ann", "happy", 0.9, ("narrators/ann.flac",))
+    catalog = Catalog(MetadataIndex(tmp_path / "index.sqlite"), "voices", voices, label="voice")
+    catalog.scan()  # the picker lists from the index
     core = SimpleNamespace(
         serving=lambda: ("chatterbox", None),
         engines_info=lambda: [{"name": "chatterbox", "kind": "tts"}],
         emotions=SimpleNamespace(list=lambda: [profile]),
-        settings=SimpleNamespace(paths=SimpleNamespace(voices_dir=voices)),
+        voices=VoiceLibrary(catalog),
     )
     choices = voice_choices(core, None)  # type: ignore[arg-type]
     assert choices == [
