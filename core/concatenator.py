@@ -16,6 +16,7 @@ from core.concat import ConcatItem, ConcatOptions, parse_silence
 from core.concat_job import plan, run
 from core.progress import ProgressCallback, reporter
 from core.requests import OutputFile
+from core.saving import output_files
 from exceptions import InvalidRequestError, NotFoundError
 from management.library_files import AudioFolder
 from management.outputs import OutputStore, timestamp
@@ -122,12 +123,7 @@ class Concatenator:
                 "processing_time_seconds": round(time.perf_counter() - started, 3),
             }
             paths = pending.commit(metadata)
-        files = [
-            OutputFile(
-                fmt.name, paths[fmt.extension], self.outputs.relative(paths[fmt.extension]), fmt.content_type
-            )
-            for fmt in formats
-        ]
+        files = output_files(formats, paths, self.outputs)
         seconds = time.perf_counter() - started
         logger.info(
             "%s: %d items, %.1f s of audio in %.2f s -> %s",

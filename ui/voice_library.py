@@ -58,11 +58,6 @@ def store_upload(
     return library.add(target, described=described)
 
 
-def parse_tags(text: str | None) -> list[str]:
-    """``calm, male`` as a list (blanks dropped, order kept, no repeats)."""
-    return list(dict.fromkeys(t.strip() for t in (text or "").split(",") if t.strip()))
-
-
 def defaults_of(save: bool, exaggeration: float, cfg_weight: float, temperature: float) -> dict[str, Any]:
     if not save:
         return {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +74,21 @@ def new_record(
         "url": relative,
         **({"quality": quality} if quality is not None else {}),
     }
+
+
+def parse_tags(value: str | None, *, param: str = "tags") -> list[str]:
+    """Tags as typed: ``calm, male`` or a JSON list; blanks dropped, order kept, no repeats; a 400 naming ``param``."""
+    if not value or not value.strip():
+        return []
+    if not value.lstrip().startswith("["):
+        return clean_tags(value.split(","))
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise InvalidRequestError(f"'{param}' is not a JSON list: {exc}", param=param) from None
+    if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
+        raise InvalidRequestError(f"'{param}' must be a list of strings", param=param)
+    return clean_tags(parsed)
 
 
 def clean_tags(tags: Iterable[str]) -> list[str]:

@@ -13,7 +13,7 @@ from exceptions import ConflictError, InvalidRequestError
 from management.catalog import Catalog
 from management.emotions import EmotionProfile
 from management.index import MetadataIndex
-from management.voices import VoiceLibrary, search_text
+from management.voices import VoiceLibrary, parse_tags, search_text
 from ui.common import BUILTIN
 from ui.speech import values, voice_choices
 from ui.voice_library import (
@@ -21,7 +21,6 @@ from ui.voice_library import (
     defaults_of,
     folders,
     listing,
-    parse_tags,
     quality_report,
     store_upload,
     tags,
@@ -103,6 +102,10 @@ def test_a_taken_name_needs_overwrite_and_a_non_audio_file_leaves_nothing(
 def test_tags_and_default_parameters_from_the_form() -> None:
     assert parse_tags(" calm, male,, calm ") == ["calm", "male"]
     assert parse_tags(None) == []
+    assert parse_tags('["calm", " male ", "calm"]') == ["calm", "male"]  # the API's JSON form, same rules
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_tags('["calm", 3]')
+    assert caught.value.param == "tags"
     assert defaults_of(False, 0.5, 0.5, 0.8) == {}
     assert defaults_of(True, 0.7, 0.3, 0.8) == {"exaggeration": 0.7, "cfg_weight": 0.3, "temperature": 0.8}
 
