@@ -1,7 +1,7 @@
 """CoreEngine: the composition root. It builds the engines' manager, the stores and the services.
 
 One service per use case lives in ``core/``: ``SpeechService`` (core/speech.py), ``ConversionService``
-(core/conversion.py), ``Concatenator`` (core/concatenator.py), ``JobManager`` (core/jobs.py),
+(core/conversion.py), ``Concatenator`` (core/concat/service.py), ``JobManager`` (core/jobs.py),
 ``VoiceSources`` (voices and emotion profiles) and ``ResultSaver`` (outputs). The routes and the UI
 call the services, or the one-line methods here that hand a request to one; nothing here imports a
 web framework.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Settings
-from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
+from core.concat import Concatenator, ConcatJob, ConcatResult, ItemSpec
 from core.conversion import ConversionService
 from core.jobs import JobManager
 from core.openai_compat import Delivery, OpenAISpeech, VoiceChoice, open_stream
@@ -34,7 +34,7 @@ from core.requests import (
 )
 from core.saving import ResultSaver
 from core.speech import SpeechService
-from core.takes import TakeChecker
+from core.take_checker import TakeChecker
 from core.voice_sources import VoiceSources
 from engines.base import PreparesVoice, SpeechEngine
 from engines.manager import EngineManager

@@ -40,8 +40,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import Settings
-from core.concat import ConcatOptions
-from core.concatenator import Concatenator, ConcatJob, ItemSpec
+from core.concat import Concatenator, ConcatJob, ConcatOptions, ItemSpec
 from engines.base import SynthesisParams
 from engines.piper import PiperEngine
 from management.catalog import Catalog

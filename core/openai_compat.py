@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import get_args
 
-from config import OPENAI_VOICES, VC_ENGINES, EngineName, OpenAISettings
+from config import OPENAI_VOICES, TTS_ENGINES, OpenAISettings
 from core.requests import OutputOptions, SpeechRequest, SpeechStream
 from core.speech import SpeechService
 from core.voice_sources import VoiceSources
@@ -19,7 +18,6 @@ from exceptions import InvalidRequestError, NotFoundError
 from utils.audio import PostProcessing
 from utils.text import TextOptions
 
-TTS_ENGINES = tuple(name for name in get_args(EngineName) if name not in VC_ENGINES)
 # Words in `instructions` and what they do to Chatterbox's controls (first match per group wins).
 DELIVERY_RULES: tuple[tuple[tuple[str, ...], dict[str, float]], ...] = (
     (("excited", "energetic", "enthusiastic", "cheerful", "happy", "lively"), {"exaggeration": 0.9, "cfg_weight": 0.3}),

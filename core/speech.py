@@ -31,7 +31,7 @@ from core.progress import Progress, ProgressCallback, reporter
 from core.records import CHUNK_CROSSFADE_MS, SpeechPlan, timed_pieces, tts_record
 from core.requests import ChunkReport, SpeechRequest, SpeechResult, SpeechStream
 from core.saving import MadeAudio, ResultSaver
-from core.takes import TakeChecker
+from core.take_checker import TakeChecker
 from core.voice_sources import VoiceSources
 from engines.base import SynthesisEngine, SynthesisParams
 from engines.manager import EngineManager

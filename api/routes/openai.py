@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api.deps import EngineDep
 from api.streaming import audio_bytes, timed_bytes
 from api_models import ErrorResponse, OpenAISpeechRequest
-from config import OPENAI_VOICES, Settings
-from core.openai_compat import TTS_ENGINES, OpenAISpeech
+from config import OPENAI_VOICES, TTS_ENGINES, Settings
+from core.openai_compat import OpenAISpeech
 from core_engine import SpeechStream
 from engines.remote import engine_name
 from exceptions import NotFoundError

@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
     import psutil
     from core.concat import ConcatOptions
-    from core.concatenator import ConcatJob, Concatenator, ItemSpec
+    from core.concat import ConcatJob, Concatenator, ItemSpec
     from management.catalog import Catalog
     from management.index import MetadataIndex
     from management.outputs import OutputStore

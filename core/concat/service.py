@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from core.concat import ConcatItem, ConcatOptions, parse_silence
-from core.concat_job import plan, run
+from core.concat.passes import plan, run
+from core.concat.recipe import ConcatItem, ConcatOptions, parse_silence
 from core.progress import ProgressCallback, reporter
 from core.requests import OutputFile
 from core.saving import output_files
