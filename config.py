@@ -70,15 +70,7 @@ RemoteEngineName = Annotated[str, Field(pattern=r"^remote:[a-z0-9][a-z0-9_.-]{0,
 class EngineSettings(_Section):
     default: LocalTTSName | RemoteEngineName = "chatterbox"
     fallback: LocalTTSName | RemoteEngineName | None = "piper"
-    enabled: list[EngineName] = Field(
-        default_factory=lambda: [
-            "chatterbox",
-            "chatterbox-vc",
-            "chatterbox-multilingual",
-            "chatterbox-turbo",
-            "piper",
-        ]
-    )
+    enabled: list[EngineName] = Field(default_factory=lambda: list(get_args(EngineName)))  # every one
     # Never loaded at start (models.load_on_startup), only by their first request or POST /api/v1/models/load.
     load_on_first_use: list[str] = Field(
         default_factory=lambda: ["chatterbox-multilingual", "chatterbox-turbo"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -45,6 +46,10 @@ class Job:
     @property
     def finished_yet(self) -> bool:
         return self.status in FINISHED
+
+
+def _moved_on(job: Job, seen: int) -> bool:
+    return job.version != seen
 
 
 class JobManager:
@@ -90,7 +95,7 @@ class JobManager:
         seen = -1
         while True:
             async with job.changed:
-                await job.changed.wait_for(lambda seen=seen: job.version != seen)
+                await job.changed.wait_for(functools.partial(_moved_on, job, seen))
                 seen, finished = job.version, job.finished_yet
             yield job
             if finished:  # as of what was yielded: a change meanwhile is yielded next time round

@@ -175,6 +175,8 @@ async def open_stream(
         language=speech.language,
         output=OutputOptions(formats=("wav",), post=PostProcessing(speed_factor=speech.speed * wanted.speed)),
         text_options=TextOptions(to_lowercase=False),
-        **controls,
+        exaggeration=controls.get("exaggeration"),
+        cfg_weight=controls.get("cfg_weight"),
+        temperature=controls.get("temperature"),
     )
     return await speaker.stream(request), choice, wanted

@@ -127,7 +127,9 @@ class SpeechService:
         plan = await self._plan(request, split=request.timestamps)
         if not wait_for_room:
             self._engines.check_room(plan.name)
-        clips, reports, warnings = [], [], []
+        clips: list[Clip] = []
+        reports: list[ChunkReport] = []
+        warnings: list[str] = []
         async for clip, report in self._speak(plan, request, warnings, progress, wait=wait_for_room):
             clips.append(clip)
             reports.append(report)

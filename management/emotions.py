@@ -11,6 +11,7 @@ its exaggeration and parameters fill the fields the request left out.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import re
@@ -109,7 +110,7 @@ class EmotionStore:
         character: str,
         emotion: str,
         exaggeration: float,
-        samples: list[str],
+        samples: builtins.list[str],
         parameters: dict[str, Any] | None = None,
         description: str | None = None,
         profile_id: str | None = None,
@@ -169,7 +170,7 @@ class EmotionStore:
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _samples(self, samples: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    def _samples(self, samples: builtins.list[str] | tuple[str, ...]) -> tuple[str, ...]:
         if not samples:
             raise InvalidRequestError(
                 "a profile needs at least one sample (a voice in voices/)", param="samples"
@@ -189,7 +190,7 @@ class EmotionStore:
                     param="emotion",
                 )
 
-    def _files(self) -> list[Path]:
+    def _files(self) -> builtins.list[Path]:  # ``list`` is a method here
         return sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []
 
     def _path(self, profile_id: str, *, param: str) -> Path:
