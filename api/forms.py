@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -97,13 +97,11 @@ async def save_upload(
     param: str,
     name: str | None = None,
     exists: Literal["rename", "replace", "refuse"] = "rename",
-    before_publish: Callable[[Path], Awaitable[None]] | None = None,
 ) -> Path:
     """Stream an upload into ``folder`` (under ``name``, or a temporary name), refusing oversize and non-audio.
 
     A ``name`` already taken is renamed ``_2``, ``_3``... (``rename``), replaced, or refused with
-    409 (``refuse``). The file appears whole or not at all; ``before_publish`` runs on the complete,
-    checked file while it is still hidden (to write its record first).
+    409 (``refuse``). The file appears whole or not at all.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if name is None:
@@ -112,13 +110,7 @@ async def save_upload(
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     path = Path(temp)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_upload_mb")
-            handle.flush()
-            os.fsync(handle.fileno())
-        decode(path, param=param, label=Path(upload.filename or param).name)
-        if before_publish is not None:
-            await before_publish(path)
+        await _write_checked(upload, fd, path, max_mb=max_mb, param=param)
         if name is None:
             return path
         if exists == "replace":
@@ -141,6 +133,31 @@ async def save_upload(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+async def _write_checked(upload: UploadFile, fd: int, path: Path, *, max_mb: float, param: str) -> None:
+    """The upload written whole to an open temporary file (synced), then checked to decode."""
+    with os.fdopen(fd, "wb") as handle:
+        await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_upload_mb")
+        handle.flush()
+        os.fsync(handle.fileno())
+    decode(path, param=param, label=Path(upload.filename or param).name)
+
+
+@contextlib.asynccontextmanager
+async def hidden_upload(
+    upload: UploadFile, folder: Path, name: str, *, max_mb: float, param: str
+) -> AsyncIterator[Path]:
+    """An upload streamed into a hidden ``.<name>.*.part`` in ``folder``, whole and decodable, for a store
+    to publish; whatever is left of it afterwards is removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    path = Path(temp)
+    try:
+        await _write_checked(upload, fd, path, max_mb=max_mb, param=param)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @contextlib.asynccontextmanager

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import Depends, Query, UploadFile
 from pydantic import ValidationError
 
-from api.forms import copy_limited, save_upload, upload_name
+from api.forms import copy_limited, hidden_upload, upload_name
 from api.library import Paging, check_alias, filters, page_shape
 from api_models import (
     VoiceBulkUploadResponse,
@@ -188,32 +188,20 @@ async def store_voice(
 ) -> VoiceUploadResponse:
     """Stream an upload to its place (whole or not at all; must decode), measure it and record it.
 
-    The record is written before the audio is published: a voice never appears without it.
+    Stored through ``VoiceLibrary.publish``, as the UI's uploads are: the record is written before
+    the audio is published, so a voice never appears without it.
     """
-    described: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-
-    async def describe(unpublished: Path) -> None:
-        described.append(
-            await asyncio.to_thread(
-                voices.describe,
-                unpublished,
-                target,
-                description=fields.description,
-                tags=fields.tags,
-                default_parameters=fields.default_parameters,
-            )
+    async with hidden_upload(upload, target.parent, target.name, max_mb=max_mb, param=param) as unpublished:
+        entry, quality = await asyncio.to_thread(
+            voices.publish,
+            unpublished,
+            target,
+            overwrite=fields.overwrite,
+            param=param,
+            description=fields.description,
+            tags=fields.tags,
+            default_parameters=fields.default_parameters,
         )
-
-    saved = await save_upload(
-        upload,
-        target.parent,
-        max_mb=max_mb,
-        param=param,
-        name=target.name,
-        exists="replace" if fields.overwrite else "refuse",
-        before_publish=describe,
-    )
-    entry, quality = await asyncio.to_thread(voices.add, saved, described=described[0])
     return upload_response(entry, quality, "uploaded")
 
 

@@ -72,6 +72,43 @@ class VoiceLibrary:
             entry = self.catalog.add(path, record)
         return entry, quality
 
+    def publish(
+        self,
+        unpublished: Path,
+        target: Path,
+        *,
+        overwrite: bool,
+        param: str,
+        description: str | None = None,
+        tags: Iterable[str] = (),
+        default_parameters: dict[str, Any] | None = None,
+    ) -> tuple[Entry, dict[str, Any] | None]:
+        """Store an upload as a voice: every upload (API or UI) goes through here.
+
+        ``unpublished`` is the whole, decodable file, hidden in ``target``'s folder. Its record is
+        written first, then the audio appears under its name (replacing a voice only with
+        ``overwrite``; else a 409 naming ``param``, even when two uploads race), then the index row.
+        """
+        conflict = f"{target.name!r} already exists; send overwrite=true to replace it"
+        if not overwrite and target.exists():  # before its record is written over
+            raise ConflictError(conflict, param=param)
+        described = self.describe(
+            unpublished, target, description=description, tags=tags, default_parameters=default_parameters
+        )
+        if overwrite:
+            os.replace(unpublished, target)
+        else:
+            try:
+                os.link(unpublished, target)  # never overwrites
+            except FileExistsError:
+                raise ConflictError(conflict, param=param) from None
+            except OSError:  # a filesystem without hard links
+                if target.exists():
+                    raise ConflictError(f"{target.name!r} already exists", param=param) from None
+                os.replace(unpublished, target)
+            unpublished.unlink(missing_ok=True)
+        return self.add(target, described=described)
+
     def describe(
         self,
         audio: Path,
