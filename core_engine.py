@@ -38,6 +38,7 @@ from core.take_checker import TakeChecker
 from core.voice_sources import VoiceSources
 from engines.base import PreparesVoice, SpeechEngine
 from engines.manager import EngineManager
+from engines.memory import MemoryReport
 from engines.remote import engine_name
 from exceptions import ChatterboxError
 from management.emotions import FOLDER as EMOTIONS_FOLDER
@@ -201,6 +202,10 @@ class CoreEngine:
     def serving(self) -> tuple[str | None, str | None]:
         """The engine that answers requests naming none, and why it is not the default (or None)."""
         return self.engines.serving()
+
+    def memory(self) -> MemoryReport:
+        """The memory budget and the bytes of weights each engine holds now."""
+        return self.engines.memory()
 
     @property
     def queue_depth(self) -> int:

@@ -73,7 +73,7 @@ def voice_defaults(core: CoreEngine, name: str) -> dict[str, Any]:
     if profile is not None:
         return profile.defaults
     path = core.voices.resolve(name, param="voice")
-    return core.libraries.voice_library.default_parameters(path)
+    return core.voices.default_parameters(path)
 
 
 def build(get: EngineGetter, settings: Settings) -> Loader:

@@ -44,7 +44,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     gr.Markdown("Reference clips that cloning engines (Chatterbox) speak with, and emotion profiles.")
 
     def library() -> VoiceLibrary:
-        return get().libraries.voice_library
+        return get().voices
 
     with gr.Accordion("Add a voice", open=False, elem_id="voices-add"), gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):

@@ -43,7 +43,7 @@ async def list_engines(engine: EngineDep) -> EnginesResponse:
     """Every configured engine with its capabilities, state, and why it is unavailable when it is."""
     serving, _ = engine.serving()
     engines = [engine_status(info, engine.speech.facts(info["name"])) for info in engine.engines_info()]
-    memory = engine_memory(engine.engines.memory())
+    memory = engine_memory(engine.memory())
     return EnginesResponse(
         default=engine.settings.engines.default, serving=serving, engines=engines, memory=memory
     )
