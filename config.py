@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -34,8 +34,8 @@ CONFIG_FILE_ENV = "CHATTERBOX_CONFIG_FILE"
 
 EngineName = Literal["chatterbox", "chatterbox-vc", "chatterbox-multilingual", "chatterbox-turbo", "piper"]
 LocalTTSName = Literal["chatterbox", "chatterbox-multilingual", "chatterbox-turbo", "piper"]
-TTS_ENGINES: tuple[str, ...] = ("chatterbox", "chatterbox-multilingual", "chatterbox-turbo", "piper")
-VC_ENGINES: tuple[str, ...] = ("chatterbox-vc",)
+TTS_ENGINES: tuple[str, ...] = get_args(LocalTTSName)  # the one list of local text-to-speech engines
+VC_ENGINES: tuple[str, ...] = tuple(name for name in get_args(EngineName) if name not in TTS_ENGINES)
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -70,15 +70,7 @@ RemoteEngineName = Annotated[str, Field(pattern=r"^remote:[a-z0-9][a-z0-9_.-]{0,
 class EngineSettings(_Section):
     default: LocalTTSName | RemoteEngineName = "chatterbox"
     fallback: LocalTTSName | RemoteEngineName | None = "piper"
-    enabled: list[EngineName] = Field(
-        default_factory=lambda: [
-            "chatterbox",
-            "chatterbox-vc",
-            "chatterbox-multilingual",
-            "chatterbox-turbo",
-            "piper",
-        ]
-    )
+    enabled: list[EngineName] = Field(default_factory=lambda: list(get_args(EngineName)))  # every one
     # Never loaded at start (models.load_on_startup), only by their first request or POST /api/v1/models/load.
     load_on_first_use: list[str] = Field(
         default_factory=lambda: ["chatterbox-multilingual", "chatterbox-turbo"]

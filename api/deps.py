@@ -30,11 +30,11 @@ def get_outputs(request: Request) -> Catalog:
 
 
 def get_vc_inputs(request: Request) -> Catalog:
-    return request.app.state.engine.libraries.vc_inputs
+    return request.app.state.engine.vc_inputs
 
 
 def get_voices(request: Request) -> VoiceLibrary:
-    return request.app.state.engine.libraries.voice_library
+    return request.app.state.engine.voices
 
 
 EngineDep = Annotated[CoreEngine, Depends(get_engine)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
-from management.catalog import AUDIO_SUFFIXES
+from management.library_files import is_audio
 from utils.audio import check_usable, decode
 
 M = TypeVar("M", bound=BaseModel)
@@ -97,14 +97,12 @@ async def save_upload(
     param: str,
     name: str | None = None,
     exists: Literal["rename", "replace", "refuse"] = "rename",
-    before_publish: Callable[[Path], Awaitable[None]] | None = None,
     min_seconds: float = 0.0,
 ) -> Path:
     """Stream an upload into ``folder`` (under ``name``, or a temporary name), refusing oversize and non-audio.
 
     A ``name`` already taken is renamed ``_2``, ``_3``... (``rename``), replaced, or refused with
-    409 (``refuse``). Audio shorter than ``min_seconds`` is a 400. The file appears whole or not at all; ``before_publish`` runs on the complete,
-    checked file while it is still hidden (to write its record first).
+    409 (``refuse``). Audio shorter than ``min_seconds`` is a 400. The file appears whole or not at all.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if name is None:
@@ -113,15 +111,7 @@ async def save_upload(
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     path = Path(temp)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_upload_mb")
-            handle.flush()
-            os.fsync(handle.fileno())
-        label = Path(upload.filename or param).name
-        clip = decode(path, param=param, label=label)
-        check_usable(clip.samples, clip.sample_rate, name=label, param=param, min_seconds=min_seconds)
-        if before_publish is not None:
-            await before_publish(path)
+        await _write_checked(upload, fd, path, max_mb=max_mb, param=param, min_seconds=min_seconds)
         if name is None:
             return path
         if exists == "replace":
@@ -146,6 +136,36 @@ async def save_upload(
         raise
 
 
+async def _write_checked(
+    upload: UploadFile, fd: int, path: Path, *, max_mb: float, param: str, min_seconds: float = 0.0
+) -> None:
+    """The upload written whole to an open temporary file (synced), then checked to decode and to last
+    at least ``min_seconds``."""
+    with os.fdopen(fd, "wb") as handle:
+        await copy_limited(upload, handle, max_mb=max_mb, param=param, setting="limits.max_upload_mb")
+        handle.flush()
+        os.fsync(handle.fileno())
+    label = Path(upload.filename or param).name
+    clip = decode(path, param=param, label=label)
+    check_usable(clip.samples, clip.sample_rate, name=label, param=param, min_seconds=min_seconds)
+
+
+@contextlib.asynccontextmanager
+async def hidden_upload(
+    upload: UploadFile, folder: Path, name: str, *, max_mb: float, param: str, min_seconds: float = 0.0
+) -> AsyncIterator[Path]:
+    """An upload streamed into a hidden ``.<name>.*.part`` in ``folder``, whole and decodable, for a store
+    to publish; whatever is left of it afterwards is removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    path = Path(temp)
+    try:
+        await _write_checked(upload, fd, path, max_mb=max_mb, param=param, min_seconds=min_seconds)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
 @contextlib.asynccontextmanager
 async def temporary_upload(
     upload: UploadFile, folder: Path, *, max_mb: float, param: str, min_seconds: float = 0.0
@@ -161,7 +181,7 @@ async def temporary_upload(
 def upload_name(filename: str | None, default: str = "input.wav") -> str:
     """A safe file name for a kept upload: no folders, no leading dot, an audio extension."""
     name = Path((filename or "").replace("\\", "/")).name.lstrip(".").strip() or default
-    return name if Path(name).suffix.lower() in AUDIO_SUFFIXES else f"{name}.wav"
+    return name if is_audio(name) else f"{name}.wav"
 
 
 def _unique(path: Path) -> Path:

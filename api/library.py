@@ -28,6 +28,12 @@ class Paging:
     descending: bool
 
 
+def check_alias(name: str, value: str | None, alias: str, other: str | None, *, ignore: str = "") -> None:
+    """A field sent under its name and its alias must say the same (``ignore``: characters stripped first)."""
+    if value and other and value.strip(ignore) != other.strip(ignore):
+        raise InvalidRequestError(f"'{alias}' is an alias of '{name}' and they disagree", param=alias)
+
+
 def paging(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=100, description="Items per page, 1-100.")] = 50,
@@ -37,8 +43,7 @@ def paging(
     order: Annotated[Order | None, Query(description="`desc` (default) or `asc`.")] = None,
     sort_order: Annotated[Order | None, Query(description="Alias of `order`.")] = None,
 ) -> Paging:
-    if order and sort_order and order != sort_order:
-        raise InvalidRequestError("'sort_order' is an alias of 'order' and they disagree", param="sort_order")
+    check_alias("order", order, "sort_order", sort_order)
     return Paging(page, page_size, sort_by, (order or sort_order or "desc") == "desc")
 
 
@@ -61,8 +66,7 @@ def filters(
     ] = None,
 ) -> Filters:
     """The filters common to listings and bulk deletes; paths are checked by the file gateway."""
-    if folder and project and folder.strip("/") != project.strip("/"):
-        raise InvalidRequestError("'project' is an alias of 'folder' and they disagree", param="project")
+    check_alias("folder", folder, "project", project, ignore="/")
     chosen, param = (folder, "folder") if folder else (project, "project")
     where = safe_relative(chosen.strip(), param=param) if chosen and chosen.strip() else None
     names = tuple(

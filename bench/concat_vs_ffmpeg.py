@@ -40,11 +40,11 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import Settings
-from core.concat import ConcatOptions
-from core.concatenator import Concatenator, ConcatJob, ItemSpec
+from core.concat import Concatenator, ConcatJob, ConcatOptions, ItemSpec
 from engines.base import SynthesisParams
 from engines.piper import PiperEngine
-from management.audio_library import AudioLibrary
+from management.catalog import Catalog
+from management.index import MetadataIndex
 from management.outputs import OutputStore
 from utils.audio import Clip, encode, get_format
 
@@ -84,7 +84,8 @@ def build_segments(folder: Path, minutes: float, segment_seconds: float) -> tupl
 
 def run_ours(folder: Path, names: list[str], temp: Path, fmt: str = "mp3") -> tuple[float, float, int]:
     store = OutputStore(folder)
-    service = Concatenator(store, AudioLibrary(folder, label="voice"), AudioLibrary(folder, label="vc"), temp)
+    files = Catalog(MetadataIndex(temp / "index.sqlite"), "voices", folder, label="voice")  # resolve only
+    service = Concatenator(store, files, files, temp)
     job = ConcatJob(
         items=tuple(ItemSpec(f"files[{i}]", source=name) for i, name in enumerate(names)),
         options=ConcatOptions(trim=True, level=False, normalize=True, normalize_level=-23.0, seed=1),

@@ -1,1 +1,2 @@
-"""Parts of the orchestration layer: types, checks, voices, takes, saving, jobs (CoreEngine: core_engine.py)."""
+"""The orchestration package: one service per use case (speech, conversion, concatenation, jobs, voice
+sources, saving), their checks and request types. ``core_engine.py`` composes them."""

@@ -89,5 +89,5 @@ def check_language(engine: SynthesisEngine, voice: Path | str | None, requested:
 
 def ignored_controls(engine: SynthesisEngine, request: SpeechRequest) -> list[str]:
     """A warning naming the controls the request set that this engine has no use for (turbo's CFG)."""
-    ignored = [key for key in getattr(engine, "ignored_controls", ()) if getattr(request, key) is not None]
+    ignored = [key for key in engine.traits.ignored_controls if getattr(request, key) is not None]
     return [f"{engine.name} ignores {', '.join(ignored)}"] if ignored else []

@@ -1,6 +1,6 @@
 """Long-text TTS jobs: submitted, run in the background, watched, cancelled.
 
-A job is one ``CoreEngine.synthesize`` call on an asyncio task; its progress comes from the same
+A job is one ``SpeechService.synthesize`` call on an asyncio task; its progress comes from the same
 progress callback the log and the UI use, and its result lands in outputs/ like any other.
 """
 
@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from core.progress import Progress
 from core.requests import SpeechRequest, SpeechResult
+from core.speech import SpeechService
 from exceptions import ChatterboxError, NotFoundError
-
-if TYPE_CHECKING:
-    from core_engine import CoreEngine
 
 logger = logging.getLogger(__name__)
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -49,11 +48,15 @@ class Job:
         return self.status in FINISHED
 
 
+def _moved_on(job: Job, seen: int) -> bool:
+    return job.version != seen
+
+
 class JobManager:
     """Runs TTS jobs on the event loop; keeps the most recent ``keep`` of them."""
 
-    def __init__(self, core: CoreEngine, *, keep: int = 200) -> None:
-        self.core = core
+    def __init__(self, speech: SpeechService, *, keep: int = 200) -> None:
+        self._speech = speech
         self.keep = keep
         self._jobs: dict[str, Job] = {}
         self._notifying: set[asyncio.Task[None]] = set()  # progress notifications in flight
@@ -92,7 +95,7 @@ class JobManager:
         seen = -1
         while True:
             async with job.changed:
-                await job.changed.wait_for(lambda seen=seen: job.version != seen)
+                await job.changed.wait_for(functools.partial(_moved_on, job, seen))
                 seen, finished = job.version, job.finished_yet
             yield job
             if finished:  # as of what was yielded: a change meanwhile is yielded next time round
@@ -117,7 +120,7 @@ class JobManager:
 
         await self._changed(job, status="running", started=time.time())
         try:
-            job.result = await self.core.synthesize(request, on_progress, wait_for_room=True)
+            job.result = await self._speech.synthesize(request, on_progress, wait_for_room=True)
         except asyncio.CancelledError:
             await asyncio.shield(self._changed(job, status="cancelled", finished=time.time()))
             raise

@@ -9,19 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, get_args
 
-from config import OPENAI_VOICES, VC_ENGINES, EngineName, OpenAISettings
+from config import OPENAI_VOICES, TTS_ENGINES, OpenAISettings
 from core.requests import OutputOptions, SpeechRequest, SpeechStream
-from engines.remote import engine_name
+from core.speech import SpeechService
+from core.voice_sources import VoiceSources
 from exceptions import InvalidRequestError, NotFoundError
 from utils.audio import PostProcessing
 from utils.text import TextOptions
 
-if TYPE_CHECKING:
-    from core_engine import CoreEngine
-
-TTS_ENGINES = tuple(name for name in get_args(EngineName) if name not in VC_ENGINES)
 # Words in `instructions` and what they do to Chatterbox's controls (first match per group wins).
 DELIVERY_RULES: tuple[tuple[tuple[str, ...], dict[str, float]], ...] = (
     (("excited", "energetic", "enthusiastic", "cheerful", "happy", "lively"), {"exaggeration": 0.9, "cfg_weight": 0.3}),
@@ -134,9 +130,14 @@ class OpenAISpeech:
     language: str | None = None
 
 
-async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStream, VoiceChoice, Delivery]:
-    """Check the request, map it onto our engine and voice, and start speaking it."""
-    settings = core.settings.openai
+async def open_stream(
+    speaker: SpeechService, voices: VoiceSources, remotes: Iterable[str], speech: OpenAISpeech
+) -> tuple[SpeechStream, VoiceChoice, Delivery]:
+    """Check the request, map it onto our engine and voice, and start speaking it.
+
+    ``remotes``: the enabled remote engines' names (``remote:<name>``), usable as models too.
+    """
+    settings = speaker.settings.openai
     if len(speech.input) > settings.max_input_chars:
         raise InvalidRequestError(
             f"'input' is {len(speech.input)} characters; the limit is {settings.max_input_chars} "
@@ -144,13 +145,8 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
             param="input",
             code="string_above_max_length",
         )
-    remotes = [engine_name(remote) for remote, conf in core.settings.remotes.items() if conf.enabled]
-    name, engine = await core.engines.pick_tts(engine_for(speech.model, settings, remotes))
-    try:
-        core.voices.resolve(speech.voice, param="voice")
-        in_library = True
-    except (NotFoundError, InvalidRequestError):
-        in_library = False
+    name, engine = await speaker.pick(engine_for(speech.model, settings, remotes))
+    in_library = voices.in_library(speech.voice)
     engine_voices = [speech.voice] if not engine.clones_voices and engine.has_voice(speech.voice) else []
     choice = choose_voice(
         speech.voice,
@@ -158,7 +154,7 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
         clones=engine.clones_voices,
         in_library=in_library,
         engine_voices=engine_voices,
-        is_profile=not in_library and core.profile_for(speech.voice) is not None,
+        is_profile=not in_library and voices.profile_for(speech.voice) is not None,
     )
     wanted = delivery(speech.instructions)
     explicit = {
@@ -179,6 +175,8 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
         language=speech.language,
         output=OutputOptions(formats=("wav",), post=PostProcessing(speed_factor=speech.speed * wanted.speed)),
         text_options=TextOptions(to_lowercase=False),
-        **controls,
+        exaggeration=controls.get("exaggeration"),
+        cfg_weight=controls.get("cfg_weight"),
+        temperature=controls.get("temperature"),
     )
-    return await core.stream(request), choice, wanted
+    return await speaker.stream(request), choice, wanted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from engines.base import SynthesisParams
 from management.outputs import OutputStore
 from monitoring.metrics import Metrics
 from utils.audio import Clip, encode, get_format
+from utils.audio.formats import AudioFormat
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,18 @@ class MadeAudio:
     chunks: list[ChunkReport]
     warnings: list[str]
     original: Clip | None = None  # the audio before auto-editor, when it is to be kept
+
+
+class ResultSaver:
+    """Saves made audio into outputs/ and counts it in the metrics (given once the app has them)."""
+
+    def __init__(self, outputs: OutputStore, metrics: Metrics | None = None) -> None:
+        self.outputs = outputs
+        self.metrics = metrics
+
+    def save(self, made: MadeAudio) -> SpeechResult:
+        """Encode every export format, write them with their sidecar, and describe the files."""
+        return save_result(made, self.outputs, self.metrics)
 
 
 def save_result(made: MadeAudio, outputs: OutputStore, metrics: Metrics | None) -> SpeechResult:
@@ -61,15 +75,22 @@ def save_result(made: MadeAudio, outputs: OutputStore, metrics: Metrics | None) 
             kept.unlink(missing_ok=True)
             kept.with_suffix(".json").unlink(missing_ok=True)
         raise
-    files = [
-        OutputFile(fmt.name, paths[fmt.extension], outputs.relative(paths[fmt.extension]), fmt.content_type)
-        for fmt in formats
-    ]
+    files = output_files(formats, paths, outputs)
     seconds = time.perf_counter() - made.started
     logger.info("%s: %.2f s of audio in %.2f s -> %s", made.engine, clip.duration, seconds, files[0].relative)
     return SpeechResult(
         clip, files, made.engine, made.params.seed, made.generated, seconds, made.chunks, made.warnings
     )
+
+
+def output_files(
+    formats: Iterable[AudioFormat], paths: dict[str, Path], outputs: OutputStore
+) -> list[OutputFile]:
+    """The saved files of a result, in the order its formats were asked for (``paths`` by extension)."""
+    return [
+        OutputFile(fmt.name, paths[fmt.extension], outputs.relative(paths[fmt.extension]), fmt.content_type)
+        for fmt in formats
+    ]
 
 
 def _save_original(

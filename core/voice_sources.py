@@ -12,23 +12,20 @@ from config import Settings
 from core.requests import SpeechRequest
 from engines.base import SynthesisEngine
 from exceptions import ChatterboxError, InvalidRequestError, NotFoundError
-from management.audio_library import AudioLibrary
 from management.downloads import download_audio, is_url
 from management.emotions import PREFIX as EMOTION_PREFIX
 from management.emotions import EmotionProfile, EmotionStore
-from management.libraries import Libraries
+from management.library_files import AudioFolder
+from management.voices import VoiceLibrary
 
 
 class VoiceSources:
     """Resolves voice values for TTS and VC: voices/ files, emotion profiles and downloaded URLs."""
 
-    def __init__(
-        self, settings: Settings, voices: AudioLibrary, emotions: EmotionStore, libraries: Libraries
-    ) -> None:
+    def __init__(self, settings: Settings, voices: VoiceLibrary, emotions: EmotionStore) -> None:
         self.settings = settings
         self.voices = voices
         self.emotions = emotions
-        self.libraries = libraries
 
     def profile_for(self, voice: str | None, *, param: str = "voice") -> EmotionProfile | None:
         """The emotion profile a voice value names; a file in voices/ of that name wins.
@@ -51,6 +48,14 @@ class VoiceSources:
         except (NotFoundError, InvalidRequestError):
             return self.emotions.find(voice)
 
+    def in_library(self, voice: str) -> bool:
+        """Whether a voice value names a file in voices/."""
+        try:
+            self.voices.resolve(voice, param="voice")
+        except (NotFoundError, InvalidRequestError):
+            return False
+        return True
+
     def with_defaults(self, request: SpeechRequest) -> SpeechRequest:
         """Fill the controls a request left unset from its voice: an emotion profile (whose first
         sample becomes the voice) or a library voice's saved ``default_parameters``."""
@@ -66,7 +71,7 @@ class VoiceSources:
             path = self.voices.resolve(request.voice, param="voice")
         except ChatterboxError:
             return request  # not a library file: the engine's own voice names are checked later
-        saved = self.libraries.voice_library.default_parameters(path)
+        saved = self.voices.default_parameters(path)
         return replace(request, **{k: v for k, v in saved.items() if getattr(request, k) is None})
 
     @contextlib.asynccontextmanager
@@ -96,13 +101,13 @@ class VoiceSources:
             raise NotFoundError(f"engine {engine.name!r} has no voice {voice!r}", param="voice")
 
     @contextlib.asynccontextmanager
-    async def audio_file(self, library: AudioLibrary, name: str, param: str) -> AsyncIterator[Path]:
+    async def audio_file(self, library: AudioFolder, name: str, param: str) -> AsyncIterator[Path]:
         """A library file by name, or a URL downloaded for the length of the request."""
         if not is_url(name):
             path = library.resolve(name, param=param)
             yield path
             if library is self.voices:  # counted once the request has used it
-                await asyncio.to_thread(self.libraries.voice_library.record_use, path)
+                await asyncio.to_thread(self.voices.record_use, path)
             return
         path = await asyncio.to_thread(
             download_audio, name, Path(self.settings.paths.temp_dir), self.settings.downloads, param=param

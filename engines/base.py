@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -36,12 +37,31 @@ def language_code(value: str) -> str:
     return re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
 
 
+@dataclass(frozen=True)
+class EngineTraits:
+    """How the manager and the CoreEngine treat an engine: declared by the engine, never probed for."""
+
+    worker_group: str | None = (
+        None  # engines with one group share a worker thread (shared weights); None: its name
+    )
+    concurrency: int = 1  # calls in flight at once on its worker (a remote's are I/O)
+    loads_on_worker: bool = (
+        False  # loading is a quick check (remote): on its worker, outside the memory budget
+    )
+    retry_after_failure: float | None = None  # seconds after a failed load before a request tries again
+    sampling_defaults: Mapping[str, float] = field(
+        default_factory=dict
+    )  # its own defaults over ``generation``
+    ignored_controls: tuple[str, ...] = ()  # request controls it has no use for (a warning names them)
+
+
 @runtime_checkable
 class SpeechEngine(Protocol):
-    """What the CoreEngine needs from any engine: a name, a kind, load and unload."""
+    """What the CoreEngine needs from any engine: a name, a kind, its traits, load and unload."""
 
     name: str
     kind: Literal["tts", "vc"]
+    traits: EngineTraits
 
     @property
     def loaded(self) -> bool: ...
@@ -81,3 +101,22 @@ class ConversionEngine(SpeechEngine, Protocol):
 
     def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
         """Re-voice one window of audio; ``target_voice=None`` uses the engine's built-in voice."""
+
+
+@runtime_checkable
+class MeasuresMemory(Protocol):
+    """An engine that can say what its weights hold, for the memory budget (engines/memory.py)."""
+
+    def memory_bytes(self) -> int:
+        """Bytes of weights it holds now (0 when unloaded or borrowed)."""
+
+    def estimated_bytes(self) -> int | None:
+        """Bytes a load will add: 0 when it borrows loaded weights, None when it cannot tell."""
+
+
+@runtime_checkable
+class PreparesVoice(Protocol):
+    """An engine that conditions a voice ahead of use (``models.warm_voices``)."""
+
+    def prepare_voice(self, voice: Path) -> str:
+        """Compute (and cache) a voice's conditionals; returns the cache key."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import MIN_REFERENCE_SECONDS, SynthesisParams
+from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
@@ -40,7 +40,7 @@ class ChatterboxTTSEngine:
     """The real ``chatterbox-tts`` English model."""
 
     name = "chatterbox"
-    worker_group = "chatterbox"  # one worker thread for the weights TTS and VC share
+    traits = EngineTraits(worker_group="chatterbox")  # one worker thread for the weights TTS and VC share
     kind: Literal["tts"] = "tts"
     clones_voices = True
     varies_with_seed = True

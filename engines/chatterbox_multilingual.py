@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from config import MULTILINGUAL_LANGUAGES, ModelSettings
-from engines.base import SynthesisParams
+from engines.base import EngineTraits, SynthesisParams
 from engines.chatterbox import ChatterboxTTSEngine
 from engines.checkpoint import BUILTIN_VOICE, Weights, hub_offline
 from engines.multilingual_fixes import (
@@ -34,7 +34,7 @@ class ChatterboxMultilingualEngine(ChatterboxTTSEngine):
     """``ChatterboxMultilingualTTS``: clones a voice and speaks it in any of 23 languages."""
 
     name = "chatterbox-multilingual"
-    worker_group = "chatterbox-multilingual"  # its own weights: its own worker
+    traits = EngineTraits(worker_group="chatterbox-multilingual")  # its own weights: its own worker
 
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         super().__init__(settings, max_chunk_chars)

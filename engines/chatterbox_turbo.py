@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings, TurboSettings
-from engines.base import SynthesisParams
+from engines.base import EngineTraits, SynthesisParams
 from engines.chatterbox import SAMPLE_RATE, ChatterboxTTSEngine
 from engines.checkpoint import BUILTIN_VOICE, Weights
 from exceptions import EngineUnavailableError, InvalidRequestError
@@ -184,10 +184,12 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
     """``chatterbox-turbo`` (or its nano variant): English, faster, no CFG, top-k sampling."""
 
     name = "chatterbox-turbo"
-    worker_group = "chatterbox-turbo"  # its own weights: its own worker
+    traits = EngineTraits(  # its own weights: its own worker
+        worker_group="chatterbox-turbo",
+        sampling_defaults=SAMPLING_DEFAULTS,
+        ignored_controls=IGNORED_CONTROLS,
+    )
     languages = ("en",)
-    sampling_defaults = SAMPLING_DEFAULTS
-    ignored_controls = IGNORED_CONTROLS
 
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         super().__init__(settings, max_chunk_chars)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import MIN_REFERENCE_SECONDS, SynthesisParams
+from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams
 from engines.chatterbox import (
     BUILTIN_KEY,
     SAMPLE_RATE,
@@ -31,7 +31,7 @@ class ChatterboxVCEngine:
     """Speech-to-speech: keeps the words and timing of a clip, changes the voice."""
 
     name = "chatterbox-vc"
-    worker_group = "chatterbox"  # shares S3Gen with the TTS engine: one worker for both
+    traits = EngineTraits(worker_group="chatterbox")  # shares S3Gen with the TTS engine: one worker for both
     kind: Literal["vc"] = "vc"
 
     def __init__(self, settings: ModelSettings, tts: ChatterboxTTSEngine | None = None) -> None:

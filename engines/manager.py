@@ -71,11 +71,11 @@ class EngineManager:
     ) -> None:
         self._queues: dict[str, _Queue] = {}
         for name, engine in engines.items():
-            group = getattr(engine, "worker_group", name)
-            threads = getattr(engine, "concurrency", 1)
+            group = engine.traits.worker_group or name
+            threads = engine.traits.concurrency
             self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}", threads)))
         self._slots = {
-            name: _Slot(engine, self._queues[getattr(engine, "worker_group", name)])
+            name: _Slot(engine, self._queues[engine.traits.worker_group or name])
             for name, engine in engines.items()
         }
         self._choice = choice
@@ -152,7 +152,7 @@ class EngineManager:
     async def ensure_loaded(self, name: str) -> SpeechEngine:
         """The engine, loaded (waiting for a load under way); 503 with the reason if it cannot run."""
         slot = self._slot(name)
-        retry = getattr(slot.engine, "retry_after_failure", None)  # a remote server may be back
+        retry = slot.engine.traits.retry_after_failure  # a remote server may be back
         if slot.state == "failed" and retry is not None and time.monotonic() - slot.failed_at >= retry:
             slot.state, slot.error = "unloaded", None
         while True:  # an unload under way (budget, idle) is waited for, then the engine loads again
@@ -175,7 +175,7 @@ class EngineManager:
     async def _load(self, name: str, slot: _Slot, *, at_start: bool = False) -> None:
         slot.state = "loading"
         memory = self._memory
-        budgeted = memory.budget_bytes > 0 and not getattr(slot.engine, "loads_on_worker", False)
+        budgeted = memory.budget_bytes > 0 and not slot.engine.traits.loads_on_worker
         async with self._budget_lock if budgeted else contextlib.nullcontext():
             if budgeted:
                 self._measure()
@@ -192,7 +192,7 @@ class EngineManager:
     async def _load_now(self, name: str, slot: _Slot) -> None:
         started = time.perf_counter()
         try:
-            if getattr(slot.engine, "loads_on_worker", False):  # a quick check (remote): not behind weights
+            if slot.engine.traits.loads_on_worker:  # a quick check (remote): not behind weights
                 await slot.queue.worker.run(slot.engine.load)
             else:
                 await asyncio.get_running_loop().run_in_executor(self._loader, slot.engine.load)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engines.base import MeasuresMemory
+
 logger = logging.getLogger(__name__)
 
 MB = 2**20
@@ -65,11 +67,10 @@ def _modules(holders: Iterable[Any], module_type: type) -> list[Any]:
 
 def weights_bytes(engine: Any) -> int:
     """What an engine reports holding now (``memory_bytes``); 0 for engines that do not say."""
-    measure = getattr(engine, "memory_bytes", None)
-    if measure is None:
+    if not isinstance(engine, MeasuresMemory):
         return 0
     try:
-        return max(int(measure()), 0)
+        return max(int(engine.memory_bytes()), 0)
     except Exception:  # a figure for the budget is never worth failing a load or a status page
         logger.exception("engine %s could not measure its memory", getattr(engine, "name", "?"))
         return 0
@@ -110,8 +111,7 @@ class MemoryBook:
 
     def need(self, name: str, engine: Any) -> int:
         """Bytes loading ``engine`` will add: 0 when it borrows loaded weights, else measured or estimated."""
-        estimate = getattr(engine, "estimated_bytes", None)
-        guess = estimate() if estimate is not None else None
+        guess = engine.estimated_bytes() if isinstance(engine, MeasuresMemory) else None
         if guess == 0:
             return 0
         return self.measured.get(name) or guess or 0

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from config import PiperSettings
-from engines.base import SynthesisParams, language_code
+from engines.base import EngineTraits, SynthesisParams, language_code
 from engines.memory import file_bytes
 from exceptions import EngineUnavailableError, NotFoundError
 from utils.audio import Clip
@@ -55,6 +55,7 @@ class PiperEngine:
 
     name = "piper"
     kind: Literal["tts"] = "tts"
+    traits = EngineTraits()
     clones_voices = False
     varies_with_seed = False  # Piper's output does not depend on a seed: nothing to choose between
 

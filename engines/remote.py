@@ -17,7 +17,7 @@ import httpx
 import numpy as np
 
 from config import RemoteSettings
-from engines.base import SynthesisParams, language_code
+from engines.base import EngineTraits, SynthesisParams, language_code
 from exceptions import (
     ChatterboxError,
     EngineUnavailableError,
@@ -69,16 +69,20 @@ class RemoteEngine:
     kind: Literal["tts"] = "tts"
     clones_voices = False  # voices are names the remote knows
     varies_with_seed = False  # nothing to choose between: the remote answers what it answers
-    loads_on_worker = True  # loading is one quick request: never queued behind a local model's weights
-    retry_after_failure = 10.0  # failed (unreachable): tried again on a request this many seconds later
 
     def __init__(
         self, remote: str, settings: RemoteSettings, *, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.remote = remote
         self.name = engine_name(remote)
-        self.worker_group = self.name  # its own worker: never queued behind a local model
-        self.concurrency = settings.concurrency
+        # Its own worker, never queued behind a local model; loading is one quick request, not weights;
+        # failed (unreachable): tried again on a request this many seconds later.
+        self.traits = EngineTraits(
+            worker_group=self.name,
+            concurrency=settings.concurrency,
+            loads_on_worker=True,
+            retry_after_failure=10.0,
+        )
         self.max_chunk_chars: int | None = settings.max_chunk_chars
         self.languages = tuple(dict.fromkeys(language_code(code) for code in settings.languages))
         self._settings = settings
@@ -137,7 +141,7 @@ class RemoteEngine:
             "voices": sorted(settings.voices),
             "pass_through_voices": settings.pass_through_voices,
             "languages": list(self.languages),
-            "concurrency": self.concurrency,
+            "concurrency": self.traits.concurrency,
         }
 
     def languages_for(self, voice: str | None) -> tuple[str, ...]:
@@ -211,7 +215,7 @@ class RemoteEngine:
             timeout=httpx.Timeout(
                 self._settings.timeout_seconds, connect=min(self._settings.timeout_seconds, 10)
             ),
-            limits=httpx.Limits(max_connections=self.concurrency),
+            limits=httpx.Limits(max_connections=self.traits.concurrency),
         )
 
     def _error(self, response: httpx.Response, url: str) -> ChatterboxError:

@@ -19,12 +19,11 @@ from typing import Any
 
 from exceptions import InvalidRequestError, NotFoundError
 from management.index import Entry, Filters, MetadataIndex, Page
-from utils.audio import probe
+from management.library_files import AUDIO_SUFFIXES, header_info, read_sidecar, resolve_audio, sidecar_of
 from utils.files import atomic_write_bytes, resolve_inside
 
 logger = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".pcm", ".webm"})
 _NAME_TYPES = {"tts": "tts", "vc": "vc", "concat": "concat", "mixed": "concat"}
 _BATCH = 2000
 
@@ -63,10 +62,12 @@ class Catalog:
         *,
         typed: bool = False,
         search_text: Callable[[dict[str, Any]], str | None] | None = None,
+        label: str = "file",
     ) -> None:
         self.index = index
         self.library = library
         self.root = Path(root)
+        self._label = label  # what a file is called in a 404 ("voice", "vc input")
         self._typed = typed  # outputs: a generation type from the sidecar or the name prefix
         # what a search matches besides name and folder (default: the sidecar's "text")
         self._search_text = search_text
@@ -134,7 +135,7 @@ class Catalog:
         for path in paths:
             if path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
                 continue
-            sidecar = _sidecar_of(path, lambda p: p.is_file())
+            sidecar = sidecar_of(path, lambda p: p.is_file())
             sidecar_ns = sidecar.stat().st_mtime_ns if sidecar else 0
             entries.append(self._describe(self._relative(path), path, path.stat(), sidecar, sidecar_ns))
         self.index.upsert(self.library, entries)
@@ -156,6 +157,14 @@ class Catalog:
             offset=(page - 1) * page_size,
             limit=page_size,
         )
+
+    def resolve(self, name: str, *, param: str) -> Path:
+        """The file a user-given name means (a request's ``voice``, ``input_audio_source``); 404 otherwise."""
+        return resolve_audio(self.root, name, label=self._label, param=param)
+
+    def names(self) -> list[str]:
+        """Every audio file's relative path, sorted (from the index, as every listing is)."""
+        return sorted(entry.path for entry in self.select(Filters()))
 
     def get(self, name: str, *, param: str) -> Entry:
         """A file by relative path (or by bare name when only one folder holds it); 404 otherwise."""
@@ -283,7 +292,7 @@ class Catalog:
     def _describe(
         self, rel: str, path: Path, stat: os.stat_result, sidecar: Path | None, sidecar_ns: int
     ) -> Entry:
-        record = _read_sidecar(sidecar) if sidecar else {}
+        record = read_sidecar(sidecar) if sidecar else {}
         duration = _number(record.get("duration_seconds"))
         rate = _number(record.get("sample_rate"))
         rate = int(rate) if rate else None
@@ -337,39 +346,8 @@ class Catalog:
         return pruned
 
 
-def header_info(path: Path, *, sample_rate: int | None = None) -> tuple[float | None, int | None]:
-    """Duration and rate from the file's headers (never a full decode); ``None`` for what they do not say.
-
-    Raw ``.pcm`` has no header: its duration follows from the size when ``sample_rate`` is known.
-    """
-    if path.suffix.lower() == ".pcm":
-        return (path.stat().st_size / (2 * sample_rate) if sample_rate else None), sample_rate
-    try:
-        info = probe(path)
-    except InvalidRequestError as exc:  # not audio after all: listed without a duration
-        logger.debug("cannot read the headers of %s: %s", path, exc.message)
-        return None, sample_rate
-    return info.duration, info.sample_rate or sample_rate
-
-
-def _sidecar_of(path: Path, exists: Callable[[Path], bool]) -> Path | None:
-    for candidate in (path.with_name(f"{path.name}.json"), path.with_name(f"{path.stem}.json")):
-        if exists(candidate):
-            return candidate
-    return None
-
-
-def _read_sidecar(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        logger.warning("ignoring unreadable sidecar %s: %s", path, exc)
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _drop_formats(sidecar: Path, kept: set[str]) -> None:
-    record = _read_sidecar(sidecar)
+    record = read_sidecar(sidecar)
     if isinstance(record.get("files"), dict):
         record["files"] = {ext: name for ext, name in record["files"].items() if ext in kept}
         atomic_write_bytes(sidecar, json.dumps(record, indent=2).encode())

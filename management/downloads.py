@@ -113,7 +113,7 @@ def _check_target(url: str, settings: DownloadSettings, param: str) -> tuple[str
         infos = socket.getaddrinfo(parsed.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError) as exc:
         raise InvalidRequestError(f"'{param}': cannot resolve {parsed.hostname}: {exc}", param=param) from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not settings.allow_private_addresses:
         for address in addresses:
             if not is_public(address):

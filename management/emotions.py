@@ -11,6 +11,7 @@ its exaggeration and parameters fill the fields the request left out.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from exceptions import ConflictError, InvalidRequestError, NotFoundError
-from management.audio_library import AudioLibrary
+from management.library_files import AudioFolder
 from utils.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def slug(text: str) -> str:
 class EmotionStore:
     """Profiles in a folder, one ``<id>.json`` each; samples are checked against voices/."""
 
-    def __init__(self, folder: Path, voices: AudioLibrary) -> None:
+    def __init__(self, folder: Path, voices: AudioFolder) -> None:
         self.folder = Path(folder)
         self.voices = voices
         self._lock = threading.Lock()  # create/update/delete: check-then-write as one step
@@ -109,7 +110,7 @@ class EmotionStore:
         character: str,
         emotion: str,
         exaggeration: float,
-        samples: list[str],
+        samples: builtins.list[str],
         parameters: dict[str, Any] | None = None,
         description: str | None = None,
         profile_id: str | None = None,
@@ -169,7 +170,7 @@ class EmotionStore:
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _samples(self, samples: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    def _samples(self, samples: builtins.list[str] | tuple[str, ...]) -> tuple[str, ...]:
         if not samples:
             raise InvalidRequestError(
                 "a profile needs at least one sample (a voice in voices/)", param="samples"
@@ -189,7 +190,7 @@ class EmotionStore:
                     param="emotion",
                 )
 
-    def _files(self) -> list[Path]:
+    def _files(self) -> builtins.list[Path]:  # ``list`` is a method here
         return sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []
 
     def _path(self, profile_id: str, *, param: str) -> Path:

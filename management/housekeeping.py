@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from config import HousekeepingSettings
-from management.catalog import AUDIO_SUFFIXES, Catalog
+from management.catalog import Catalog
 from management.index import Entry, Filters
+from management.library_files import AUDIO_SUFFIXES
 from utils.audio import header_readable
 
 logger = logging.getLogger(__name__)

@@ -338,7 +338,8 @@ def _like(text: str) -> str:
 
 
 def _where(library: str, f: Filters, *, leaf: bool = False) -> tuple[str, list[Any]]:
-    clauses, args = ["library = ?"], [library]
+    clauses: list[str] = ["library = ?"]
+    args: list[Any] = [library]
     if f.folder and leaf:  # no subfolders: an equality the folder indexes can serve in date order
         clauses.append("folder = ?")
         args.append(f.folder)

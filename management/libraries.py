@@ -18,10 +18,10 @@ class Libraries:
 
     def __init__(self, paths: PathSettings) -> None:
         self.index = MetadataIndex(paths.index_path)
-        self.outputs = Catalog(self.index, "outputs", paths.outputs_dir, typed=True)
-        self.vc_inputs = Catalog(self.index, "vc_inputs", paths.vc_inputs_dir)
-        self.voices = Catalog(self.index, "voices", paths.voices_dir, search_text=search_text)
-        self.voice_library = VoiceLibrary(self.voices)
+        self.outputs = Catalog(self.index, "outputs", paths.outputs_dir, typed=True, label="output")
+        self.vc_inputs = Catalog(self.index, "vc_inputs", paths.vc_inputs_dir, label="vc input")
+        self.voices = Catalog(self.index, "voices", paths.voices_dir, search_text=search_text, label="voice")
+        self.voice_library = VoiceLibrary(self.voices)  # the voices/ store (its rows: ``voices``)
         self._thread: threading.Thread | None = None
 
     @property

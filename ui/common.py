@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import gradio as gr
@@ -13,8 +12,9 @@ import gradio as gr
 from core.progress import Progress
 from core_engine import CoreEngine, OutputFile
 from exceptions import ChatterboxError
-from management.audio_library import AUDIO_EXTENSIONS
+from management.catalog import Catalog
 from management.index import Filters
+from management.voices import VoiceLibrary
 from utils.audio import FORMATS
 
 logger = logging.getLogger(__name__)
@@ -54,16 +54,9 @@ def reporting(progress: gr.Progress, label: str) -> Callable[[Progress], None]:
     return report
 
 
-def library_files(root: Path) -> list[str]:
-    """Audio files in a library folder (voices/, vc_inputs/) by relative path, sorted."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(
-        path.relative_to(root).as_posix()
-        for path in root.rglob("*")
-        if path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
-    )
+def library_files(folder: Catalog | VoiceLibrary) -> list[str]:
+    """Audio files in a library folder (voices/, vc_inputs/) by relative path, sorted (from the index)."""
+    return folder.names()
 
 
 def output_names(core: CoreEngine, filters: Filters | None = None) -> list[str]:

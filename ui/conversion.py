@@ -70,12 +70,11 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     @readable
     async def refresh() -> tuple[Any, Any, Any]:
         core = get()
-        paths = core.settings.paths
         reason = unavailable(core)
         return (
             gr.update(value=f"**Voice conversion is unavailable:** {reason}", visible=bool(reason)),
-            gr.update(choices=[NONE, *library_files(paths.vc_inputs_dir)]),
-            gr.update(choices=[BUILTIN, *library_files(paths.voices_dir)]),
+            gr.update(choices=[NONE, *library_files(core.vc_inputs)]),
+            gr.update(choices=[BUILTIN, *library_files(core.voices)]),
         )
 
     @readable

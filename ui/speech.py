@@ -43,7 +43,7 @@ def voice_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str,
     if "voices" in info:
         return [DEFAULT, *info["voices"]]
     profiles = [(f"Emotion: {p.character} · {p.emotion}", f"{EMOTION}{p.id}") for p in core.emotions.list()]
-    return [BUILTIN, *library_files(core.settings.paths.voices_dir), *profiles]
+    return [BUILTIN, *library_files(core.voices), *profiles]
 
 
 LANGUAGE_NAMES = {
@@ -57,10 +57,7 @@ LANGUAGE_NAMES = {
 def language_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str, str]]:
     """``Default`` and the languages the engine speaks, as "German (de)" (none for an engine not there)."""
     name = core.serving()[0] if engine in (None, DEFAULT) else engine
-    try:
-        spoken = tuple(getattr(core.engines.engine(name), "languages", ())) if name else ()
-    except ChatterboxError:
-        spoken = ()
+    spoken = core.speech.languages(name)
     if len(spoken) < 2:
         return [DEFAULT]
     return [DEFAULT, *((f"{LANGUAGE_NAMES[c]} ({c})" if c in LANGUAGE_NAMES else c, c) for c in spoken)]
@@ -76,7 +73,7 @@ def voice_defaults(core: CoreEngine, name: str) -> dict[str, Any]:
     if profile is not None:
         return profile.defaults
     path = core.voices.resolve(name, param="voice")
-    return core.libraries.voice_library.default_parameters(path)
+    return core.voices.default_parameters(path)
 
 
 def build(get: EngineGetter, settings: Settings) -> Loader:

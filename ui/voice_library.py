@@ -31,7 +31,8 @@ def store_upload(
     tags: list[str],
     default_parameters: dict[str, Any],
 ) -> tuple[Entry, dict[str, Any] | None]:
-    """Copy an uploaded clip into voices/<folder>/<name><ext> (checked: it must be audio) and record it."""
+    """Copy an uploaded clip beside voices/<folder>/<name><ext> (checked: it must be audio) and store it
+    through ``VoiceLibrary.publish``, as the API's uploads are."""
     source = Path(source)
     suffix = source.suffix.lower() or ".wav"
     stem = voice_name(name, param="name") if name and name.strip() else voice_name(source.stem, param="name")
@@ -49,18 +50,17 @@ def store_upload(
         shutil.copyfile(source, temp)
         # not audio: a readable 400 naming the upload (never the temporary file), nothing left behind
         probe(Path(temp), param="voice file", label=source.name)
-        described = library.describe(
-            Path(temp), target, description=description, tags=tags, default_parameters=default_parameters
-        )  # the record first: the voice never appears without it
-        os.replace(temp, target)
+        return library.publish(
+            Path(temp),
+            target,
+            overwrite=overwrite,
+            param="name",
+            description=description,
+            tags=tags,
+            default_parameters=default_parameters,
+        )
     finally:
         Path(temp).unlink(missing_ok=True)
-    return library.add(target, described=described)
-
-
-def parse_tags(text: str | None) -> list[str]:
-    """``calm, male`` as a list (blanks dropped, order kept, no repeats)."""
-    return list(dict.fromkeys(t.strip() for t in (text or "").split(",") if t.strip()))
 
 
 def defaults_of(save: bool, exaggeration: float, cfg_weight: float, temperature: float) -> dict[str, Any]:

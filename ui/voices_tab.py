@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from config import Settings
-from management.voices import VoiceEdit, VoiceLibrary
+from management.voices import VoiceEdit, VoiceLibrary, parse_tags
 from ui import emotions_panel
 from ui.common import EngineGetter, Loader, player, readable
 from ui.voice_library import (
@@ -21,7 +21,6 @@ from ui.voice_library import (
     describe,
     folders,
     listing,
-    parse_tags,
     quality_report,
     rows,
     store_upload,
@@ -45,7 +44,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     gr.Markdown("Reference clips that cloning engines (Chatterbox) speak with, and emotion profiles.")
 
     def library() -> VoiceLibrary:
-        return get().libraries.voice_library
+        return get().voices
 
     with gr.Accordion("Add a voice", open=False, elem_id="voices-add"), gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):

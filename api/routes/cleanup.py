@@ -52,7 +52,7 @@ def get_resources(engine: EngineDep) -> ResourceStatus:
         outputs["usage_percent"] = round(100 * outputs["size_mb"] / limit, 1)
         if outputs["usage_percent"] >= WARN_PERCENT:
             usage["warnings"].append(f"outputs/ is at {outputs['usage_percent']}% of its retention limit")
-    memory = engine_memory(engine.engines.memory())
+    memory = engine_memory(engine.memory())
     if memory.warning:
         usage["warnings"].append(memory.warning)
     return ResourceStatus(**usage, engine_memory=memory)

@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api.deps import EngineDep
 from api.streaming import audio_bytes, timed_bytes
 from api_models import ErrorResponse, OpenAISpeechRequest
-from config import OPENAI_VOICES, Settings
-from core.openai_compat import TTS_ENGINES, OpenAISpeech, open_stream
+from config import OPENAI_VOICES, TTS_ENGINES, Settings
+from core.openai_compat import OpenAISpeech
 from core_engine import SpeechStream
 from engines.remote import engine_name
 from exceptions import NotFoundError
@@ -53,7 +53,7 @@ async def create_speech(body: OpenAISpeechRequest, engine: EngineDep) -> Streami
         seed=body.seed,
         language=body.language,
     )
-    stream, choice, wanted = await open_stream(engine, speech)
+    stream, choice, wanted = await engine.open_openai_stream(speech)
     headers = {
         "X-Engine": stream.engine,
         "X-Generation-Seed": str(stream.seed),
@@ -123,13 +123,7 @@ async def list_voices(engine: EngineDep) -> JSONResponse:
         for alias, target in settings.voices.items()
         if alias not in OPENAI_VOICES
     ]
-    root = engine.voices.root
-    if root.is_dir():
-        voices += [
-            {"id": path.relative_to(root).as_posix(), "source": "library", "speaks_with": None}
-            for path in sorted(root.rglob("*"))
-            if path.is_file() and path.suffix.lower() in {".wav", ".mp3", ".flac", ".ogg", ".m4a"}
-        ]
+    voices += [{"id": name, "source": "library", "speaks_with": None} for name in engine.voices.names()]
     voices += [
         {"id": f"emotion:{p.id}", "source": "emotion", "speaks_with": p.samples[0]}
         for p in engine.emotions.list()

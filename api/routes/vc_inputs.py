@@ -14,6 +14,7 @@ from api.library import (
     DryRunQuery,
     Paging,
     bulk_delete,
+    check_alias,
     delete_response,
     file_info,
     filters,
@@ -82,8 +83,7 @@ async def upload_vc_input(
     overwrite: Annotated[bool, Form(description="Replace a clip of the same name (else 409).")] = False,
 ) -> VCInputUploadResponse:
     """Keep a clip in vc_inputs/ for voice conversion; a name already taken is a 409 unless overwrite."""
-    if folder_path and project and folder_path.strip("/") != project.strip("/"):
-        raise InvalidRequestError("'project' is an alias of 'folder_path' and they disagree", param="project")
+    check_alias("folder_path", folder_path, "project", project, ignore="/")
     param, folder_name = ("folder_path", folder_path) if folder_path else ("project", project)
     folder = resolve_inside(inputs.root, folder_name, param=param) if folder_name else inputs.root.resolve()
     name = upload_name(vc_input_file.filename)

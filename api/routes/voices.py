@@ -18,7 +18,7 @@ from api.library import (
     folder_tree,
     require_confirm,
 )
-from api.voices import (
+from api.voice_forms import (
     VoiceFiltersDep,
     VoicePagingDep,
     import_archive,

@@ -405,12 +405,12 @@ def test_tts_and_vc_count_uses_of_a_library_voice(library: TestClient, cloner: T
 
 
 def test_a_usage_count_never_fails_a_request(library: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import management.voices
+    import management.voices.library
 
     def broken(path: Path, data: bytes) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(management.voices, "atomic_write_bytes", broken)
+    monkeypatch.setattr(management.voices.library, "atomic_write_bytes", broken)
     spoken = library.post("/api/v1/tts", json={"text": "Hi.", "engine": "tone", "voice": "dora"})
     assert spoken.status_code == 200, spoken.text
     assert library.get("/api/v1/voices/dora.wav").json()["usage_count"] == 0

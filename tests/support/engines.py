@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engines.base import SynthesisParams
+from engines.base import EngineTraits, SynthesisParams
 from utils.audio import Clip
 
 RATE = 24000
@@ -18,6 +18,7 @@ class ToneEngine:
 
     name = "tone"
     kind: Literal["tts"] = "tts"
+    traits = EngineTraits()
     clones_voices = False
     varies_with_seed = False
     max_chunk_chars: int | None = None
@@ -67,6 +68,7 @@ class EchoConversion:
 
     name = "chatterbox-vc"
     kind: Literal["vc"] = "vc"
+    traits = EngineTraits()
 
     def __init__(self) -> None:
         self.loaded = False

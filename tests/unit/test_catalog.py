@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import management.catalog
-from management.catalog import Catalog, header_info
+import management.library_files
+from management.catalog import Catalog
 from management.index import Filters, MetadataIndex
+from management.library_files import header_info
 from utils.audio import Clip, encode, get_format, probe
 
 
@@ -51,7 +52,7 @@ def test_outputs_with_records_are_indexed_without_opening_the_audio(
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("audio was opened")
 
-    monkeypatch.setattr(management.catalog, "probe", refuse)
+    monkeypatch.setattr(management.library_files, "probe", refuse)
     assert catalog.scan().added == 3
     page = catalog.page(Filters(), sort="duration", descending=True, page=1, page_size=2)
     assert page.total == 3 and [e.duration for e in page.entries] == [3.5, 2.5]

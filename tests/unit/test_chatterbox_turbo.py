@@ -9,7 +9,8 @@ import pytest
 
 from config import ModelSettings, Settings, TurboSettings
 from core.checks import ignored_controls
-from core_engine import CoreEngine, SpeechRequest
+from core.speech import synthesis_params
+from core_engine import SpeechRequest
 from engines.chatterbox_turbo import (
     NANO_REPO,
     TURBO_REPO,
@@ -31,10 +32,9 @@ def _folder(folder: Path, *names: str) -> Path:
 
 
 def test_requests_that_leave_controls_out_get_turbos_own_defaults() -> None:
-    core = CoreEngine.__new__(CoreEngine)
-    core.settings = Settings()
+    settings = Settings()
     engine = ChatterboxTurboEngine(ModelSettings())
-    params = core._params(SpeechRequest(text="hi"), engine)
+    params = synthesis_params(settings, SpeechRequest(text="hi"), engine)
     assert (params.cfg_weight, params.exaggeration, params.min_p) == (0, 0, 0)
     assert (params.top_p, params.temperature, params.repetition_penalty, params.top_k) == (
         0.95,
@@ -42,9 +42,11 @@ def test_requests_that_leave_controls_out_get_turbos_own_defaults() -> None:
         1.2,
         1000,
     )
-    chosen = core._params(SpeechRequest(text="hi", top_p=0.5, top_k=50, temperature=0.3), engine)
+    chosen = synthesis_params(
+        settings, SpeechRequest(text="hi", top_p=0.5, top_k=50, temperature=0.3), engine
+    )
     assert (chosen.top_p, chosen.top_k, chosen.temperature) == (0.5, 50, 0.3)
-    plain = core._params(SpeechRequest(text="hi"))  # other engines keep the generation defaults
+    plain = synthesis_params(settings, SpeechRequest(text="hi"))  # other engines keep the generation defaults
     assert (plain.cfg_weight, plain.top_p) == (0.5, 1.0)
 
 
@@ -109,4 +111,4 @@ def test_describe_reports_the_variant_before_loading(tmp_path: Path) -> None:
     folder = _folder(tmp_path, "t3_nano_v1.safetensors")
     engine = ChatterboxTurboEngine(ModelSettings(turbo=TurboSettings(checkpoint_dir=folder)))
     assert engine.describe()["variant"] == "nano"
-    assert engine.worker_group == "chatterbox-turbo" and engine.languages == ("en",)
+    assert engine.traits.worker_group == "chatterbox-turbo" and engine.languages == ("en",)

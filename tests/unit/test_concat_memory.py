@@ -23,14 +23,14 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
     import psutil
     from core.concat import ConcatOptions
-    from core.concatenator import ConcatJob, Concatenator, ItemSpec
-    from management.audio_library import AudioLibrary
+    from core.concat import ConcatJob, Concatenator, ItemSpec
+    from management.catalog import Catalog
+    from management.index import MetadataIndex
     from management.outputs import OutputStore
 
     folder, count = Path(sys.argv[1]), int(sys.argv[2])
-    service = Concatenator(
-        OutputStore(folder), AudioLibrary(folder, label="v"), AudioLibrary(folder, label="v"), folder / "tmp"
-    )
+    files = Catalog(MetadataIndex(folder / "tmp" / "index.sqlite"), "voices", folder, label="v")
+    service = Concatenator(OutputStore(folder), files, files, folder / "tmp")
     items = []
     for i in range(count):
         items.append(ItemSpec(f"files[{len(items)}]", source="minute.wav"))

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from exceptions import ConflictError, InvalidRequestError, NotFoundError
-from management.audio_library import AudioLibrary
+from management.catalog import Catalog
 from management.emotions import EmotionStore, slug
+from management.index import MetadataIndex
 
 
 @pytest.fixture
@@ -18,7 +19,8 @@ def store(tmp_path: Path) -> EmotionStore:
     (voices / "bob").mkdir(parents=True)
     for name in ("bob/cheer.wav", "bob/gloom.wav"):
         (voices / name).write_bytes(b"RIFF")  # the store checks existence, not content
-    return EmotionStore(voices / ".emotions", AudioLibrary(voices, label="voice"))
+    folder = Catalog(MetadataIndex(tmp_path / "index.sqlite"), "voices", voices, label="voice")
+    return EmotionStore(voices / ".emotions", folder)
 
 
 def test_lookups_by_every_name(store: EmotionStore) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exceptions import InvalidRequestError, NotFoundError
-from management.audio_library import AudioLibrary
+from management.library_files import resolve_audio
 from utils.files import atomic_write_bytes, project_folder, resolve_inside
 
 
@@ -91,16 +91,18 @@ def test_audio_library_finds_files_the_way_plus_did(tmp_path: Path) -> None:
     (tmp_path / "narrators").mkdir()
     (tmp_path / "alice.wav").write_bytes(b"x")
     (tmp_path / "narrators" / "bob.flac").write_bytes(b"x")
-    library = AudioLibrary(tmp_path, label="voice")
-    assert library.resolve("alice.wav", param="voice") == (tmp_path / "alice.wav").resolve()
-    assert library.resolve("alice", param="voice") == (tmp_path / "alice.wav").resolve()
-    assert library.resolve("bob", param="voice") == (tmp_path / "narrators" / "bob.flac").resolve()
-    assert (
-        library.resolve("narrators/bob.flac", param="voice")
-        == (tmp_path / "narrators" / "bob.flac").resolve()
-    )
+    (tmp_path / "carla.opus").write_bytes(b"x")
+
+    def resolve(name: str) -> Path:
+        return resolve_audio(tmp_path, name, label="voice", param="voice")
+
+    assert resolve("alice.wav") == (tmp_path / "alice.wav").resolve()
+    assert resolve("alice") == (tmp_path / "alice.wav").resolve()
+    assert resolve("bob") == (tmp_path / "narrators" / "bob.flac").resolve()
+    assert resolve("narrators/bob.flac") == (tmp_path / "narrators" / "bob.flac").resolve()
+    assert resolve("carla") == (tmp_path / "carla.opus").resolve()  # every suffix a listing shows
     with pytest.raises(NotFoundError) as caught:
-        library.resolve("carol", param="voice")
+        resolve("carol")
     assert caught.value.param == "voice" and "carol" in caught.value.message
 
 

@@ -169,3 +169,27 @@ def test_no_import_cycle_at_load_time() -> None:
         if name not in state:
             visit(name, [name])
     assert cycles == []
+
+
+def test_services_do_not_import_the_composition_root() -> None:
+    """core_engine.py builds the services in core/; none of them reaches back to it, not even for types."""
+    services = list((ROOT / "core").glob("*.py"))
+    assert len(services) > 8
+    found = {p.name: "core_engine" in _modules(p) for p in services}
+    assert [name for name, imports in found.items() if imports] == []
+
+
+def test_routes_and_the_ui_do_not_reach_past_the_core_engine_to_the_engine_manager() -> None:
+    """``engine.engines`` / ``core.engines`` (the EngineManager and the engine instances) stay behind
+    the CoreEngine and its services; routes and the UI ask them (``engine.memory()``, ``core.speech``)."""
+    found: dict[str, list[int]] = {}
+    for path in [*(ROOT / "api").rglob("*.py"), *(ROOT / "ui").rglob("*.py"), ROOT / "main_api.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "engines"
+                and isinstance(node.value, ast.Name)
+                and node.value.id in {"engine", "core"}
+            ):
+                found.setdefault(str(path.relative_to(ROOT)), []).append(node.lineno)
+    assert found == {}

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pytest
 
 from config import EngineSettings, ModelSettings
+from engines.base import EngineTraits
 from engines.manager import EngineManager
 from engines.memory import MB, module_bytes
 
@@ -19,6 +20,7 @@ class Weights:
     """A fake local engine holding ``mb`` MB of weights while loaded."""
 
     kind: Literal["tts", "vc"] = "tts"
+    traits = EngineTraits()
 
     def __init__(self, name: str, mb: float, *, estimate: bool = True) -> None:
         self.name, self.size, self.estimate = name, int(mb * MB), estimate
@@ -45,7 +47,7 @@ class Weights:
 class Speaker(Weights):
     """Like Chatterbox TTS: T3 (200 MB) and an S3Gen (100 MB) that a converter may borrow."""
 
-    worker_group = "shared"
+    traits = EngineTraits(worker_group="shared")
 
     def __init__(self) -> None:
         super().__init__("speaker", 300)
@@ -64,7 +66,7 @@ class Converter(Weights):
     """Like Chatterbox VC: borrows the speaker's S3Gen when that is loaded (then holds nothing of its own)."""
 
     kind: Literal["tts", "vc"] = "vc"
-    worker_group = "shared"
+    traits = EngineTraits(worker_group="shared")
 
     def __init__(self, speaker: Speaker) -> None:
         super().__init__("converter", 100)

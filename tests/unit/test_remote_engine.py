@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from config import RemoteSettings
-from engines.base import SynthesisParams
+from engines.base import EngineTraits, SynthesisParams
 from engines.remote import RemoteEngine
 from exceptions import (
     EngineUnavailableError,
@@ -160,7 +160,7 @@ def test_the_manager_tries_a_failed_remote_again_after_the_pause() -> None:
 
     class Flaky:
         name, kind = "remote:flaky", "tts"
-        retry_after_failure = 0.2
+        traits = EngineTraits(retry_after_failure=0.2)
         loaded = False
         tries = 0
 

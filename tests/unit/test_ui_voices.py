@@ -13,7 +13,7 @@ from exceptions import ConflictError, InvalidRequestError
 from management.catalog import Catalog
 from management.emotions import EmotionProfile
 from management.index import MetadataIndex
-from management.voices import VoiceLibrary, search_text
+from management.voices import VoiceLibrary, parse_tags, search_text
 from ui.common import BUILTIN
 from ui.speech import values, voice_choices
 from ui.voice_library import (
@@ -21,7 +21,6 @@ from ui.voice_library import (
     defaults_of,
     folders,
     listing,
-    parse_tags,
     quality_report,
     store_upload,
     tags,
@@ -103,6 +102,10 @@ def test_a_taken_name_needs_overwrite_and_a_non_audio_file_leaves_nothing(
 def test_tags_and_default_parameters_from_the_form() -> None:
     assert parse_tags(" calm, male,, calm ") == ["calm", "male"]
     assert parse_tags(None) == []
+    assert parse_tags('["calm", " male ", "calm"]') == ["calm", "male"]  # the API's JSON form, same rules
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_tags('["calm", 3]')
+    assert caught.value.param == "tags"
     assert defaults_of(False, 0.5, 0.5, 0.8) == {}
     assert defaults_of(True, 0.7, 0.3, 0.8) == {"exaggeration": 0.7, "cfg_weight": 0.3, "temperature": 0.8}
 
@@ -113,11 +116,13 @@ def test_the_speech_picker_offers_library_voices_with_folders_and_emotion_profil
     for name in ("joe.wav", "narrators/ann.flac"):
         (voices / name).write_bytes(b"")
     profile = EmotionProfile("ann-happy", "Ann", "happy", 0.9, ("narrators/ann.flac",))
+    catalog = Catalog(MetadataIndex(tmp_path / "index.sqlite"), "voices", voices, label="voice")
+    catalog.scan()  # the picker lists from the index
     core = SimpleNamespace(
         serving=lambda: ("chatterbox", None),
         engines_info=lambda: [{"name": "chatterbox", "kind": "tts"}],
         emotions=SimpleNamespace(list=lambda: [profile]),
-        settings=SimpleNamespace(paths=SimpleNamespace(voices_dir=voices)),
+        voices=VoiceLibrary(catalog),
     )
     choices = voice_choices(core, None)  # type: ignore[arg-type]
     assert choices == [

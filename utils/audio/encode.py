@@ -56,7 +56,8 @@ class AudioEncoder:
         self._file = file  # written in place (exact headers); feed() and finish() then return b""
         self._buffer: BinaryIO | _Sink = file or (io.BytesIO() if seekable else _Sink())
         self._pts = 0
-        self._container = self._stream = None
+        self._container: av.container.OutputContainer | None = None
+        self._stream: av.audio.stream.AudioStream | None = None
         self._mp3: Mp3Writer | None = None
         if self.format.codec == "libmp3lame" and sample_rate in MP3_RATES:
             target = None if isinstance(self._buffer, _Sink) else self._buffer
@@ -64,9 +65,11 @@ class AudioEncoder:
         elif self.format.container is not None:
             options = {} if self._seekable else dict(self.format.stream_options)
             self._container = av.open(self._buffer, mode="w", format=self.format.container, options=options)
-            self._stream = self._container.add_stream(self.format.codec, rate=self.sample_rate, layout="mono")
+            stream = self._container.add_stream(str(self.format.codec), rate=self.sample_rate, layout="mono")
+            assert isinstance(stream, av.audio.stream.AudioStream)  # an audio codec from the formats table
             if self.format.bitrate:
-                self._stream.bit_rate = bitrate or self.format.bitrate
+                stream.bit_rate = bitrate or self.format.bitrate
+            self._stream = stream
 
     def feed(self, samples: np.ndarray) -> bytes:
         """Encode more samples (at the input rate); returns the bytes ready so far (streaming mode)."""
@@ -77,6 +80,7 @@ class AudioEncoder:
             data = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
             self._buffer.write(data)
             return self._drain()
+        assert self._stream is not None  # made with the container
         if samples.size:
             frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
             frame.sample_rate, frame.pts = self.input_rate, self._pts
@@ -91,7 +95,7 @@ class AudioEncoder:
             tail = self._mp3.finish()
             if isinstance(self._buffer, _Sink):
                 return tail
-        elif self._container is not None:
+        elif self._container is not None and self._stream is not None:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()

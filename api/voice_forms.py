@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -17,8 +16,8 @@ from urllib.parse import quote
 from fastapi import Depends, Query, UploadFile
 from pydantic import ValidationError
 
-from api.forms import copy_limited, save_upload, upload_name
-from api.library import Paging, filters, page_shape
+from api.forms import copy_limited, hidden_upload, upload_name
+from api.library import Paging, check_alias, filters, page_shape
 from api_models import (
     VoiceBulkUploadResponse,
     VoiceInfo,
@@ -30,7 +29,7 @@ from config import Settings
 from engines.base import MIN_REFERENCE_SECONDS
 from exceptions import ConflictError, InvalidRequestError
 from management.index import Entry, Filters, Page
-from management.voices import ImportReport, VoiceLibrary, voice_name
+from management.voices import ImportReport, VoiceLibrary, parse_tags, voice_name
 from utils.files import resolve_inside
 
 
@@ -46,8 +45,7 @@ def voice_paging(
     ] = None,
     sort_order: Annotated[Literal["asc", "desc"] | None, Query(description="Alias of `order`.")] = None,
 ) -> Paging:
-    if order and sort_order and order != sort_order:
-        raise InvalidRequestError("'sort_order' is an alias of 'order' and they disagree", param="sort_order")
+    check_alias("order", order, "sort_order", sort_order)
     chosen = order or sort_order or ("asc" if sort_by == "name" else "desc")
     return Paging(page, page_size, sort_by, chosen == "desc")
 
@@ -130,24 +128,9 @@ def voice_fields(
     overwrite: bool = False,
 ) -> VoiceFields:
     """Parse tags (comma list or JSON list), default parameters (JSON object) and the folder alias."""
-    if folder_path and project and folder_path.strip("/") != project.strip("/"):
-        raise InvalidRequestError("'project' is an alias of 'folder_path' and they disagree", param="project")
+    check_alias("folder_path", folder_path, "project", project, ignore="/")
     folder = (folder_path or project or "").strip().rstrip("/") or None
     return VoiceFields(description, parse_tags(tags), parse_parameters(default_parameters), folder, overwrite)
-
-
-def parse_tags(value: str | None) -> list[str]:
-    if not value or not value.strip():
-        return []
-    if value.lstrip().startswith("["):
-        try:
-            parsed = json.loads(value)
-        except ValueError as exc:
-            raise InvalidRequestError(f"'tags' is not a JSON list: {exc}", param="tags") from None
-        if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
-            raise InvalidRequestError("'tags' must be a list of strings", param="tags")
-        return [t.strip() for t in parsed if t.strip()]
-    return [t.strip() for t in value.split(",") if t.strip()]
 
 
 def parse_parameters(value: str | None) -> dict[str, Any]:
@@ -206,33 +189,22 @@ async def store_voice(
 ) -> VoiceUploadResponse:
     """Stream an upload to its place (whole or not at all; must decode), measure it and record it.
 
-    The record is written before the audio is published: a voice never appears without it.
+    Stored through ``VoiceLibrary.publish``, as the UI's uploads are: the record is written before
+    the audio is published, so a voice never appears without it.
     """
-    described: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-
-    async def describe(unpublished: Path) -> None:
-        described.append(
-            await asyncio.to_thread(
-                voices.describe,
-                unpublished,
-                target,
-                description=fields.description,
-                tags=fields.tags,
-                default_parameters=fields.default_parameters,
-            )
+    async with hidden_upload(
+        upload, target.parent, target.name, max_mb=max_mb, param=param, min_seconds=MIN_REFERENCE_SECONDS
+    ) as unpublished:
+        entry, quality = await asyncio.to_thread(
+            voices.publish,
+            unpublished,
+            target,
+            overwrite=fields.overwrite,
+            param=param,
+            description=fields.description,
+            tags=fields.tags,
+            default_parameters=fields.default_parameters,
         )
-
-    saved = await save_upload(
-        upload,
-        target.parent,
-        max_mb=max_mb,
-        param=param,
-        name=target.name,
-        exists="replace" if fields.overwrite else "refuse",
-        before_publish=describe,
-        min_seconds=MIN_REFERENCE_SECONDS,
-    )
-    entry, quality = await asyncio.to_thread(voices.add, saved, described=described[0])
     return upload_response(entry, quality, "uploaded")
 
 

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from core.concat import ConcatItem, ConcatOptions, parse_silence
-from core.concat_job import plan, run
+from core.concat.passes import plan, run
+from core.concat.recipe import ConcatItem, ConcatOptions, parse_silence
 from core.progress import ProgressCallback, reporter
 from core.requests import OutputFile
+from core.saving import output_files
 from exceptions import InvalidRequestError, NotFoundError
-from management.audio_library import AudioLibrary
+from management.library_files import AudioFolder
 from management.outputs import OutputStore, timestamp
 from utils.audio.formats import get_format
 from utils.files import resolve_inside, safe_relative
@@ -68,7 +69,7 @@ class Concatenator:
     """Joins files from the libraries (and uploads) into a new output."""
 
     def __init__(
-        self, outputs: OutputStore, voices: AudioLibrary, vc_inputs: AudioLibrary, temp_dir: Path
+        self, outputs: OutputStore, voices: AudioFolder, vc_inputs: AudioFolder, temp_dir: Path
     ) -> None:
         self.outputs, self.voices, self.vc_inputs, self.temp_dir = outputs, voices, vc_inputs, temp_dir
 
@@ -122,12 +123,7 @@ class Concatenator:
                 "processing_time_seconds": round(time.perf_counter() - started, 3),
             }
             paths = pending.commit(metadata)
-        files = [
-            OutputFile(
-                fmt.name, paths[fmt.extension], self.outputs.relative(paths[fmt.extension]), fmt.content_type
-            )
-            for fmt in formats
-        ]
+        files = output_files(formats, paths, self.outputs)
         seconds = time.perf_counter() - started
         logger.info(
             "%s: %d items, %.1f s of audio in %.2f s -> %s",

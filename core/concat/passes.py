@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.concat import BLOCK_SECONDS, ConcatItem, ConcatOptions, Recipe, Sink, blocks, join
+from core.concat.recipe import BLOCK_SECONDS, ConcatItem, ConcatOptions, Recipe, Sink, blocks, join
 from core.progress import Progress, ProgressCallback
 from exceptions import InvalidRequestError
 from utils.audio.formats import AudioFormat

@@ -1,0 +1,277 @@
+"""The speech service: text to speech, whole (``synthesize``) or piece by piece (``stream``).
+
+It checks a request, picks the engine, settles the parameters, cuts the text into chunks, sends each
+chunk to the model worker (Whisper-checking takes when the engine varies with the seed), joins and
+post-processes the audio and saves it through the ``ResultSaver``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, fields, replace
+from typing import cast
+
+import numpy as np
+
+from config import GenerationSettings, Settings
+from core.checks import (
+    check_formats,
+    check_language,
+    check_request_language,
+    check_streamable,
+    check_text,
+    ignored_controls,
+)
+from core.naming import tts_stem
+from core.progress import Progress, ProgressCallback, reporter
+from core.records import CHUNK_CROSSFADE_MS, SpeechPlan, timed_pieces, tts_record
+from core.requests import ChunkReport, SpeechRequest, SpeechResult, SpeechStream
+from core.saving import MadeAudio, ResultSaver
+from core.take_checker import TakeChecker
+from core.voice_sources import VoiceSources
+from engines.base import SynthesisEngine, SynthesisParams
+from engines.manager import EngineManager
+from exceptions import ChatterboxError, InvalidRequestError
+from utils.audio import Clip, change_speed, concatenate
+from utils.audio.joiner import Joiner
+from utils.text import chunk_text
+
+logger = logging.getLogger(__name__)
+
+# The sampling fields of SynthesisParams that have a configured default (config.GenerationSettings):
+# a request leaves them unset to get the engine's or the config's value.
+SAMPLING_KEYS = tuple(f.name for f in fields(SynthesisParams) if f.name in GenerationSettings.model_fields)
+
+
+def synthesis_params(
+    settings: Settings, request: SpeechRequest, engine: SynthesisEngine | None = None
+) -> SynthesisParams:
+    """Sampling controls: the request's, else the engine's own defaults (turbo), else ``generation``."""
+    own = engine.traits.sampling_defaults if engine is not None else {}
+    defaults = {key: own.get(key, getattr(settings.generation, key)) for key in SAMPLING_KEYS}
+    chosen = {
+        key: getattr(request, key) if getattr(request, key) is not None else defaults[key]
+        for key in SAMPLING_KEYS
+    }
+    seed = request.seed or secrets.randbelow(2**32 - 1) + 1
+    watermark = settings.models.watermark if request.watermark is None else request.watermark
+    return SynthesisParams(**chosen, seed=seed, watermark=watermark)
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What a speech engine can do, as declared by it: for listings and the UI's choices."""
+
+    clones_voices: bool
+    languages: tuple[str, ...]
+
+
+class SpeechService:
+    """Text to speech for every door: the REST routes, the OpenAI route, jobs and the UI."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engines: EngineManager,
+        voice_sources: VoiceSources,
+        takes: TakeChecker,
+        saver: ResultSaver,
+    ) -> None:
+        self.settings = settings
+        self._engines = engines
+        self._voices = voice_sources
+        self._takes = takes
+        self._saver = saver
+
+    def facts(self, name: str) -> EngineFacts:
+        """What the named engine declares it can do (a VC engine: no cloning, no languages)."""
+        engine = self._engines.engine(name)
+        if engine.kind != "tts":
+            return EngineFacts(False, ())
+        engine = cast(SynthesisEngine, engine)  # ``kind`` says which protocol it implements
+        return EngineFacts(engine.clones_voices, tuple(engine.languages))
+
+    def languages(self, name: str | None) -> tuple[str, ...]:
+        """The languages an engine speaks, its default first (none for a name not configured)."""
+        try:
+            return self.facts(name).languages if name else ()
+        except ChatterboxError:
+            return ()
+
+    async def pick(self, requested: str | None) -> tuple[str, SynthesisEngine]:
+        """The named TTS engine, or the default, or the fallback, loaded."""
+        return await self._engines.pick_tts(requested)
+
+    async def synthesize(
+        self, request: SpeechRequest, progress: ProgressCallback | None = None, *, wait_for_room: bool = False
+    ) -> SpeechResult:
+        """Speak text with the named (or default) engine, post-process, save every format, return.
+
+        ``progress`` hears of each chunk as it is done (``Progress("speak", done, total)``). A full
+        model queue raises ServerBusyError, unless ``wait_for_room`` (long-text jobs wait their turn).
+        """
+        started = time.perf_counter()
+        check_formats(request.output.formats)
+        self._saver.outputs.folder(request.output.project)  # refuse a bad project before the model runs
+        if request.timestamps and request.output.post.auto_editor:
+            raise InvalidRequestError(
+                "timestamps cannot be given for audio whose inner silences auto-editor shortens "
+                "(use_auto_editor): turn one of them off",
+                param="timestamps",
+            )
+        request = self._voices.with_defaults(request)
+        plan = await self._plan(request, split=request.timestamps)
+        if not wait_for_room:
+            self._engines.check_room(plan.name)
+        clips: list[Clip] = []
+        reports: list[ChunkReport] = []
+        warnings: list[str] = []
+        async for clip, report in self._speak(plan, request, warnings, progress, wait=wait_for_room):
+            clips.append(clip)
+            reports.append(report)
+        generated = time.perf_counter() - started
+        joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
+        clip, original, moved = await asyncio.to_thread(request.output.post.run_timed, joined)  # off the loop
+        record = tts_record(plan, request, reports, warnings)
+        timed = timed_pieces(clips, reports, moved) if request.timestamps and moved else None
+        if timed is not None:
+            record["timestamps"] = [t.__dict__ for t in timed]
+        stem = tts_stem(request, plan.params)
+        made = MadeAudio(
+            plan.name,
+            clip,
+            plan.params,
+            stem,
+            record,
+            request.output,
+            started,
+            generated,
+            reports,
+            warnings,
+            original,
+        )
+        # encoding a long text's formats takes a while: off the loop
+        result = await asyncio.to_thread(self._saver.save, made)
+        return replace(result, timestamps=timed)
+
+    async def stream(self, request: SpeechRequest, *, save: bool = False) -> SpeechStream:
+        """Speak text piece by piece: the audio of each chunk as soon as it is generated.
+
+        Checks happen before this returns (a bad request raises here, not mid-stream). Chunks are
+        joined with the same short crossfade as ``synthesize``; ``request.output.post.speed_factor``
+        applies per chunk. With ``save``, once the last piece has been heard the whole audio is saved
+        in every export format, as ``synthesize`` would; a stream stopped early saves nothing.
+        Trim, loudness and auto-editor need the whole audio, so they cannot be streamed.
+        """
+        started = time.perf_counter()
+        if save:
+            check_streamable(request)
+            self._saver.outputs.folder(request.output.project)  # a bad project is a 400 now, not a lost save
+        request = self._voices.with_defaults(request)
+        plan = await self._plan(request, split=True)
+        self._engines.check_room(plan.name)  # the place itself is taken when generation starts
+        speed = request.output.post.speed_factor
+        heard: list[np.ndarray] = []
+        reports: list[ChunkReport] = []
+        warnings: list[str] = []
+
+        async def pieces() -> AsyncIterator[Clip]:
+            joiner: Joiner | None = None
+            rate = 0
+            async for clip, report in self._speak(plan, request, warnings, None):
+                reports.append(report)
+                if speed != 1.0:
+                    clip = await asyncio.to_thread(change_speed, clip, speed)
+                if joiner is None:
+                    rate = clip.sample_rate
+                    joiner = Joiner(hold=int(rate * CHUNK_CROSSFADE_MS / 1000))
+                if (ready := joiner.add(clip.samples, crossfade=joiner.hold)).size:
+                    if save:
+                        heard.append(ready)
+                    yield Clip(ready, rate)
+            if joiner is not None and (rest := joiner.finish()).size:
+                if save:
+                    heard.append(rest)
+                yield Clip(rest, rate)
+            if save and heard:
+                whole = Clip(np.concatenate(heard), rate)
+                await self._save_streamed(plan, request, whole, reports, warnings, started)
+
+        return SpeechStream(plan.name, plan.params.seed, pieces())
+
+    async def _save_streamed(
+        self,
+        plan: SpeechPlan,
+        request: SpeechRequest,
+        clip: Clip,
+        reports: list[ChunkReport],
+        warnings: list[str],
+        started: float,
+    ) -> None:
+        record = tts_record(plan, request, reports, warnings) | {"streamed": True}
+        generated = time.perf_counter() - started
+        stem = tts_stem(request, plan.params)
+        made = MadeAudio(
+            plan.name, clip, plan.params, stem, record, request.output, started, generated, reports, warnings
+        )
+        await asyncio.to_thread(self._saver.save, made)
+
+    def precheck(self, request: SpeechRequest) -> None:
+        """What can be refused without loading a model (text, engine, language): jobs ask at once."""
+        check_text(request, self.settings.limits.max_text_length)
+        name = request.engine or self._engines.serving()[0]
+        engine = self._engines.engine(name) if name else None  # an unknown engine: 400 naming `engine`
+        if engine is not None and engine.kind == "tts":
+            check_request_language(cast(SynthesisEngine, engine), request)
+
+    async def _plan(self, request: SpeechRequest, *, split: bool = False) -> SpeechPlan:
+        """Check the text, pick the engine, settle the parameters and cut the text into chunks.
+
+        ``split`` cuts text even for engines that take any length (Piper): streaming sends the first
+        sentence before the rest is spoken, and timestamps need pieces to time.
+        """
+        text, spoken = check_text(request, self.settings.limits.max_text_length)
+        name, engine = await self._engines.pick_tts(request.engine)
+        check_request_language(engine, request)
+        size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
+        chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
+        params = synthesis_params(self.settings, request, engine)
+        return SpeechPlan(text, spoken, name, engine, params, chunks)
+
+    async def _speak(
+        self,
+        plan: SpeechPlan,
+        request: SpeechRequest,
+        warnings: list[str],
+        progress: ProgressCallback | None,
+        *,
+        wait: bool = False,
+    ) -> AsyncIterator[tuple[Clip, ChunkReport]]:
+        """Each chunk's kept take, in order (Whisper-checked when the engine varies with the seed)."""
+        name, engine, chunks = plan.name, plan.engine, plan.chunks
+        report_progress = reporter(progress, logger, f"tts ({name})")
+        checker = await self._takes.checker(request.validation, warnings) if engine.varies_with_seed else None
+        warnings.extend(ignored_controls(engine, request))
+        seconds = 0.0
+        async with (
+            self._engines.admit(name, wait=wait),
+            self._voices.for_engine(engine, request.voice, request.voice_file) as voice,
+        ):
+            params = plan.params = replace(
+                plan.params, language=check_language(engine, voice, request.language)
+            )
+            for index, chunk in enumerate(chunks):
+                # Seeds derive from the request's seed, chunk and take: a long text is repeatable
+                # even when other requests interleave on the model worker.
+                async def generate(take: int, chunk: str = chunk, index: int = index) -> Clip:
+                    seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
+                    return await self._engines.call(name, engine.synthesize, chunk, voice, seeded)
+
+                clip, report = await self._takes.take(index, chunk, generate, checker, request.validation)
+                seconds += clip.duration
+                yield clip, report
+                report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))

@@ -1,0 +1,86 @@
+"""The files of a library folder (voices/, vc_inputs/, outputs/): which are audio, how a user's name
+finds one, and the JSON sidecars beside them. Every store uses these; nothing else lists suffixes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from exceptions import InvalidRequestError, NotFoundError
+from utils.audio import probe
+from utils.files import resolve_inside
+
+logger = logging.getLogger(__name__)
+
+# Every audio file a library holds. A name given without its extension is tried with these, in order.
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus", ".aac", ".webm", ".pcm")
+
+
+class AudioFolder(Protocol):
+    """A library folder whose files a request can name (voices/, vc_inputs/)."""
+
+    @property
+    def root(self) -> Path: ...
+
+    def resolve(self, name: str, *, param: str) -> Path:
+        """The file a user-given name means; 404 naming ``param`` when there is none."""
+
+
+def is_audio(name: str | Path) -> bool:
+    """Whether a file name has one of the library's audio suffixes."""
+    return PurePosixPath(str(name)).suffix.lower() in AUDIO_SUFFIXES
+
+
+def resolve_audio(root: Path, name: str, *, label: str, param: str) -> Path:
+    """Exact path, then with an audio extension, then the same in first-level subfolders (as Plus did)."""
+    exact = resolve_inside(root, name, param=param)
+    candidates = [exact, *(exact.with_name(exact.name + ext) for ext in AUDIO_SUFFIXES)]
+    if root.is_dir() and len(Path(name).parts) == 1:
+        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+            candidates.append(sub / name)
+            candidates.extend(sub / (name + ext) for ext in AUDIO_SUFFIXES)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise NotFoundError(f"{label} {name!r} not found in {root}/", param=param)
+
+
+def header_info(path: Path, *, sample_rate: int | None = None) -> tuple[float | None, int | None]:
+    """Duration and rate from the file's headers (never a full decode); ``None`` for what they do not say.
+
+    Raw ``.pcm`` has no header: its duration follows from the size when ``sample_rate`` is known.
+    """
+    if path.suffix.lower() == ".pcm":
+        return (path.stat().st_size / (2 * sample_rate) if sample_rate else None), sample_rate
+    try:
+        info = probe(path)
+    except InvalidRequestError as exc:  # not audio after all: listed without a duration
+        logger.debug("cannot read the headers of %s: %s", path, exc.message)
+        return None, sample_rate
+    return info.duration, info.sample_rate or sample_rate
+
+
+def sidecar_path(audio: Path) -> Path:
+    """Where one file's own sidecar goes: ``<name>.<ext>.json``."""
+    return audio.with_name(f"{audio.name}.json")
+
+
+def sidecar_of(path: Path, exists: Callable[[Path], bool]) -> Path | None:
+    """A file's sidecar: its own ``<name>.<ext>.json``, else the ``<stem>.json`` its formats share."""
+    for candidate in (sidecar_path(path), path.with_name(f"{path.stem}.json")):
+        if exists(candidate):
+            return candidate
+    return None
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """A sidecar's record; an unreadable one is logged and read as empty."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        logger.warning("ignoring unreadable sidecar %s: %s", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
