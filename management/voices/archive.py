@@ -97,7 +97,9 @@ def import_zip(
                 if hidden or name not in sidecars:
                     report.skipped[name] = "not an audio file"
                 continue
-            _import_one(library, zf, name, info, members, base, overwrite, report, check_parameters, min_seconds)
+            _import_one(
+                library, zf, name, info, members, base, overwrite, report, check_parameters, min_seconds
+            )
     logger.info(
         "imported %d voice(s), replaced %d, skipped %d",
         len(report.imported),
