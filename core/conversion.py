@@ -18,7 +18,7 @@ from core.requests import ChunkReport, ConversionRequest, SpeechRequest, SpeechR
 from core.saving import MadeAudio, ResultSaver
 from core.speech import synthesis_params
 from core.voice_sources import VoiceSources
-from engines.base import MIN_VC_INPUT_SECONDS, ConversionEngine, SynthesisParams
+from engines.base import MIN_REFERENCE_SECONDS, MIN_VC_INPUT_SECONDS, ConversionEngine, SynthesisParams
 from engines.manager import EngineManager
 from exceptions import InvalidRequestError
 from management.library_files import AudioFolder
@@ -64,31 +64,15 @@ class ConversionService:
         ) is not None:
             request = replace(request, target_voice=profile.samples[0])
         name = VC_ENGINES[0]
-        self._engines.check_room(name)
-        engine = cast(ConversionEngine, await self._engines.ensure_loaded(name))  # its kind is "vc"
         request_seed = SpeechRequest(text="", seed=request.seed, watermark=request.watermark)
         params = synthesis_params(self.settings, request_seed)
         async with contextlib.AsyncExitStack() as stack:
+            # The clips are fetched and checked before the model is asked for: a bad file is a 400
+            # at once, whether or not the engine is loaded (or loading, or off).
+            source, target, audio = await self._inputs_of(request, stack)
+            self._engines.check_room(name)
+            engine = cast(ConversionEngine, await self._engines.ensure_loaded(name))  # its kind is "vc"
             await stack.enter_async_context(self._engines.admit(name))
-            source = request.source_file
-            if source is None:
-                assert request.source is not None
-                source = await stack.enter_async_context(
-                    self._voices.audio_file(self._inputs, request.source, "input_audio_source")
-                )
-            target = request.target_file
-            if target is None and request.target_voice:
-                target = await stack.enter_async_context(
-                    self._voices.audio_file(self._voice_files, request.target_voice, "target_voice_source")
-                )
-            audio = await asyncio.to_thread(decode, source, param="input_audio_source")
-            check_usable(
-                audio.samples,
-                audio.sample_rate,
-                name="the input",
-                param="input_audio_source",
-                min_seconds=MIN_VC_INPUT_SECONDS,
-            )
             parts = windows(audio, request.chunk_sec, request.overlap_sec)
             outputs: list[Clip] = []
             report_progress = reporter(progress, logger, f"vc ({name})")
@@ -97,6 +81,41 @@ class ConversionService:
                 outputs.append(await self._engines.call(name, engine.convert, part, target, seeded))
                 report_progress(Progress("convert", i + 1, len(parts)))
         return await self._save(request, name, params, outputs, source, started)
+
+    async def _inputs_of(
+        self, request: ConversionRequest, stack: contextlib.AsyncExitStack
+    ) -> tuple[Path, Path | None, Clip]:
+        """The input file, the target voice's file (None: the engine's own voice) and the decoded input,
+        each checked: the input lasts ``MIN_VC_INPUT_SECONDS``, the target ``MIN_REFERENCE_SECONDS``."""
+        source = request.source_file
+        if source is None:
+            assert request.source is not None
+            source = await stack.enter_async_context(
+                self._voices.audio_file(self._inputs, request.source, "input_audio_source")
+            )
+        target = request.target_file
+        if target is None and request.target_voice:
+            target = await stack.enter_async_context(
+                self._voices.audio_file(self._voice_files, request.target_voice, "target_voice_source")
+            )
+        audio = await asyncio.to_thread(decode, source, param="input_audio_source")
+        check_usable(
+            audio.samples,
+            audio.sample_rate,
+            name="the input",
+            param="input_audio_source",
+            min_seconds=MIN_VC_INPUT_SECONDS,
+        )
+        if target is not None and request.target_file is None:  # an upload was checked on arrival
+            voice = await asyncio.to_thread(decode, target, param="target_voice_source")
+            check_usable(
+                voice.samples,
+                voice.sample_rate,
+                name="the target voice",
+                param="target_voice_source",
+                min_seconds=MIN_REFERENCE_SECONDS,
+            )
+        return source, target, audio
 
     async def _save(
         self,

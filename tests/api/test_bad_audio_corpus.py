@@ -1,4 +1,4 @@
-"""The bad-audio corpus against every route that takes audio: a correct result or a 4xx naming the field,
+"""The bad-audio corpus against every route that takes audio (voice conversion's upload and URL included): a correct result or a 4xx naming the field,
 never a 5xx, never a hang, and nothing half-saved (no temporary file left, nothing refused is listed)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from config import Settings
 from main_api import create_app
 from tests.conftest import PIPER_ONLY, settings_for, wait_until_ready
 from tests.support.bad_audio import corpus
+from tests.support.http_server import serve
 
 CORPUS = corpus()
 # Files no route may accept: they hold no usable audio at all (one sample is a fine concat segment,
@@ -25,9 +26,16 @@ UNUSABLE = {"empty", "truncated-wav", "text-as-wav", "huge-sample-rate", "nan-fl
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Settings]]:
-    settings = settings_for(tmp_path_factory.mktemp("corpus"), engines=PIPER_ONLY)
-    with TestClient(create_app(settings)) as client:
+    settings = settings_for(
+        tmp_path_factory.mktemp("corpus"),
+        engines=PIPER_ONLY,
+        downloads={"allow_private_addresses": True},  # the VC URL route fetches from loopback here
+    )
+    # Every corpus file, served as a URL for voice conversion's input_audio_source.
+    routes = {f"/{name}": (200, {"Content-Type": "audio/wav"}, data, 0.0) for _, name, data in CORPUS}
+    with serve(routes) as files, TestClient(create_app(settings)) as client:
         wait_until_ready(client)
+        client.files_base = files  # type: ignore[attr-defined]
         yield client, settings
 
 
@@ -70,6 +78,17 @@ def send(
         )
         kept = r.json().get("samples", []) if r.status_code == 201 else []
         return r.status_code, r.json(), "sample_files", kept
+    if route == "vc-upload":
+        r = client.post(
+            "/api/v1/vc",
+            data={"save_input": "false"},
+            files={"input_audio": (f"{stem}{Path(name).suffix}", data)},
+        )
+        return r.status_code, r.json(), "input_audio", []
+    if route == "vc-url":
+        url = f"{client.files_base}/{name}"  # type: ignore[attr-defined]
+        r = client.post("/api/v1/vc", json={"input_audio_source": url})
+        return r.status_code, r.json(), "input_audio_source", []
     request = {"segments": [{"type": "upload", "index": 0}], "export_formats": ["wav"]}
     r = client.post(
         "/api/v1/concat/mixed?response_mode=json",
@@ -89,7 +108,7 @@ def leftovers(settings: Settings) -> list[str]:
     return found
 
 
-ROUTES = ["voice", "voices", "voices-zip", "import", "vc_input", "emotion", "concat"]
+ROUTES = ["voice", "voices", "voices-zip", "import", "vc_input", "vc-upload", "vc-url", "emotion", "concat"]
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -99,6 +118,9 @@ def test_bad_audio_is_refused_by_name_or_handled(
 ) -> None:
     client, settings = server
     status, body, field, kept = send(client, route, name, data, tag)
+    if route.startswith("vc-") and status == 503:  # usable input; this server has no VC engine
+        assert tag not in UNUSABLE and body["error"]["code"] == "engine_unavailable", body
+        status = 200
     assert status < 500, body
     if status >= 400:
         assert field in body["error"].get("param", ""), body
