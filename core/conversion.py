@@ -98,23 +98,9 @@ class ConversionService:
             target = await stack.enter_async_context(
                 self._voices.audio_file(self._voice_files, request.target_voice, "target_voice_source")
             )
-        audio = await asyncio.to_thread(decode, source, param="input_audio_source")
-        check_usable(
-            audio.samples,
-            audio.sample_rate,
-            name="the input",
-            param="input_audio_source",
-            min_seconds=MIN_VC_INPUT_SECONDS,
-        )
+        audio = await _checked(source, "the input", "input_audio_source", MIN_VC_INPUT_SECONDS)
         if target is not None and request.target_file is None:  # an upload was checked on arrival
-            voice = await asyncio.to_thread(decode, target, param="target_voice_source")
-            check_usable(
-                voice.samples,
-                voice.sample_rate,
-                name="the target voice",
-                param="target_voice_source",
-                min_seconds=MIN_REFERENCE_SECONDS,
-            )
+            await _checked(target, "the target voice", "target_voice_source", MIN_REFERENCE_SECONDS)
         return source, target, audio
 
     async def _save(
@@ -152,3 +138,10 @@ class ConversionService:
             original,
         )
         return await asyncio.to_thread(self._saver.save, made)
+
+
+async def _checked(path: Path, name: str, param: str, min_seconds: float) -> Clip:
+    """The clip decoded, refused (400 naming ``param``) when a model could not use it."""
+    clip = await asyncio.to_thread(decode, path, param=param)
+    check_usable(clip.samples, clip.sample_rate, name=name, param=param, min_seconds=min_seconds)
+    return clip

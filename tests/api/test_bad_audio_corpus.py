@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from config import Settings
 from main_api import create_app
+from tests.api.test_hostile_audio import leftovers
 from tests.conftest import PIPER_ONLY, settings_for, wait_until_ready
 from tests.support.bad_audio import corpus
 from tests.support.http_server import serve
@@ -97,15 +98,6 @@ def send(
     )
     kept = r.json().get("output_files", []) if r.status_code == 200 else []
     return r.status_code, r.json(), "uploaded_files", kept
-
-
-def leftovers(settings: Settings) -> list[str]:
-    found = []
-    for root in (settings.paths.voices_dir, settings.paths.vc_inputs_dir, settings.paths.outputs_dir):
-        for path in Path(root).rglob("*"):
-            if path.is_file() and (path.suffix == ".part" or path.name.startswith(("upload_", ".tmp"))):
-                found.append(str(path))
-    return found
 
 
 ROUTES = ["voice", "voices", "voices-zip", "import", "vc_input", "vc-upload", "vc-url", "emotion", "concat"]
