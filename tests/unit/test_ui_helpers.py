@@ -71,8 +71,9 @@ def test_engine_progress_moves_the_page_progress_bar() -> None:
 
 def test_the_language_picker_lists_what_the_chosen_engine_speaks(make_settings: Any) -> None:
     from config import MULTILINGUAL_LANGUAGES
+    from core.speech import SpeechService
+    from engines.manager import EngineManager
     from engines.registry import build_engines
-    from exceptions import InvalidRequestError
     from ui.common import DEFAULT
     from ui.speech import language_choices
 
@@ -80,14 +81,9 @@ def test_the_language_picker_lists_what_the_chosen_engine_speaks(make_settings: 
         engines={"enabled": ["chatterbox-multilingual", "piper"], "default": "piper", "fallback": None},
         models={"multilingual": {"default_language": "de"}},
     )
-    engines = build_engines(settings)
-
-    def engine(name: str) -> Any:
-        if name not in engines:
-            raise InvalidRequestError(f"unknown engine {name!r}", param="engine")
-        return engines[name]
-
-    core = SimpleNamespace(serving=lambda: ("piper", None), engines=SimpleNamespace(engine=engine))
+    manager = EngineManager(build_engines(settings), settings.engines, settings.models)
+    speech = SpeechService(settings, manager, None, None, None)  # type: ignore[arg-type]  # languages only
+    core = SimpleNamespace(serving=lambda: ("piper", None), speech=speech)
     choices = language_choices(core, "chatterbox-multilingual")
     assert choices[:2] == [DEFAULT, ("German (de)", "de")]  # the configured default first
     assert sorted(code for _, code in choices[1:]) == sorted(MULTILINGUAL_LANGUAGES)
