@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api.compat.error_fields import PlusErrorFieldsMiddleware
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.openapi_doc import install_openapi
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
     app.add_middleware(UploadLimitMiddleware, max_upload_mb=settings.limits.max_upload_mb)
     install_security(app, settings)  # keys, Host/Origin checks, CORS, rate limit, body bounds
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(PlusErrorFieldsMiddleware, always=settings.compat.error_fields)
     for router in ROUTERS:
         app.include_router(router)
     if settings.ui.enabled:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from config import OPENAI_VOICES, VC_ENGINES, EngineName, OpenAISettings
 from core.requests import OutputOptions, SpeechRequest, SpeechStream
@@ -45,11 +45,13 @@ class Delivery:
     understood: tuple[str, ...] = ()
 
 
-def engine_for(model: str, settings: OpenAISettings, remotes: Iterable[str] = ()) -> str | None:
+def engine_for(model: str | None, settings: OpenAISettings, remotes: Iterable[str] = ()) -> str | None:
     """The engine a model name means (None: the serving engine); an unknown name is a 404 on ``model``.
 
     ``remotes``: the configured remote engines' names (``remote:<name>``), usable as models too.
     """
+    if model is None:
+        return None
     remotes = tuple(remotes)
     if model in TTS_ENGINES or model in remotes:
         return model
@@ -122,9 +124,9 @@ def choose_voice(
 class OpenAISpeech:
     """An OpenAI speech request, field for field (our extension fields included)."""
 
-    model: str
+    model: str | None  # None: the serving engine
     input: str
-    voice: str
+    voice: str | None  # None: openai.fallback_voice, else the engine's own voice
     instructions: str | None = None
     speed: float = 1.0
     exaggeration: float | None = None
@@ -132,10 +134,20 @@ class OpenAISpeech:
     temperature: float | None = None
     seed: int | None = None
     language: str | None = None
+    normalize_text: bool = True  # False: none of the text clean-ups (Kokoro's normalization_options)
+    formats: tuple[str, ...] = ("wav",)  # what a saved result is written as
 
 
 async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStream, VoiceChoice, Delivery]:
     """Check the request, map it onto our engine and voice, and start speaking it."""
+    request, choice, wanted = await speech_request(core, speech)
+    return await core.stream(request), choice, wanted
+
+
+async def speech_request(
+    core: CoreEngine, speech: OpenAISpeech
+) -> tuple[SpeechRequest, VoiceChoice, Delivery]:
+    """Check the request and map it onto our engine, voice and controls."""
     settings = core.settings.openai
     if len(speech.input) > settings.max_input_chars:
         raise InvalidRequestError(
@@ -146,20 +158,7 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
         )
     remotes = [engine_name(remote) for remote, conf in core.settings.remotes.items() if conf.enabled]
     name, engine = await core.engines.pick_tts(engine_for(speech.model, settings, remotes))
-    try:
-        core.voices.resolve(speech.voice, param="voice")
-        in_library = True
-    except (NotFoundError, InvalidRequestError):
-        in_library = False
-    engine_voices = [speech.voice] if not engine.clones_voices and engine.has_voice(speech.voice) else []
-    choice = choose_voice(
-        speech.voice,
-        settings,
-        clones=engine.clones_voices,
-        in_library=in_library,
-        engine_voices=engine_voices,
-        is_profile=not in_library and core.profile_for(speech.voice) is not None,
-    )
+    choice = _voice_choice(core, engine, speech.voice, settings)
     wanted = delivery(speech.instructions)
     explicit = {
         key: value
@@ -177,8 +176,37 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
         voice=choice.voice,
         seed=speech.seed,
         language=speech.language,
-        output=OutputOptions(formats=("wav",), post=PostProcessing(speed_factor=speech.speed * wanted.speed)),
-        text_options=TextOptions(to_lowercase=False),
+        output=OutputOptions(
+            formats=speech.formats, post=PostProcessing(speed_factor=speech.speed * wanted.speed)
+        ),
+        text_options=_text_options(speech.normalize_text),
         **controls,
     )
-    return await core.stream(request), choice, wanted
+    return request, choice, wanted
+
+
+def _text_options(normalize: bool) -> TextOptions:
+    if normalize:
+        return TextOptions(to_lowercase=False)
+    return TextOptions(
+        to_lowercase=False, normalize_spacing=False, fix_dot_letters=False, remove_reference_numbers=False
+    )
+
+
+def _voice_choice(core: CoreEngine, engine: Any, voice: str | None, settings: OpenAISettings) -> VoiceChoice:
+    if voice is None:
+        return VoiceChoice(settings.fallback_voice if engine.clones_voices else None, "default")
+    try:
+        core.voices.resolve(voice, param="voice")
+        in_library = True
+    except (NotFoundError, InvalidRequestError):
+        in_library = False
+    engine_voices = [voice] if not engine.clones_voices and engine.has_voice(voice) else []
+    return choose_voice(
+        voice,
+        settings,
+        clones=engine.clones_voices,
+        in_library=in_library,
+        engine_voices=engine_voices,
+        is_profile=not in_library and core.profile_for(voice) is not None,
+    )

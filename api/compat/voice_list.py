@@ -1,0 +1,75 @@
+"""What ``GET /v1/audio/voices`` lists: every name ``voice`` accepts on the engine that serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import OPENAI_VOICES
+from core_engine import CoreEngine
+from management.index import Filters
+
+
+def _library(core: CoreEngine) -> list[dict[str, Any]]:
+    catalog = core.libraries.voice_library.catalog
+    if not catalog.root.is_dir():
+        return []
+    entries = sorted(catalog.select(Filters()), key=lambda entry: entry.path)
+    return [
+        {
+            "id": entry.path,
+            "name": str(entry.metadata.get("name") or entry.name.rsplit(".", 1)[0]),
+            "source": "library",
+            "speaks_with": None,
+        }
+        for entry in entries
+        if not entry.path.startswith(".")
+    ]
+
+
+def _engine_voices(core: CoreEngine, name: str) -> list[dict[str, Any]]:
+    voices = getattr(core.engines.engine(name), "voices", None)
+    if not callable(voices):
+        return []
+    return [
+        {"id": voice, "name": voice, "source": "engine", "speaks_with": None} for voice in sorted(voices())
+    ]
+
+
+def voice_entries(core: CoreEngine) -> list[dict[str, Any]]:
+    """OpenAI's names (and what each speaks with), aliases, then the serving engine's own voices.
+
+    An engine that clones (Chatterbox) speaks every library voice and emotion profile; one that does
+    not (Piper, also when it serves as fallback) speaks its own voices, which are listed instead.
+    """
+    settings = core.settings.openai
+    serving, _ = core.serving()
+    clones = serving is not None and getattr(core.engines.engine(serving), "clones_voices", False)
+    entries = [
+        {
+            "id": name,
+            "name": name,
+            "source": "openai",
+            "speaks_with": (settings.voices.get(name) or settings.fallback_voice) if clones else serving,
+        }
+        for name in OPENAI_VOICES
+    ]
+    entries += [
+        {"id": alias, "name": alias, "source": "alias", "speaks_with": target if clones else serving}
+        for alias, target in settings.voices.items()
+        if alias not in OPENAI_VOICES
+    ]
+    if serving is None:
+        return entries
+    if not clones:
+        return entries + _engine_voices(core, serving)
+    entries += _library(core)
+    entries += [
+        {
+            "id": f"emotion:{p.id}",
+            "name": f"{p.character} ({p.emotion})",
+            "source": "emotion",
+            "speaks_with": p.samples[0],
+        }
+        for p in core.emotions.list()
+    ]
+    return entries
