@@ -2,6 +2,8 @@
 
 from api.routes import (
     cleanup,
+    compat_devnen,
+    compat_travisvn,
     concat,
     emotions,
     engines,
@@ -33,4 +35,6 @@ ROUTERS = [
     openai.router,
     cleanup.router,
     emotions.router,
+    compat_travisvn.router,
+    compat_devnen.router,
 ]

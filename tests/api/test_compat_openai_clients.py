@@ -13,16 +13,14 @@ import io
 import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from config import Settings
-from core_engine import CoreEngine
 from engines.piper import PiperEngine
-from main_api import create_app
+from tests.support.compat import CLONING, start, tone_wav, upload_voice
 from tests.support.engines import RATE, ToneEngine
 from utils.audio import decode
 
@@ -36,34 +34,11 @@ class BrokenEngine(ToneEngine):
         raise RuntimeError("no weights here")
 
 
-def tone_wav(seconds: float = 3.0) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(RATE)
-        t = np.arange(int(seconds * RATE)) / RATE
-        handle.writeframes((0.3 * np.sin(2 * np.pi * 180 * t) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
-
-
-def _start(settings: Settings, engines: dict[str, Any]) -> TestClient:
-    return TestClient(create_app(settings, engine=CoreEngine(settings, engines=engines)))
-
-
 @pytest.fixture
 def cloning(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
     """Chatterbox's place held by a cloning tone engine, with one library voice uploaded."""
-    settings = make_settings(
-        engines={"enabled": ["chatterbox", "piper"], "default": "chatterbox", "fallback": None}
-    )
-    with _start(settings, {"chatterbox": ToneEngine(clones_voices=True)}) as client:
-        response = client.post(
-            "/api/v1/voice",
-            data={"name": "Anna Reads"},
-            files={"voice_file": ("anna.wav", tone_wav(), "audio/wav")},
-        )
-        assert response.status_code == 200, response.text
+    with start(make_settings(engines=CLONING)) as client:
+        upload_voice(client, name="Anna Reads")
         yield client
 
 
@@ -178,11 +153,7 @@ def test_no_model_no_voice_and_unknown_fields(cloning: TestClient) -> None:
 
 
 def test_strict_mode_refuses_unknown_fields_and_models(make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings(
-        engines={"enabled": ["chatterbox", "piper"], "default": "chatterbox", "fallback": None},
-        compat={"strict_openai": True},
-    )
-    with _start(settings, {"chatterbox": ToneEngine(clones_voices=True)}) as client:
+    with start(make_settings(engines=CLONING, compat={"strict_openai": True})) as client:
         extra = client.post(f"{BASE}/audio/speech", json={"input": "Hi.", "voice": "alloy", "colour": "blue"})
         assert extra.status_code == 400 and extra.json()["error"]["param"] == "colour"
         model = client.post(
@@ -201,7 +172,7 @@ def test_fallback_lists_what_the_fallback_speaks(
     voices_dir.mkdir(parents=True)
     (voices_dir / "anna.wav").write_bytes(tone_wav())  # a library voice Piper cannot speak
     engines = {"chatterbox": BrokenEngine(clones_voices=True), "piper": PiperEngine(settings.piper)}
-    with _start(settings, engines) as client:
+    with start(settings, engines) as client:
         client.post("/api/v1/models/load", json={"engine": "chatterbox"})  # fails: the fallback serves
         assert client.get("/api/v1/models").json()["serving"] == "piper"
         data = client.get(f"{BASE}/audio/voices").json()
