@@ -1,8 +1,9 @@
-"""Plus's error fields (``success: false``, ``error_code``, ``timestamp``) added to our error body.
+"""Error answers: each is recorded (``/api/v1/errors/*``), and Plus's fields are added when asked.
 
-On for every request with ``compat.error_fields``, or per request with ``?compat=plus`` or the header
-``X-Compat: plus``. Our body keeps its ``error`` object and ``detail`` string; scripts that test
-``success`` or ``error_code`` keep working. A pure ASGI middleware, so streamed answers pass untouched.
+Plus's fields (``success: false``, ``error_code``, ``timestamp``) are added for every request with
+``compat.error_fields``, or per request with ``?compat=plus`` or the header ``X-Compat: plus``. Our body
+keeps its ``error`` object and ``detail`` string; scripts that test ``success`` or ``error_code`` keep
+working. A pure ASGI middleware: only JSON error answers (small) are held; audio passes untouched.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from monitoring.errors import ErrorLog
 
 # Plus's codes by status (its custom exceptions); other statuses use our code, upper-cased.
 PLUS_CODES = {
@@ -44,17 +47,19 @@ def wanted(scope: Scope, always: bool) -> bool:
     return "plus" in [value.lower() for value in query.get("compat", [])]
 
 
-class PlusErrorFieldsMiddleware:
-    """Adds Plus's fields to JSON error answers when asked."""
+class ErrorAnswersMiddleware:
+    """Records JSON error answers in ``errors``; adds Plus's fields to them when asked."""
 
-    def __init__(self, app: ASGIApp, *, always: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, errors: ErrorLog, always: bool = False) -> None:
         self.app = app
+        self.errors = errors
         self.always = always
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not wanted(scope, self.always):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        plus = wanted(scope, self.always)
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -74,18 +79,36 @@ class PlusErrorFieldsMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            await _send_rewritten(send, start, b"".join(chunks))
+            raw = b"".join(chunks)
+            body = _json(raw)
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                self._record(scope, start, body["error"])
+                if plus:
+                    raw = json.dumps(plus_fields(body, start["status"])).encode()
+            await _send_whole(send, start, raw)
 
         await self.app(scope, receive, rewrite)
 
+    def _record(self, scope: Scope, start: Message, error: dict[str, Any]) -> None:
+        headers = dict(start.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1") or None
+        self.errors.record(
+            method=scope["method"],
+            path=scope["path"],
+            status=start["status"],
+            error=error,
+            request_id=request_id,
+        )
 
-async def _send_rewritten(send: Send, start: Message, raw: bytes) -> None:
+
+def _json(raw: bytes) -> Any:
     try:
-        body = json.loads(raw)
+        return json.loads(raw)
     except ValueError:
-        body = None
-    if isinstance(body, dict):
-        raw = json.dumps(plus_fields(body, start["status"])).encode()
+        return None
+
+
+async def _send_whole(send: Send, start: Message, raw: bytes) -> None:
     headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(raw)).encode()))
     await send({**start, "headers": headers})

@@ -3,6 +3,7 @@
 from api.routes import (
     cleanup,
     compat_devnen,
+    compat_plus,
     compat_travisvn,
     concat,
     emotions,
@@ -37,4 +38,5 @@ ROUTERS = [
     emotions.router,
     compat_travisvn.router,
     compat_devnen.router,
+    compat_plus.router,
 ]
