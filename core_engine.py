@@ -112,6 +112,7 @@ class CoreEngine:
         self.vc_inputs = AudioLibrary(settings.paths.vc_inputs_dir, label="vc input")
         self.emotions = EmotionStore(Path(settings.paths.voices_dir) / EMOTIONS_FOLDER, self.voices)
         self.libraries = Libraries(settings.paths)  # the metadata index of outputs/ and vc_inputs/
+        self.voices.named = self.libraries.voice_library.named  # a voice by its display name too
         self.voice_sources = VoiceSources(settings, self.voices, self.emotions, self.libraries)
         self.outputs = OutputStore(settings.paths.outputs_dir, self.libraries.outputs)
         self.concatenator = Concatenator(

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from exceptions import InvalidRequestError, NotFoundError
+from exceptions import ConflictError, InvalidRequestError, NotFoundError
 from management.index import Entry, Filters, MetadataIndex, Page
 from utils.audio import probe
 from utils.files import atomic_write_bytes, resolve_inside
@@ -164,9 +164,10 @@ class Catalog:
         if entry is None and "/" not in name.replace("\\", "/"):
             matches = self.index.named(self.library, name)
             if len(matches) > 1:
-                raise InvalidRequestError(
+                raise ConflictError(
                     f"{name!r} is in several folders; give its path: {', '.join(m.path for m in matches)}",
                     param=param,
+                    code="ambiguous_name",
                 )
             entry = matches[0] if matches else None
         if entry is not None and not (self.root / entry.path).is_file():  # removed behind our back

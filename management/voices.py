@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from exceptions import ConflictError, InvalidRequestError
+from exceptions import ConflictError, InvalidRequestError, NotFoundError
 from management.catalog import AUDIO_SUFFIXES, Catalog, _read_sidecar, _sidecar_of, header_info
-from management.index import Entry
+from management.index import Entry, Filters
 from utils.audio import decode, probe
 from utils.audio.quality import analyze_voice
 from utils.files import atomic_write_bytes, resolve_inside, safe_relative
@@ -125,6 +125,7 @@ class VoiceLibrary:
         tags: Iterable[str] = (),
         default_parameters: dict[str, Any] | None = None,
         analyze: bool = True,
+        display_name: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Measure ``audio`` (not yet published) and write the record of the voice it becomes at ``target``.
 
@@ -133,6 +134,8 @@ class VoiceLibrary:
         """
         quality = analyze_voice(decode(audio, param="voice_file")).as_dict() if analyze else None
         record = self._record(target, description, tags, default_parameters, quality)
+        if display_name:  # Plus kept the upload's file name and the given name as metadata
+            record["name"] = display_name
         atomic_write_bytes(_sidecar_path(target), json.dumps(record, indent=2).encode())
         return record, quality
 
@@ -157,6 +160,32 @@ class VoiceLibrary:
             "url": self._relative(path),
             **({"quality": quality} if quality is not None else {}),
         }
+
+    def get(self, name: str, *, param: str) -> Entry:
+        """A voice by path, bare file name, or display name (one voice only; several: a 409)."""
+        try:
+            return self.catalog.get(name, param=param)
+        except NotFoundError:
+            found = self.named(name)
+            if len(found) > 1:
+                paths = ", ".join(self._relative(path) for path in found)
+                raise ConflictError(
+                    f"{name!r} is the name of several voices; give its path: {paths}",
+                    param=param,
+                    code="ambiguous_name",
+                ) from None
+            if not found:
+                raise
+            return self.catalog.get(self._relative(found[0]), param=param)
+
+    def named(self, name: str) -> list[Path]:
+        """Voices whose display name (the record's ``name``) is ``name``, ignoring case."""
+        wanted = name.strip().casefold()
+        return [
+            self.root / entry.path
+            for entry in self.catalog.select(Filters())
+            if str(entry.metadata.get("name") or "").strip().casefold() == wanted
+        ]
 
     # ---- editing ---------------------------------------------------------------------------
 
@@ -184,7 +213,7 @@ class VoiceLibrary:
                 record["default_parameters"] = edit.default_parameters
             folder_path = self._relative(base)
             record.update(
-                name=target.stem,
+                name=target.stem if edit.name is not None else record.get("name") or target.stem,
                 filename=target.name,
                 folder_path=folder_path or None,
                 url=f"{folder_path}/{target.name}" if folder_path else target.name,

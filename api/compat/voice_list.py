@@ -36,40 +36,46 @@ def _engine_voices(core: CoreEngine, name: str) -> list[dict[str, Any]]:
 
 
 def voice_entries(core: CoreEngine) -> list[dict[str, Any]]:
-    """OpenAI's names (and what each speaks with), aliases, then the serving engine's own voices.
+    """OpenAI's names (and what each speaks with), aliases, then what the engines can speak.
 
-    An engine that clones (Chatterbox) speaks every library voice and emotion profile; one that does
-    not (Piper, also when it serves as fallback) speaks its own voices, which are listed instead.
+    Library voices and emotion profiles are listed while an engine that clones (Chatterbox) can run;
+    when the engine serving requests does not clone (Piper, also as the fallback of a failed
+    Chatterbox), its own voices are listed.
     """
     settings = core.settings.openai
     serving, _ = core.serving()
-    clones = serving is not None and getattr(core.engines.engine(serving), "clones_voices", False)
+    usable = [
+        info["name"] for info in core.engines_info() if info["kind"] == "tts" and info["state"] != "failed"
+    ]
+    clones = any(getattr(core.engines.engine(name), "clones_voices", False) for name in usable)
+    serving_clones = serving is not None and getattr(core.engines.engine(serving), "clones_voices", False)
     entries = [
         {
             "id": name,
             "name": name,
             "source": "openai",
-            "speaks_with": (settings.voices.get(name) or settings.fallback_voice) if clones else serving,
+            "speaks_with": (settings.voices.get(name) or settings.fallback_voice)
+            if serving_clones
+            else serving,
         }
         for name in OPENAI_VOICES
     ]
     entries += [
-        {"id": alias, "name": alias, "source": "alias", "speaks_with": target if clones else serving}
+        {"id": alias, "name": alias, "source": "alias", "speaks_with": target if serving_clones else serving}
         for alias, target in settings.voices.items()
         if alias not in OPENAI_VOICES
     ]
-    if serving is None:
-        return entries
-    if not clones:
-        return entries + _engine_voices(core, serving)
-    entries += _library(core)
-    entries += [
-        {
-            "id": f"emotion:{p.id}",
-            "name": f"{p.character} ({p.emotion})",
-            "source": "emotion",
-            "speaks_with": p.samples[0],
-        }
-        for p in core.emotions.list()
-    ]
+    if serving is not None and not serving_clones:
+        entries += _engine_voices(core, serving)
+    if clones:
+        entries += _library(core)
+        entries += [
+            {
+                "id": f"emotion:{p.id}",
+                "name": f"{p.character} ({p.emotion})",
+                "source": "emotion",
+                "speaks_with": p.samples[0],
+            }
+            for p in core.emotions.list()
+        ]
     return entries

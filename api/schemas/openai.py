@@ -69,7 +69,7 @@ class OpenAISpeechRequest(BaseModel):
         "Same as `language`.",
     )
     volume_multiplier: float = Field(
-        1.0, gt=0, le=10, description="Kokoro: multiplies the loudness (samples are clipped at full scale)."
+        1.0, ge=0, le=10, description="Kokoro: multiplies the loudness (samples are clipped at full scale)."
     )
     normalization_options: dict[str, Any] | None = Field(
         None,
@@ -77,7 +77,7 @@ class OpenAISpeechRequest(BaseModel):
         "(Kokoro's own normalizers) are accepted and have no effect here.",
     )
     streaming_chunk_size: int | None = Field(
-        None, ge=50, le=500, description="travisvn: characters per streamed chunk."
+        None, ge=50, le=500, description="travisvn: accepted; chunks follow limits.max_chunk_chars."
     )
     streaming_strategy: Literal["sentence", "paragraph", "fixed", "word"] | None = Field(
         None, description="travisvn: accepted; chunks are always cut at sentence ends."

@@ -131,7 +131,7 @@ def test_kokoro_voice_blend_is_a_clear_400(cloning: TestClient) -> None:
 
 def test_bad_kokoro_and_travisvn_values_name_the_field(cloning: TestClient) -> None:
     for field, value in (
-        ("volume_multiplier", 0),
+        ("volume_multiplier", -1),
         ("download_format", "ogg"),
         ("streaming_strategy", "random"),
         ("streaming_chunk_size", 5),

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config import Settings
-from tests.support.compat import CLONING, start
+from tests.support.compat import CLONING, start, tone_wav, upload_voice
 
 
 @pytest.fixture
@@ -104,3 +104,77 @@ def test_plus_defaults_setting(make_settings: Callable[..., Settings]) -> None:
         assert parameters["temperature"] == 0.75 and parameters["cfg_weight"] == 1.0
     kept = make_settings(compat={"plus_defaults": True}, generation={"temperature": 0.9})
     assert kept.generation.temperature == 0.9 and kept.generation.cfg_weight == 1.0  # a changed key stays
+
+
+def test_plus_voice_upload_keeps_the_file_name(client: TestClient) -> None:
+    # Plus's documented upload, then its documented follow-ups by file name
+    saved = upload_voice(
+        client, "my_voice.wav", name="My Custom Voice", description="A custom voice", tags="custom,female"
+    )
+    assert saved["filename"] == "my_voice.wav" and saved["voice_metadata"]["name"] == "My Custom Voice"
+    assert saved["message"] == "Voice 'My Custom Voice' uploaded successfully"
+    by_file = client.post(
+        "/api/v1/tts?response_mode=url", json={"text": "By file.", "reference_audio_filename": "my_voice.wav"}
+    )
+    assert by_file.status_code == 200, by_file.text
+    by_name = client.post("/v1/audio/speech", json={"input": "By name.", "voice": "My Custom Voice"})
+    assert by_name.status_code == 200 and by_name.headers["x-voice-source"] == "library"
+    edited = client.put("/api/v1/voice/my_voice.wav/metadata", json={"description": "Edited"})
+    assert edited.status_code == 200 and edited.json()["voice_metadata"]["description"] == "Edited"
+    assert edited.json()["voice_metadata"]["name"] == "My Custom Voice"
+    bad = client.post(
+        "/api/v1/voice", data={"name": "../x"}, files={"voice_file": ("v.wav", tone_wav(), "audio/wav")}
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "name"
+
+
+def test_a_bare_name_in_several_folders_is_a_409_everywhere(client: TestClient) -> None:
+    upload_voice(client, "anna.wav", folder_path="books")
+    upload_voice(client, "anna.wav", folder_path="ads")
+    answers = {
+        "tts": client.post("/api/v1/tts", json={"text": "Hi.", "voice": "anna.wav"}),
+        "openai": client.post("/v1/audio/speech", json={"input": "Hi.", "voice": "anna"}),
+        "vc": client.post(
+            "/api/v1/vc", json={"input_audio_source": "x.wav", "target_voice_source": "anna.wav"}
+        ),
+        "get": client.get("/api/v1/voices/anna.wav"),
+        "delete": client.delete("/api/v1/voice/anna.wav", params={"confirm": "true"}),
+    }
+    for route, answer in answers.items():
+        assert answer.status_code == 409, (route, answer.text)
+        assert (
+            "ads/anna.wav" in answer.json()["error"]["message"]
+            and "books/anna.wav" in answer.json()["error"]["message"]
+        )
+    upload_voice(client, "one.wav", name="Same")
+    upload_voice(client, "two.wav", name="Same")
+    same = client.post("/api/v1/tts", json={"text": "Hi.", "voice": "Same"})
+    assert same.status_code == 409 and "one.wav, two.wav" in same.json()["error"]["message"]
+
+
+def test_plus_sort_keys_and_limit(client: TestClient) -> None:
+    upload_voice(client, "small.wav")
+    for text in ("One.", "Two, a little longer."):
+        assert (
+            client.post(
+                "/api/v1/tts?response_mode=url", json={"text": text, "export_formats": ["wav"]}
+            ).status_code
+            == 200
+        )
+    outputs = client.get("/api/v1/outputs", params={"sort_by": "file_size", "limit": 1}).json()
+    assert outputs["page_size"] == 1 and len(outputs["files"]) == 1
+    by_name = client.get("/api/v1/outputs", params={"sort_by": "filename", "sort_order": "asc"}).json()[
+        "files"
+    ]
+    assert [f["filename"] for f in by_name] == sorted(f["filename"] for f in by_name)
+    assert client.get("/api/v1/outputs", params={"sort_by": "created_date"}).status_code == 200
+    voices = client.get("/api/v1/voices", params={"sort_by": "usage_count", "limit": 5}).json()
+    assert voices["page_size"] == 5 and voices["voices"][0]["filename"] == "small.wav"
+    for params, field in (
+        ({"sort_by": "colour"}, "sort_by"),
+        ({"sort_by": "usage_count"}, "sort_by"),  # outputs have no usage count
+        ({"limit": 0}, "limit"),
+        ({"limit": 5, "page_size": 6}, "limit"),
+    ):
+        answer = client.get("/api/v1/outputs", params=params)
+        assert answer.status_code == 400 and answer.json()["error"]["param"] == field, params
