@@ -6,6 +6,7 @@ import base64
 import json
 import math
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 from fastapi.responses import Response, StreamingResponse
 
@@ -21,10 +22,10 @@ async def answer_speech(body: OpenAISpeechRequest, engine: CoreEngine) -> Respon
     """Speak ``body``: streamed (default), as SSE events, whole (``stream: false``) or saved first."""
     headers = {}
     if ignored := ignored_fields(body, engine.settings):
-        headers["X-Ignored-Fields"] = ",".join(ignored)
+        headers["X-Ignored-Fields"] = ",".join(_header_safe(name) for name in ignored)
     model, unknown_model = model_of(body, engine.settings)
     if unknown_model:
-        headers["X-Model-Ignored"] = unknown_model
+        headers["X-Model-Ignored"] = _header_safe(unknown_model)
     fmt = get_format(body.response_format, param="response_format")
     speech = openai_speech(body, engine, model)
     if body.return_download_link:
@@ -41,6 +42,11 @@ async def answer_speech(body: OpenAISpeechRequest, engine: CoreEngine) -> Respon
     return StreamingResponse(
         audio_bytes(stream, body.response_format), media_type=fmt.content_type, headers=headers
     )
+
+
+def _header_safe(text: str) -> str:
+    """A client's text as a header value: non-ASCII and control characters percent-encoded, 200 at most."""
+    return quote(text[:200], safe=" !#$&'()*+-./:;<=>?@[]^_`{|}~")
 
 
 def _speech_headers(engine: str, seed: int, choice: VoiceChoice, wanted: Delivery) -> dict[str, str]:

@@ -20,7 +20,7 @@ from core_engine import CoreEngine
 from exceptions import InvalidRequestError
 from management.index import Filters
 from parameters import CfgWeight, Exaggeration, Seed, Speed, Temperature
-from utils.audio import PostProcessing, encode, get_format
+from utils.audio import FORMATS, PostProcessing, encode, get_format
 
 router = APIRouter(tags=["compat: devnen"])
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
@@ -60,7 +60,10 @@ def _voice(body: DevnenTTSRequest, core: CoreEngine) -> str | None:
     return name  # None: the engine's own voice
 
 
-@router.post("/tts", response_class=Response, responses={200: {"content": {"audio/wav": {}}}, **_ERRORS})
+_AUDIO = {200: {"content": {FORMATS[name].content_type: {} for name in ("wav", "mp3", "opus")}}, **_ERRORS}
+
+
+@router.post("/tts", response_class=Response, responses=_AUDIO)
 async def devnen_tts(body: DevnenTTSRequest, engine: EngineDep) -> Response:
     """devnen's `/tts`: the whole audio in `output_format`, as an attachment."""
     if not body.text.strip():

@@ -23,11 +23,11 @@ from core.openai_compat import speech_request
 from exceptions import InvalidRequestError
 from management.index import Filters
 from parameters import CfgWeight, Exaggeration, Speed, Temperature
-from utils.audio import encode, get_format
+from utils.audio import FORMATS, encode, get_format
 
 router = APIRouter(tags=["compat: travisvn"])
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
-_AUDIO = {200: {"content": {"audio/wav": {}}}, **_ERRORS}
+_AUDIO = {200: {"content": {f.content_type: {} for f in FORMATS.values()}}, **_ERRORS}
 
 
 @router.post("/v1/audio/speech/stream", response_class=Response, responses=_AUDIO)

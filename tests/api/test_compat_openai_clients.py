@@ -148,6 +148,13 @@ def test_no_model_no_voice_and_unknown_fields(cloning: TestClient) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.headers["x-ignored-fields"] == "colour,mood"
+    odd = cloning.post(
+        f"{BASE}/audio/speech",
+        json={"input": "Hi.", "model": "модель\nx", "ключ": 1, "response_format": "wav"},
+    )
+    assert odd.status_code == 200, odd.text  # a client's odd names never break the answer's headers
+    assert odd.headers["x-ignored-fields"] == "%D0%BA%D0%BB%D1%8E%D1%87"
+    assert odd.headers["x-model-ignored"].endswith("%0Ax")
     assert response.headers["x-engine"] == "chatterbox"
     assert decode(response.content).duration == pytest.approx(3.0, abs=0.1)
 
