@@ -22,17 +22,19 @@ from config import Settings
 from core.openai_compat import TTS_ENGINES
 from engines.remote import engine_name
 from exceptions import NotFoundError
+from utils.audio import FORMATS
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
 _STARTED = int(time.time())
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 502, 503)}
+_AUDIO_TYPES: dict[str, Any] = {"audio/mpeg": {}} | {f.content_type: {} for f in FORMATS.values()}
 
 
 @router.post(
     "/audio/speech",
     response_class=StreamingResponse,
-    responses={200: {"content": {"audio/mpeg": {}, "text/event-stream": {}}}, **_ERRORS},
+    responses={200: {"content": {**_AUDIO_TYPES, "text/event-stream": {}}}, **_ERRORS},
 )
 async def create_speech(body: OpenAISpeechRequest, engine: EngineDep) -> Response:
     """Speak `input` (OpenAI's request); the audio streams while later sentences are still generated."""
