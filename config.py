@@ -191,6 +191,25 @@ class OpenAISettings(_Section):
     fallback_voice: str | None = None
 
 
+class CompatSettings(_Section):
+    """Answers for clients written against other servers (docs/clients.md, docs/migration-from-plus.md)."""
+
+    # /v1/audio/speech: true answers unknown body fields with a 400 and an unknown `model` with a 404;
+    # false (as OpenAI-compatible servers do) ignores them and names them in X-Ignored-Fields / X-Model-Ignored.
+    strict_openai: bool = False
+    # Error bodies also carry Plus's `success: false` and `error_code` (also per request: ?compat=plus or
+    # the header X-Compat: plus).
+    error_fields: bool = False
+    # Plus's generation defaults: temperature 0.75, cfg_weight 1.0, no watermark (keys set explicitly win).
+    plus_defaults: bool = False
+
+
+PLUS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "generation": {"temperature": 0.75, "cfg_weight": 1.0},
+    "models": {"watermark": False},
+}
+
+
 RemoteName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$")]
 
 
@@ -314,7 +333,37 @@ class Settings(BaseSettings):
     housekeeping: HousekeepingSettings = HousekeepingSettings()
     ui: UISettings = UISettings()
     security: SecuritySettings = SecuritySettings()
+    compat: CompatSettings = CompatSettings()
     remotes: dict[RemoteName, RemoteSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plus_defaults(cls, data: Any) -> Any:
+        """``compat.plus_defaults``: Plus's values for the keys the configuration leaves unset."""
+        if not isinstance(data, dict):
+            return data
+        compat = data.get("compat")
+        wanted = (
+            compat.get("plus_defaults")
+            if isinstance(compat, dict)
+            else getattr(compat, "plus_defaults", False)
+        )
+        if str(wanted).lower() not in ("true", "1", "yes", "on"):
+            return data
+        data = dict(data)
+        for section, values in PLUS_DEFAULTS.items():
+            given = data.get(section) or {}
+            if isinstance(given, BaseModel):
+                given = given.model_dump(exclude_unset=True)
+            shipped = cls.model_fields[section].default
+            # A key still at its shipped value (config.yaml lists them all) takes Plus's; a changed one stays.
+            changed = {
+                key: value
+                for key, value in given.items()
+                if key not in values or str(value).lower() != str(getattr(shipped, key)).lower()
+            }
+            data[section] = {**given, **values, **changed}
+        return data
 
     @model_validator(mode="after")
     def _remote_engines_exist(self) -> Settings:

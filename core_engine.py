@@ -20,7 +20,7 @@ from config import Settings
 from core.concat import Concatenator, ConcatJob, ConcatResult, ItemSpec
 from core.conversion import ConversionService
 from core.jobs import JobManager
-from core.openai_compat import Delivery, OpenAISpeech, VoiceChoice, open_stream
+from core.openai_compat import Delivery, OpenAISpeech, VoiceChoice, open_stream, speech_request
 from core.progress import Progress, ProgressCallback
 from core.requests import (
     ChunkReport,
@@ -168,8 +168,14 @@ class CoreEngine:
 
     async def open_openai_stream(self, speech: OpenAISpeech) -> tuple[SpeechStream, VoiceChoice, Delivery]:
         """An OpenAI speech request mapped onto our engines and voices, speaking (core/openai_compat.py)."""
-        remotes = [engine_name(remote) for remote, conf in self.settings.remotes.items() if conf.enabled]
-        return await open_stream(self.speech, self.voice_sources, remotes, speech)
+        return await open_stream(self.speech, self.voice_sources, self._remotes(), speech)
+
+    async def openai_request(self, speech: OpenAISpeech) -> tuple[SpeechRequest, VoiceChoice, Delivery]:
+        """An OpenAI speech request mapped onto ours, not yet spoken (to save it first, say)."""
+        return await speech_request(self.speech, self.voice_sources, self._remotes(), speech)
+
+    def _remotes(self) -> list[str]:
+        return [engine_name(remote) for remote, conf in self.settings.remotes.items() if conf.enabled]
 
     async def convert(
         self, request: ConversionRequest, progress: ProgressCallback | None = None

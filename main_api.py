@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api.compat.error_fields import ErrorAnswersMiddleware
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.openapi_doc import install_openapi
@@ -18,6 +19,7 @@ from api.security import install_security, warn_if_exposed
 from config import Settings, load_settings
 from core_engine import CoreEngine
 from exceptions import ConfigError
+from monitoring.errors import ErrorLog
 from monitoring.logs import configure_logging, install_request_id
 from monitoring.metrics import Metrics
 from utils.malloc import return_large_blocks_to_os
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
     install_openapi(app)
     install_security(app, settings)  # keys, Host/Origin checks, CORS, rate limit, body bounds
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.state.errors = ErrorLog()
+    app.add_middleware(ErrorAnswersMiddleware, errors=app.state.errors, always=settings.compat.error_fields)
     for router in ROUTERS:
         app.include_router(router)
     if settings.ui.enabled:

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 from fastapi import Query
 
+from api.compat.sorting import page_size as plus_page_size
+from api.compat.sorting import sort_key
 from api_models import DeleteResponse, FolderInfo, FolderTreeResponse, LibraryFileInfo, OutputInfo
 from exceptions import InvalidRequestError, NotFoundError
 from management.catalog import Catalog, FolderNode
@@ -36,15 +38,23 @@ def check_alias(name: str, value: str | None, alias: str, other: str | None, *, 
 
 def paging(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100, description="Items per page, 1-100.")] = 50,
+    page_size: Annotated[
+        int | None, Query(ge=1, le=100, description="Items per page, 1-100 (default 50).")
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100, description="Alias of `page_size` (Plus).")] = None,
     sort_by: Annotated[
-        Literal["name", "date", "size", "duration", "generation_type"], Query(description="Sort key.")
+        str,
+        Query(
+            description="Sort key: name, date, size, duration, generation_type "
+            "(Plus's filename, created_date, file_size also work)."
+        ),
     ] = "date",
     order: Annotated[Order | None, Query(description="`desc` (default) or `asc`.")] = None,
     sort_order: Annotated[Order | None, Query(description="Alias of `order`.")] = None,
 ) -> Paging:
     check_alias("order", order, "sort_order", sort_order)
-    return Paging(page, page_size, sort_by, (order or sort_order or "desc") == "desc")
+    key = sort_key(sort_by, ("name", "date", "size", "duration", "generation_type"))
+    return Paging(page, plus_page_size(page_size, limit), key, (order or sort_order or "desc") == "desc")
 
 
 def filters(
@@ -183,15 +193,35 @@ def require_confirm(confirm: bool, dry_run: bool) -> None:
         )
 
 
-def folder_tree(catalog: Catalog) -> FolderTreeResponse:
-    """Plus's folder-tree shape."""
+FolderShape = Literal["flat", "nested"]
+FolderShapeQuery = Annotated[
+    FolderShape,
+    Query(
+        description="`flat` (Plus's shape, default): every folder in `folders`, `subfolders` as paths; "
+        "`nested`: the top folders, each with its `subfolders` as folder objects."
+    ),
+]
+
+
+def folder_tree(catalog: Catalog, shape: FolderShape = "flat") -> FolderTreeResponse:
+    """Plus's folder listing: flat (every folder, subfolders as paths) or nested."""
     top = catalog.folders()
-    nodes = [_folder_info(n) for n in top]
     total_folders = sum(_count_nodes(n) for n in top)
     total_files = sum(_count_files(n) for n in top)
+    nodes = [_folder_info(n) for n in top] if shape == "nested" else [f for n in top for f in _flat(n)]
     return FolderTreeResponse(
         folders=nodes, total_folders=total_folders, total_files=total_files, total_voices=total_files
     )
+
+
+def _flat(node: FolderNode) -> list[FolderInfo]:
+    own = FolderInfo(
+        path=node.path or "root",
+        file_count=node.file_count,
+        voice_count=node.file_count,
+        subfolders=[child.path for child in node.subfolders],
+    )
+    return [own, *(info for child in node.subfolders for info in _flat(child))]
 
 
 ConfirmQuery = Annotated[bool, Query(description="Must be true to delete (Plus's safety switch).")]

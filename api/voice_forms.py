@@ -16,6 +16,8 @@ from urllib.parse import quote
 from fastapi import Depends, Query, UploadFile
 from pydantic import ValidationError
 
+from api.compat.sorting import page_size as plus_page_size
+from api.compat.sorting import sort_key
 from api.forms import copy_limited, hidden_upload, upload_name
 from api.library import Paging, check_alias, filters, page_shape
 from api_models import (
@@ -35,10 +37,16 @@ from utils.files import resolve_inside
 
 def voice_paging(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100, description="Items per page, 1-100.")] = 50,
+    page_size: Annotated[
+        int | None, Query(ge=1, le=100, description="Items per page, 1-100 (default 50).")
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100, description="Alias of `page_size` (Plus).")] = None,
     sort_by: Annotated[
-        Literal["name", "date", "duration", "usage", "size"],
-        Query(description="Sort key: name, date (added), duration, usage (times used) or size."),
+        str,
+        Query(
+            description="Sort key: name, date (added), duration, usage (times used) or size "
+            "(Plus's filename, created_date, usage_count, file_size also work)."
+        ),
     ] = "name",
     order: Annotated[
         Literal["asc", "desc"] | None, Query(description="Default: asc for name, desc for the others.")
@@ -46,8 +54,9 @@ def voice_paging(
     sort_order: Annotated[Literal["asc", "desc"] | None, Query(description="Alias of `order`.")] = None,
 ) -> Paging:
     check_alias("order", order, "sort_order", sort_order)
+    sort_by = sort_key(sort_by, ("name", "date", "duration", "usage", "size"))
     chosen = order or sort_order or ("asc" if sort_by == "name" else "desc")
-    return Paging(page, page_size, sort_by, chosen == "desc")
+    return Paging(page, plus_page_size(page_size, limit), sort_by, chosen == "desc")
 
 
 def voice_filters(
@@ -73,7 +82,7 @@ def voice_info(entry: Entry) -> VoiceInfo:
     tags, params = meta.get("tags"), meta.get("default_parameters")
     count = meta.get("usage_count")
     return VoiceInfo(
-        name=entry.stem,
+        name=str(entry.metadata.get("name") or entry.stem),
         filename=entry.name,
         path=entry.path,
         url=entry.path,
@@ -96,7 +105,7 @@ def voice_info(entry: Entry) -> VoiceInfo:
 
 def upload_response(entry: Entry, quality: dict[str, Any] | None, verb: str) -> VoiceUploadResponse:
     return VoiceUploadResponse(
-        message=f"Voice '{entry.stem}' {verb} successfully",
+        message=f"Voice '{entry.metadata.get('name') or entry.stem}' {verb} successfully",
         filename=entry.name,
         path=entry.path,
         voice_metadata=voice_info(entry),
@@ -116,6 +125,7 @@ class VoiceFields:
     default_parameters: dict[str, Any]
     folder: str | None  # relative to voices/
     overwrite: bool
+    display_name: str | None = None  # the upload's `name` (the file keeps its own name, as in Plus)
 
 
 def voice_fields(
@@ -172,6 +182,13 @@ def target_of(voices: VoiceLibrary, upload: UploadFile, name: str | None, folder
     return resolve_inside(base, stem + Path(filename).suffix, param="name" if name else "voice_file")
 
 
+def display_name(name: str | None) -> str | None:
+    """An upload's ``name``: free text kept as the voice's display name; blank is none."""
+    if name is None or not name.strip():
+        return None
+    return voice_name(name, param="name", strip_extension=False)  # no folders, no "..": one plain name
+
+
 def refuse_taken(targets: list[Path], overwrite: bool, param: str) -> None:
     """409 before anything is written when a voice exists (without overwrite); 400 for a name sent twice."""
     if len(set(targets)) != len(targets):
@@ -204,6 +221,7 @@ async def store_voice(
             description=fields.description,
             tags=fields.tags,
             default_parameters=fields.default_parameters,
+            display_name=fields.display_name,
         )
     return upload_response(entry, quality, "uploaded")
 

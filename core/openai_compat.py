@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from config import OPENAI_VOICES, TTS_ENGINES, OpenAISettings
 from core.requests import OutputOptions, SpeechRequest, SpeechStream
@@ -41,11 +42,13 @@ class Delivery:
     understood: tuple[str, ...] = ()
 
 
-def engine_for(model: str, settings: OpenAISettings, remotes: Iterable[str] = ()) -> str | None:
+def engine_for(model: str | None, settings: OpenAISettings, remotes: Iterable[str] = ()) -> str | None:
     """The engine a model name means (None: the serving engine); an unknown name is a 404 on ``model``.
 
     ``remotes``: the configured remote engines' names (``remote:<name>``), usable as models too.
     """
+    if model is None:
+        return None
     remotes = tuple(remotes)
     if model in TTS_ENGINES or model in remotes:
         return model
@@ -118,9 +121,9 @@ def choose_voice(
 class OpenAISpeech:
     """An OpenAI speech request, field for field (our extension fields included)."""
 
-    model: str
+    model: str | None  # None: the serving engine
     input: str
-    voice: str
+    voice: str | None  # None: openai.fallback_voice, else the engine's own voice
     instructions: str | None = None
     speed: float = 1.0
     exaggeration: float | None = None
@@ -128,6 +131,8 @@ class OpenAISpeech:
     temperature: float | None = None
     seed: int | None = None
     language: str | None = None
+    normalize_text: bool = True  # False: none of the text clean-ups (Kokoro's normalization_options)
+    formats: tuple[str, ...] = ("wav",)  # what a saved result is written as
 
 
 async def open_stream(
@@ -137,6 +142,14 @@ async def open_stream(
 
     ``remotes``: the enabled remote engines' names (``remote:<name>``), usable as models too.
     """
+    request, choice, wanted = await speech_request(speaker, voices, remotes, speech)
+    return await speaker.stream(request), choice, wanted
+
+
+async def speech_request(
+    speaker: SpeechService, voices: VoiceSources, remotes: Iterable[str], speech: OpenAISpeech
+) -> tuple[SpeechRequest, VoiceChoice, Delivery]:
+    """Check the request and map it onto our engine, voice and controls."""
     settings = speaker.settings.openai
     if len(speech.input) > settings.max_input_chars:
         raise InvalidRequestError(
@@ -146,16 +159,7 @@ async def open_stream(
             code="string_above_max_length",
         )
     name, engine = await speaker.pick(engine_for(speech.model, settings, remotes))
-    in_library = voices.in_library(speech.voice)
-    engine_voices = [speech.voice] if not engine.clones_voices and engine.has_voice(speech.voice) else []
-    choice = choose_voice(
-        speech.voice,
-        settings,
-        clones=engine.clones_voices,
-        in_library=in_library,
-        engine_voices=engine_voices,
-        is_profile=not in_library and voices.profile_for(speech.voice) is not None,
-    )
+    choice = _voice_choice(voices, engine, speech.voice, settings)
     wanted = delivery(speech.instructions)
     explicit = {
         key: value
@@ -173,10 +177,35 @@ async def open_stream(
         voice=choice.voice,
         seed=speech.seed,
         language=speech.language,
-        output=OutputOptions(formats=("wav",), post=PostProcessing(speed_factor=speech.speed * wanted.speed)),
-        text_options=TextOptions(to_lowercase=False),
-        exaggeration=controls.get("exaggeration"),
-        cfg_weight=controls.get("cfg_weight"),
-        temperature=controls.get("temperature"),
+        output=OutputOptions(
+            formats=speech.formats, post=PostProcessing(speed_factor=speech.speed * wanted.speed)
+        ),
+        text_options=_text_options(speech.normalize_text),
+        **controls,
     )
-    return await speaker.stream(request), choice, wanted
+    return request, choice, wanted
+
+
+def _text_options(normalize: bool) -> TextOptions:
+    if normalize:
+        return TextOptions(to_lowercase=False)
+    return TextOptions(
+        to_lowercase=False, normalize_spacing=False, fix_dot_letters=False, remove_reference_numbers=False
+    )
+
+
+def _voice_choice(
+    voices: VoiceSources, engine: Any, voice: str | None, settings: OpenAISettings
+) -> VoiceChoice:
+    if voice is None:
+        return VoiceChoice(settings.fallback_voice if engine.clones_voices else None, "default")
+    in_library = voices.in_library(voice)
+    engine_voices = [voice] if not engine.clones_voices and engine.has_voice(voice) else []
+    return choose_voice(
+        voice,
+        settings,
+        clones=engine.clones_voices,
+        in_library=in_library,
+        engine_voices=engine_voices,
+        is_profile=not in_library and voices.profile_for(voice) is not None,
+    )

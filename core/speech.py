@@ -33,7 +33,7 @@ from core.requests import ChunkReport, SpeechRequest, SpeechResult, SpeechStream
 from core.saving import MadeAudio, ResultSaver
 from core.take_checker import TakeChecker
 from core.voice_sources import VoiceSources
-from engines.base import SynthesisEngine, SynthesisParams
+from engines.base import ListsVoices, SynthesisEngine, SynthesisParams
 from engines.manager import EngineManager
 from exceptions import ChatterboxError, InvalidRequestError
 from utils.audio import Clip, change_speed, concatenate
@@ -68,6 +68,7 @@ class EngineFacts:
 
     clones_voices: bool
     languages: tuple[str, ...]
+    voices: tuple[str, ...] = ()  # its own voices (Piper's), sorted; none for a cloning engine
 
 
 class SpeechService:
@@ -93,7 +94,8 @@ class SpeechService:
         if engine.kind != "tts":
             return EngineFacts(False, ())
         engine = cast(SynthesisEngine, engine)  # ``kind`` says which protocol it implements
-        return EngineFacts(engine.clones_voices, tuple(engine.languages))
+        own = tuple(sorted(engine.voices())) if isinstance(engine, ListsVoices) else ()
+        return EngineFacts(engine.clones_voices, tuple(engine.languages), own)
 
     def languages(self, name: str | None) -> tuple[str, ...]:
         """The languages an engine speaks, its default first (none for a name not configured)."""

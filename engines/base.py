@@ -104,6 +104,14 @@ class ConversionEngine(SpeechEngine, Protocol):
 
 
 @runtime_checkable
+class ListsVoices(Protocol):
+    """An engine with voices of its own (Piper's voice files), listed for clients that ask."""
+
+    def voices(self) -> Mapping[str, Any]:
+        """Its voices by name."""
+
+
+@runtime_checkable
 class MeasuresMemory(Protocol):
     """An engine that can say what its weights hold, for the memory budget (engines/memory.py)."""
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from exceptions import InvalidRequestError, NotFoundError
+from exceptions import ConflictError, NotFoundError
 from management.index import Entry, Filters, MetadataIndex, Page
 from management.library_files import AUDIO_SUFFIXES, header_info, read_sidecar, resolve_audio, sidecar_of
 from utils.files import atomic_write_bytes, resolve_inside
@@ -158,9 +158,11 @@ class Catalog:
             limit=page_size,
         )
 
-    def resolve(self, name: str, *, param: str) -> Path:
-        """The file a user-given name means (a request's ``voice``, ``input_audio_source``); 404 otherwise."""
-        return resolve_audio(self.root, name, label=self._label, param=param)
+    def resolve(self, name: str, *, param: str, named: Callable[[str], list[Path]] | None = None) -> Path:
+        """The file a user-given name means (a request's ``voice``, ``input_audio_source``); 404 otherwise.
+
+        ``named``: the files whose display name is ``name`` (voices), tried when no file name matches."""
+        return resolve_audio(self.root, name, label=self._label, param=param, named=named)
 
     def names(self) -> list[str]:
         """Every audio file's relative path, sorted (from the index, as every listing is)."""
@@ -173,9 +175,10 @@ class Catalog:
         if entry is None and "/" not in name.replace("\\", "/"):
             matches = self.index.named(self.library, name)
             if len(matches) > 1:
-                raise InvalidRequestError(
+                raise ConflictError(
                     f"{name!r} is in several folders; give its path: {', '.join(m.path for m in matches)}",
                     param=param,
+                    code="ambiguous_name",
                 )
             entry = matches[0] if matches else None
         if entry is not None and not (self.root / entry.path).is_file():  # removed behind our back

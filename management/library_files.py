@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from exceptions import InvalidRequestError, NotFoundError
+from exceptions import ConflictError, InvalidRequestError, NotFoundError
 from utils.audio import probe
 from utils.files import resolve_inside
 
@@ -34,17 +34,32 @@ def is_audio(name: str | Path) -> bool:
     return PurePosixPath(str(name)).suffix.lower() in AUDIO_SUFFIXES
 
 
-def resolve_audio(root: Path, name: str, *, label: str, param: str) -> Path:
-    """Exact path, then with an audio extension, then the same in first-level subfolders (as Plus did)."""
+def resolve_audio(
+    root: Path, name: str, *, label: str, param: str, named: Callable[[str], list[Path]] | None = None
+) -> Path:
+    """Exact path, then with an audio extension, then the same in first-level subfolders (as Plus did),
+    then by display name (``named``). A bare name that several folders or voices answer to is a 409
+    listing them."""
     exact = resolve_inside(root, name, param=param)
-    candidates = [exact, *(exact.with_name(exact.name + ext) for ext in AUDIO_SUFFIXES)]
-    if root.is_dir() and len(Path(name).parts) == 1:
-        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-            candidates.append(sub / name)
-            candidates.extend(sub / (name + ext) for ext in AUDIO_SUFFIXES)
-    for path in candidates:
+    for path in (exact, *(exact.with_name(exact.name + ext) for ext in AUDIO_SUFFIXES)):
         if path.is_file():
             return path
+    found: list[Path] = []
+    if root.is_dir() and len(Path(name).parts) == 1:
+        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+            candidates = (sub / name, *(sub / (name + ext) for ext in AUDIO_SUFFIXES))
+            found += [hit] if (hit := next((c for c in candidates if c.is_file()), None)) else []
+    if not found and named is not None:
+        found = named(name)
+    if len(found) > 1:
+        paths = ", ".join(path.relative_to(root).as_posix() for path in found)
+        raise ConflictError(
+            f"{label} {name!r} matches several files; give its path: {paths}",
+            param=param,
+            code="ambiguous_name",
+        )
+    if found:
+        return found[0]
     raise NotFoundError(f"{label} {name!r} not found in {root}/", param=param)
 
 

@@ -2,6 +2,9 @@
 
 from api.routes import (
     cleanup,
+    compat_devnen,
+    compat_plus,
+    compat_travisvn,
     concat,
     emotions,
     engines,
@@ -33,4 +36,7 @@ ROUTERS = [
     openai.router,
     cleanup.router,
     emotions.router,
+    compat_travisvn.router,
+    compat_devnen.router,
+    compat_plus.router,
 ]

@@ -6,82 +6,44 @@ engine has spoken it (chunked bytes, or SSE events with base64 audio).
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import math
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from api.compat.speech_answer import answer_speech
+from api.compat.voice_list import voice_entries
 from api.deps import EngineDep
-from api.streaming import audio_bytes, timed_bytes
 from api_models import ErrorResponse, OpenAISpeechRequest
-from config import OPENAI_VOICES, TTS_ENGINES, Settings
-from core.openai_compat import OpenAISpeech
-from core_engine import SpeechStream
+from config import TTS_ENGINES, Settings
 from engines.remote import engine_name
 from exceptions import NotFoundError
-from utils.audio import get_format
+from utils.audio import FORMATS
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
 _STARTED = int(time.time())
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 502, 503)}
+_AUDIO_TYPES: dict[str, Any] = {"audio/mpeg": {}} | {f.content_type: {} for f in FORMATS.values()}
 
 
 @router.post(
     "/audio/speech",
     response_class=StreamingResponse,
-    responses={200: {"content": {"audio/mpeg": {}, "text/event-stream": {}}}, **_ERRORS},
+    responses={200: {"content": {**_AUDIO_TYPES, "text/event-stream": {}}}, **_ERRORS},
 )
-async def create_speech(body: OpenAISpeechRequest, engine: EngineDep) -> StreamingResponse:
+async def create_speech(body: OpenAISpeechRequest, engine: EngineDep) -> Response:
     """Speak `input` (OpenAI's request); the audio streams while later sentences are still generated."""
-    voice = body.voice if isinstance(body.voice, str) else body.voice.id
-    speech = OpenAISpeech(
-        model=body.model,
-        input=body.input,
-        voice=voice,
-        instructions=body.instructions,
-        speed=body.speed,
-        exaggeration=body.exaggeration,
-        cfg_weight=body.cfg_weight,
-        temperature=body.temperature,
-        seed=body.seed,
-        language=body.language,
-    )
-    stream, choice, wanted = await engine.open_openai_stream(speech)
-    headers = {
-        "X-Engine": stream.engine,
-        "X-Generation-Seed": str(stream.seed),
-        "X-Voice-Source": choice.source,
-    }
-    if wanted.understood:
-        headers["X-Instructions-Understood"] = ",".join(wanted.understood)
-    fmt = get_format(body.response_format, param="response_format")
-    if body.stream_format == "sse":
-        events = _sse(stream, body.response_format, len(body.input))
-        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-    return StreamingResponse(
-        audio_bytes(stream, body.response_format), media_type=fmt.content_type, headers=headers
-    )
+    return await answer_speech(body, engine)
 
 
-async def _sse(stream: SpeechStream, fmt: str, input_chars: int) -> AsyncIterator[str]:
-    seconds = 0.0
-    async for data, duration in timed_bytes(stream, fmt):
-        seconds += duration
-        if data:
-            event = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
-            yield f"data: {json.dumps(event)}\n\n"
-    # Usage in OpenAI's shape; our counts are estimates (about 4 characters a token in, 50 audio
-    # tokens a second out), as no tokenizer is involved.
-    usage = {"input_tokens": math.ceil(input_chars / 4), "output_tokens": math.ceil(seconds * 50)}
-    usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
-    yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
+@router.get("/download/{path:path}", include_in_schema=False)
+async def download_output(path: str) -> RedirectResponse:
+    """Kokoro's download route: the file from outputs/ that X-Download-Path names."""
+    return RedirectResponse(f"/outputs/{quote(path)}?download=true", status_code=307)
 
 
 def _remotes(settings: Settings) -> list[str]:
@@ -111,21 +73,21 @@ async def get_model(model_id: str, engine: EngineDep) -> JSONResponse:
 
 
 @router.get("/audio/voices")
-async def list_voices(engine: EngineDep) -> JSONResponse:
-    """Every name `voice` accepts: OpenAI's (and what each maps to), aliases, library voices, emotion profiles."""
-    settings = engine.settings.openai
-    voices = [
-        {"id": name, "source": "openai", "speaks_with": settings.voices.get(name) or settings.fallback_voice}
-        for name in OPENAI_VOICES
-    ]
-    voices += [
-        {"id": alias, "source": "alias", "speaks_with": target}
-        for alias, target in settings.voices.items()
-        if alias not in OPENAI_VOICES
-    ]
-    voices += [{"id": name, "source": "library", "speaks_with": None} for name in engine.voices.names()]
-    voices += [
-        {"id": f"emotion:{p.id}", "source": "emotion", "speaks_with": p.samples[0]}
-        for p in engine.emotions.list()
-    ]
+async def list_voices(
+    engine: EngineDep,
+    legacy: Annotated[
+        bool, Query(description="Kokoro's older shape: `voices` as a list of names (strings).")
+    ] = False,
+) -> JSONResponse:
+    """Every name `voice` accepts on the serving engine, each with `id` and `name` (Open WebUI reads both)."""
+    voices = voice_entries(engine)
+    if legacy:
+        return JSONResponse({"voices": [voice["id"] for voice in voices]})
     return JSONResponse({"object": "list", "voices": voices})
+
+
+@router.get("/audio/models")
+async def list_audio_models(engine: EngineDep) -> JSONResponse:
+    """Open WebUI's model list: `{"models": [{"id", "name"}]}`."""
+    names = [*engine.settings.openai.models, *TTS_ENGINES, *_remotes(engine.settings)]
+    return JSONResponse({"models": [{"id": name, "name": name} for name in names]})

@@ -13,6 +13,7 @@ from api.library import (
     AllQuery,
     ConfirmQuery,
     DryRunQuery,
+    FolderShapeQuery,
     Paging,
     bulk_delete,
     delete_response,
@@ -69,9 +70,9 @@ def list_outputs(
 
 
 @api.get("/outputs/folders", response_model=FolderTreeResponse)
-def list_output_folders(outputs: OutputsDep) -> FolderTreeResponse:
-    """The folders of outputs/ that hold files, as a tree."""
-    return folder_tree(outputs)
+def list_output_folders(outputs: OutputsDep, shape: FolderShapeQuery = "flat") -> FolderTreeResponse:
+    """The folders of outputs/ that hold files: a flat list (Plus's shape) or a tree."""
+    return folder_tree(outputs, shape)
 
 
 @api.post("/outputs/rescan", response_model=RescanResponse)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api.compat.plus import plus_config
 from api.deps import SettingsDep
 from version import __version__
 
@@ -33,5 +34,5 @@ async def get_root(settings: SettingsDep) -> dict[str, Any]:
 
 @router.get("/api/v1/config")
 async def get_config(settings: SettingsDep) -> dict[str, Any]:
-    """The effective configuration (YAML + environment), secrets removed."""
-    return settings.public_dict()
+    """The effective configuration (YAML + environment), secrets removed; and Plus's keys (tts_defaults, ...)."""
+    return settings.public_dict() | plus_config(settings)

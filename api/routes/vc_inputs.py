@@ -12,6 +12,7 @@ from api.library import (
     AllQuery,
     ConfirmQuery,
     DryRunQuery,
+    FolderShapeQuery,
     Paging,
     bulk_delete,
     check_alias,
@@ -53,9 +54,9 @@ def list_vc_inputs(inputs: VCInputsDep, chosen: FiltersDep, pages: PagingDep) ->
 
 
 @router.get("/vc_inputs/folders", response_model=FolderTreeResponse)
-def list_vc_input_folders(inputs: VCInputsDep) -> FolderTreeResponse:
-    """The folders of vc_inputs/ that hold files, as a tree."""
-    return folder_tree(inputs)
+def list_vc_input_folders(inputs: VCInputsDep, shape: FolderShapeQuery = "flat") -> FolderTreeResponse:
+    """The folders of vc_inputs/ that hold files: a flat list (Plus's shape) or a tree."""
+    return folder_tree(inputs, shape)
 
 
 @router.post("/vc_inputs/rescan", response_model=RescanResponse)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from api.library import (
     AllQuery,
     ConfirmQuery,
     DryRunQuery,
+    FolderShapeQuery,
     bulk_delete,
     delete_response,
     folder_tree,
@@ -21,6 +23,7 @@ from api.library import (
 from api.voice_forms import (
     VoiceFiltersDep,
     VoicePagingDep,
+    display_name,
     import_archive,
     refuse_taken,
     store_voice,
@@ -75,9 +78,9 @@ def list_voices(voices: VoicesDep, chosen: VoiceFiltersDep, pages: VoicePagingDe
 
 
 @router.get("/voices/folders", response_model=FolderTreeResponse)
-def list_voice_folders(voices: VoicesDep) -> FolderTreeResponse:
-    """The folders of voices/ that hold voices, as a tree with counts."""
-    return folder_tree(voices.catalog)
+def list_voice_folders(voices: VoicesDep, shape: FolderShapeQuery = "flat") -> FolderTreeResponse:
+    """The folders of voices/ with their counts: a flat list (Plus's shape) or a tree."""
+    return folder_tree(voices.catalog, shape)
 
 
 @router.post("/voices/rescan", response_model=RescanResponse)
@@ -150,7 +153,7 @@ def get_voice_audio(
     download: Annotated[bool, Query(description="Answer with Content-Disposition: attachment.")] = False,
 ) -> FileResponse:
     """The voice's audio file, to play (HTTP range requests work) or, with download=true, to save."""
-    entry = voices.catalog.get(path, param="path")
+    entry = voices.get(path, param="path")
     return FileResponse(
         voices.root / entry.path,
         media_type=_TYPES.get(entry.format, "application/octet-stream"),
@@ -163,7 +166,7 @@ def get_voice_audio(
 @router.get("/voice/{path:path}", response_model=VoiceInfo, include_in_schema=False)
 def get_voice(path: str, voices: VoicesDep) -> VoiceInfo:
     """One voice's metadata, by relative path (or by file name when only one folder holds it)."""
-    return voice_info(voices.catalog.get(path, param="path"))
+    return voice_info(voices.get(path, param="path"))
 
 
 @router.post("/voice", response_model=VoiceUploadResponse)
@@ -172,7 +175,12 @@ async def upload_voice(
     settings: SettingsDep,
     voice_file: Annotated[UploadFile, File(description="The reference audio (any common format).")],
     name: Annotated[
-        str | None, Form(max_length=200, description="Voice name (default: the file's stem).")
+        str | None,
+        Form(
+            max_length=200,
+            description="Display name, kept in the voice's metadata (default: the file's stem); `voice` "
+            "accepts it as well as the file name. The file keeps the uploaded file's name.",
+        ),
     ] = None,
     description: Description = None,
     tags: Tags = None,
@@ -190,8 +198,9 @@ async def upload_voice(
         default_parameters=default_parameters,
         overwrite=overwrite,
     )
-    target = target_of(voices, voice_file, name, fields.folder)
-    refuse_taken([target], overwrite, "name" if name else "voice_file")
+    target = target_of(voices, voice_file, None, fields.folder)  # the file keeps its name (as in Plus)
+    refuse_taken([target], overwrite, "voice_file")
+    fields = replace(fields, display_name=display_name(name))
     return await store_voice(
         voices, voice_file, target, fields, max_mb=settings.limits.max_upload_mb, param="voice_file"
     )
@@ -209,7 +218,7 @@ def update_voice(path: str, update: VoiceMetadataUpdate, voices: VoicesDep) -> V
         default_parameters=params.model_dump(exclude_none=True) if params is not None else None,
         folder=update.folder_path,
     )
-    entry = voices.update(voices.catalog.get(path, param="path"), edit)
+    entry = voices.update(voices.get(path, param="path"), edit)
     return upload_response(entry, None, "updated")
 
 
@@ -220,7 +229,7 @@ def delete_voice(
 ) -> DeleteResponse:
     """Delete one voice and its sidecar (confirm=true, or dry_run=true to preview)."""
     require_confirm(confirm, dry_run)
-    entry = voices.catalog.get(path, param="path")
+    entry = voices.get(path, param="path")
     return delete_response(voices.catalog, [entry], dry_run=dry_run, prune=False, noun="voice")
 
 

@@ -60,7 +60,9 @@ class FolderInfo(BaseModel):
     path: str = Field(description='"root" for the library folder itself, else e.g. "book/chapter1".')
     file_count: int = Field(description="Audio files directly in this folder.")
     voice_count: int = Field(description="The same number, under Plus's name.")
-    subfolders: list[FolderInfo]
+    subfolders: list[FolderInfo] | list[str] = Field(
+        description="Flat shape: the paths of the folders directly inside; nested: those folders."
+    )
 
 
 class FolderTreeResponse(BaseModel):

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from exceptions import ConflictError
+from exceptions import ConflictError, NotFoundError
 from management.catalog import Catalog
-from management.index import Entry
+from management.index import Entry, Filters
 from management.library_files import read_sidecar, sidecar_of, sidecar_path
 from management.voices.archive import ImportReport, export_zip, import_zip
 from management.voices.records import GENERATION_DEFAULTS, VoiceEdit, clean_tags, new_record, now, voice_name
@@ -37,8 +37,35 @@ class VoiceLibrary:
         self.lock = threading.RLock()  # sidecar read-modify-write (edits, usage counts, imports)
 
     def resolve(self, name: str, *, param: str) -> Path:
-        """The voice file a request's name means (exact, with an audio extension, in a first-level folder)."""
-        return self.catalog.resolve(name, param=param)
+        """The voice file a request's name means (exact, with an audio extension, in a first-level folder,
+        then by display name); a name several voices answer to is a 409 listing them."""
+        return self.catalog.resolve(name, param=param, named=self.named)
+
+    def get(self, name: str, *, param: str) -> Entry:
+        """A voice by path, bare file name, or display name (one voice only; several: a 409)."""
+        try:
+            return self.catalog.get(name, param=param)
+        except NotFoundError:
+            found = self.named(name)
+            if len(found) > 1:
+                paths = ", ".join(self.relative(path) for path in found)
+                raise ConflictError(
+                    f"{name!r} is the name of several voices; give its path: {paths}",
+                    param=param,
+                    code="ambiguous_name",
+                ) from None
+            if not found:
+                raise
+            return self.catalog.get(self.relative(found[0]), param=param)
+
+    def named(self, name: str) -> list[Path]:
+        """Voices whose display name (the record's ``name``) is ``name``, ignoring case."""
+        wanted = name.strip().casefold()
+        return [
+            self.root / entry.path
+            for entry in self.catalog.select(Filters())
+            if str(entry.metadata.get("name") or "").strip().casefold() == wanted
+        ]
 
     def names(self) -> list[str]:
         """Every voice's relative path, sorted (from the index)."""
@@ -82,6 +109,7 @@ class VoiceLibrary:
         description: str | None = None,
         tags: Iterable[str] = (),
         default_parameters: dict[str, Any] | None = None,
+        display_name: str | None = None,
     ) -> tuple[Entry, dict[str, Any] | None]:
         """Store an upload as a voice: every upload (API or UI) goes through here.
 
@@ -93,7 +121,12 @@ class VoiceLibrary:
         if not overwrite and target.exists():  # before its record is written over
             raise ConflictError(conflict, param=param)
         described = self.describe(
-            unpublished, target, description=description, tags=tags, default_parameters=default_parameters
+            unpublished,
+            target,
+            description=description,
+            tags=tags,
+            default_parameters=default_parameters,
+            display_name=display_name,
         )
         if overwrite:
             os.replace(unpublished, target)
@@ -118,6 +151,7 @@ class VoiceLibrary:
         tags: Iterable[str] = (),
         default_parameters: dict[str, Any] | None = None,
         analyze: bool = True,
+        display_name: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Measure ``audio`` (not yet published) and write the record of the voice it becomes at ``target``.
 
@@ -126,6 +160,8 @@ class VoiceLibrary:
         """
         quality = analyze_voice(decode(audio, param="voice_file")).as_dict() if analyze else None
         record = new_record(target, self.relative(target), description, tags, default_parameters, quality)
+        if display_name:  # Plus kept the upload's file name and the given name as metadata
+            record["name"] = display_name
         atomic_write_bytes(sidecar_path(target), json.dumps(record, indent=2).encode())
         return record, quality
 
@@ -155,7 +191,7 @@ class VoiceLibrary:
                 record["default_parameters"] = edit.default_parameters
             folder_path = self.relative(base)
             record.update(
-                name=target.stem,
+                name=target.stem if edit.name is not None else record.get("name") or target.stem,
                 filename=target.name,
                 folder_path=folder_path or None,
                 url=f"{folder_path}/{target.name}" if folder_path else target.name,

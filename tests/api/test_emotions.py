@@ -226,6 +226,7 @@ def test_the_openai_route_speaks_with_a_profile(client: TestClient, engine: Reco
     listed = client.get("/v1/audio/voices").json()["voices"]
     assert {
         "id": "emotion:narrator-happy",
+        "name": "Narrator (Happy)",
         "source": "emotion",
         "speaks_with": "narrator/happy.wav",
     } in listed

@@ -186,12 +186,24 @@ def test_the_folder_tree_counts_files(client: TestClient) -> None:
     speak(client)
     speak(client, project="book/ch1", export_formats=["wav", "mp3"])
     speak(client, project="book/ch2")
-    body = client.get("/api/v1/outputs/folders").json()
+    body = client.get("/api/v1/outputs/folders", params={"shape": "nested"}).json()
     assert body["total_files"] == body["total_voices"] == 4 and body["total_folders"] == 4
     root, book = body["folders"]
     assert (root["path"], root["file_count"], root["voice_count"]) == ("root", 1, 1)
     assert (book["path"], book["file_count"]) == ("book", 0)
     assert [(s["path"], s["file_count"]) for s in book["subfolders"]] == [("book/ch1", 2), ("book/ch2", 1)]
+    flat = client.get(
+        "/api/v1/outputs/folders"
+    ).json()  # Plus's shape: every folder listed, subfolders as paths
+    assert [(f["path"], f["voice_count"], f["subfolders"]) for f in flat["folders"]] == [
+        ("root", 1, []),
+        ("book", 0, ["book/ch1", "book/ch2"]),
+        ("book/ch1", 2, []),
+        ("book/ch2", 1, []),
+    ]
+    assert flat["total_folders"] == len(flat["folders"]) == 4 and flat["total_voices"] == 4
+    bad = client.get("/api/v1/outputs/folders", params={"shape": "tree"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "shape"
 
 
 def test_deleting_one_format_keeps_the_others_and_their_record(client: TestClient) -> None:
@@ -224,7 +236,7 @@ def test_a_bare_name_finds_its_folder_unless_two_folders_hold_it(client: TestCli
     drop_audio(root / "b" / "take.wav", 1.0)
     client.post("/api/v1/outputs/rescan")
     ambiguous = client.get("/api/v1/outputs/take.wav")
-    assert ambiguous.status_code == 400 and "a/take.wav, b/take.wav" in ambiguous.json()["error"]["message"]
+    assert ambiguous.status_code == 409 and "a/take.wav, b/take.wav" in ambiguous.json()["error"]["message"]
     assert client.get("/api/v1/outputs/nothing.wav").status_code == 404
 
 

@@ -94,9 +94,10 @@ def test_an_uploaded_voice_is_kept_with_its_metadata_listed_and_downloadable(cli
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["success"] is True and body["message"] == "Voice 'Anna' uploaded successfully"
-    assert body["filename"] == "Anna.wav" and body["path"] == "books/fantasy/Anna.wav"
+    # as in Plus: the file keeps the uploaded file's name, `name` is the display name
+    assert body["filename"] == "take3.wav" and body["path"] == "books/fantasy/take3.wav"
     meta = body["voice_metadata"]
-    assert meta["name"] == "Anna" and meta["url"] == "books/fantasy/Anna.wav"
+    assert meta["name"] == "Anna" and meta["url"] == "books/fantasy/take3.wav"
     assert meta["folder_path"] == "books/fantasy" and meta["description"] == "Warm narrator"
     assert meta["tags"] == ["calm", "female"] and meta["usage_count"] == 0 and meta["last_used"] is None
     assert meta["default_parameters"] == {"exaggeration": 0.7, "cfg_weight": 0.3, "style": "soft"}
@@ -107,9 +108,9 @@ def test_an_uploaded_voice_is_kept_with_its_metadata_listed_and_downloadable(cli
     assert -20 < quality["peak_dbfs"] < -9 and quality["clipping_ratio"] == 0
     assert quality["loudness_lufs"] is not None and quality["noise_floor_dbfs"] < -50
 
-    saved = voices_dir(client) / "books/fantasy/Anna.wav"
+    saved = voices_dir(client) / "books/fantasy/take3.wav"
     assert saved.read_bytes() == content
-    sidecar = json.loads((saved.parent / "Anna.wav.json").read_text())
+    sidecar = json.loads((saved.parent / "take3.wav.json").read_text())
     assert sidecar["description"] == "Warm narrator" and sidecar["tags"] == ["calm", "female"]
     assert sidecar["usage_count"] == 0 and sidecar["quality"]["warnings"] == []
 
@@ -118,16 +119,16 @@ def test_an_uploaded_voice_is_kept_with_its_metadata_listed_and_downloadable(cli
     assert listing["has_next"] is False and listing["has_previous"] is False
     [item] = listing["voices"]
     assert item == meta
-    assert client.get("/api/v1/voices/books/fantasy/Anna.wav").json() == item
-    assert client.get("/api/v1/voice/books/fantasy/Anna.wav").json() == item
-    assert client.get("/api/v1/voices/Anna.wav").json() == item  # a bare name found in one folder
+    assert client.get("/api/v1/voices/books/fantasy/take3.wav").json() == item
+    assert client.get("/api/v1/voice/books/fantasy/take3.wav").json() == item
+    assert client.get("/api/v1/voices/take3.wav").json() == item  # a bare name found in one folder
     audio = client.get(item["audio_url"])
     assert audio.status_code == 200 and audio.content == content
     assert audio.headers["content-type"].startswith("audio/")
     download = client.get(item["audio_url"], params={"download": "true"})
-    assert 'filename="Anna.wav"' in download.headers["content-disposition"]
+    assert 'filename="take3.wav"' in download.headers["content-disposition"]
 
-    tree = client.get("/api/v1/voices/folders").json()
+    tree = client.get("/api/v1/voices/folders", params={"shape": "nested"}).json()
     assert tree["total_voices"] == 1 and tree["total_folders"] == 2
     assert tree["folders"][0]["path"] == "books" and tree["folders"][0]["subfolders"][0]["voice_count"] == 1
 
@@ -149,11 +150,11 @@ def test_a_taken_name_is_a_409_unless_overwrite(client: TestClient) -> None:
     assert again.status_code == 409 and error(again)["param"] == "voice_file"
     assert "overwrite=true" in error(again)["message"]
     named = upload(client, voice_wav(6.0), filename="other.wav", **{"name": "x"})
-    assert named.status_code == 409 and error(named)["param"] == "name"
+    assert named.status_code == 200 and named.json()["filename"] == "other.wav"  # `name` is a display name
     replaced = upload(client, voice_wav(6.0), filename="x.wav", overwrite="true")
     assert replaced.status_code == 200
     assert replaced.json()["voice_metadata"]["duration_seconds"] == pytest.approx(6.0, abs=0.01)
-    assert client.get("/api/v1/voices").json()["total_voices"] == 1
+    assert client.get("/api/v1/voices").json()["total_voices"] == 2
 
 
 def test_what_is_not_audio_is_refused_and_nothing_is_left(client: TestClient) -> None:
@@ -594,7 +595,7 @@ def test_date_filters_size_sort_ambiguous_names_and_the_plural_delete(library: T
     assert names(get("/api/v1/voices", params={"sort_by": "size", "order": "asc"}))[0] == "dora"
     assert upload(library, filename="anna.wav", folder_path="ads").status_code == 200
     ambiguous = get("/api/v1/voices/anna.wav")
-    assert ambiguous.status_code == 400 and "ads/anna.wav" in ambiguous.json()["error"]["message"]
+    assert ambiguous.status_code == 409 and "ads/anna.wav" in ambiguous.json()["error"]["message"]
     gone = library.delete("/api/v1/voices/ads/anna.wav", params={"confirm": "true"})
     assert gone.status_code == 200 and gone.json()["deleted_files"] == ["ads/anna.wav", "ads/anna.wav.json"]
     assert get("/api/v1/voices/anna.wav").json()["path"] == "books/anna.wav"

@@ -1,0 +1,115 @@
+"""devnen/Chatterbox-TTS-Server's routes, for its clients: ``POST /tts`` and ``GET /get_predefined_voices``.
+
+Its predefined voices and reference clips are both voices in our ``voices/`` folder. See docs/clients.md.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.compat.speech import whole_clip
+from api.deps import EngineDep
+from api_models import ErrorResponse
+from core.requests import OutputOptions, SpeechRequest
+from core_engine import CoreEngine
+from exceptions import InvalidRequestError
+from management.index import Filters
+from parameters import CfgWeight, Exaggeration, Seed, Speed, Temperature
+from utils.audio import FORMATS, PostProcessing, encode, get_format
+
+router = APIRouter(tags=["compat: devnen"])
+_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
+
+
+class DevnenTTSRequest(BaseModel):
+    """devnen's ``CustomTTSRequest``, field for field (its other fields are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    text: str = Field(min_length=1, description="Text to speak.")
+    voice_mode: Literal["predefined", "clone"] = Field(
+        "predefined", description="Which of the next two fields names the voice."
+    )
+    predefined_voice_id: str | None = Field(None, description="A voice file in voices/ (predefined mode).")
+    reference_audio_filename: str | None = Field(None, description="A voice file in voices/ (clone mode).")
+    output_format: Literal["wav", "opus", "mp3"] = "wav"
+    split_text: bool = Field(True, description="Accepted; long text is always split at sentence ends.")
+    chunk_size: int = Field(120, ge=50, le=500, description="Accepted; chunks follow limits.max_chunk_chars.")
+    temperature: Temperature | None = None
+    exaggeration: Exaggeration | None = None
+    cfg_weight: CfgWeight | None = None
+    seed: Seed | None = Field(
+        None, description="0 or omitted: a random seed (sent back in X-Generation-Seed)."
+    )
+    speed_factor: Speed | None = None
+    language: str | None = Field(None, max_length=35)
+
+
+def _voice(body: DevnenTTSRequest, core: CoreEngine) -> str | None:
+    """The voice named by the field ``voice_mode`` picks; one not in voices/ is a 404 naming that field."""
+    field = "reference_audio_filename" if body.voice_mode == "clone" else "predefined_voice_id"
+    name = getattr(body, field)
+    if name is None and body.voice_mode == "clone":
+        raise InvalidRequestError("voice_mode 'clone' needs reference_audio_filename", param=field)
+    if name is not None:
+        core.voices.resolve(name, param=field)
+    return name  # None: the engine's own voice
+
+
+_AUDIO = {200: {"content": {FORMATS[name].content_type: {} for name in ("wav", "mp3", "opus")}}, **_ERRORS}
+
+
+@router.post("/tts", response_class=Response, responses=_AUDIO)
+async def devnen_tts(body: DevnenTTSRequest, engine: EngineDep) -> Response:
+    """devnen's `/tts`: the whole audio in `output_format`, as an attachment."""
+    if not body.text.strip():
+        raise InvalidRequestError("text: must not be blank", param="text")
+    fmt = get_format(body.output_format, param="output_format")
+    request = SpeechRequest(
+        text=body.text,
+        voice=_voice(body, engine),
+        temperature=body.temperature,
+        exaggeration=body.exaggeration,
+        cfg_weight=body.cfg_weight,
+        seed=body.seed,
+        language=body.language,
+        output=OutputOptions(formats=(fmt.name,), post=PostProcessing(speed_factor=body.speed_factor or 1.0)),
+    )
+    stream = await engine.stream(request)
+    clip = await whole_clip(stream)
+    name = f"tts_output_{time.strftime('%Y%m%d_%H%M%S')}.{fmt.extension}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Engine": stream.engine,
+        "X-Generation-Seed": str(stream.seed),
+    }
+    return Response(encode(clip, fmt), media_type=fmt.content_type, headers=headers)
+
+
+def _display_name(stem: str) -> str:
+    """devnen's display names: ``my_voice-2`` -> ``My Voice 2``."""
+    words = stem.replace("_", " ").replace("-", " ").split()
+    return " ".join(word.capitalize() for word in words) or stem
+
+
+@router.get("/get_predefined_voices")
+async def get_predefined_voices(engine: EngineDep) -> list[dict[str, str]]:
+    """devnen's voice list: `[{"display_name", "filename"}]`, every voice in voices/."""
+    catalog = engine.libraries.voice_library.catalog
+    if not catalog.root.is_dir():
+        return []
+    voices = []
+    for entry in catalog.select(Filters()):
+        stem = entry.name.rsplit(".", 1)[0]
+        name = entry.metadata.get("name")
+        voices.append(
+            {
+                "display_name": str(name) if name and name != stem else _display_name(stem),
+                "filename": entry.path,
+            }
+        )
+    return sorted(voices, key=lambda voice: voice["display_name"].lower())
