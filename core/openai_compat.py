@@ -181,7 +181,9 @@ async def speech_request(
             formats=speech.formats, post=PostProcessing(speed_factor=speech.speed * wanted.speed)
         ),
         text_options=_text_options(speech.normalize_text),
-        **controls,
+        exaggeration=controls.get("exaggeration"),
+        cfg_weight=controls.get("cfg_weight"),
+        temperature=controls.get("temperature"),
     )
     return request, choice, wanted
 
