@@ -19,7 +19,6 @@ from api.compat.speech_answer import answer_speech
 from api.deps import EngineDep
 from api.forms import temporary_upload
 from api_models import ErrorResponse, OpenAISpeechRequest
-from core.openai_compat import speech_request
 from exceptions import InvalidRequestError
 from management.index import Filters
 from parameters import CfgWeight, Exaggeration, Speed, Temperature
@@ -59,7 +58,7 @@ async def speech_with_upload(
         raise InvalidRequestError("input: must not be blank", param="input")
     fields = {"input": input, "voice": voice, "speed": speed, "exaggeration": exaggeration}
     body = OpenAISpeechRequest(**fields, cfg_weight=cfg_weight, temperature=temperature)
-    request, _, _ = await speech_request(engine, openai_speech(body, engine, None))
+    request, _, _ = await engine.openai_request(openai_speech(body, engine, None))
     settings = engine.settings
     if voice_file is None:
         clip = await whole_clip(await engine.stream(request))
