@@ -28,6 +28,7 @@ from core.checks import (
     ignored_controls,
 )
 from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
+from core.fallback import check_fallback, fallback_reason
 from core.jobs import JobManager
 from core.naming import tts_stem, vc_stem
 from core.progress import Progress, ProgressCallback, reporter
@@ -215,7 +216,7 @@ class CoreEngine:
         )
         # encoding a long text's formats takes a while: off the loop
         result = await asyncio.to_thread(save_result, made, self.outputs, self.metrics)
-        return replace(result, timestamps=timed)
+        return replace(result, timestamps=timed, fallback=next(iter(plan.notes), None))
 
     async def stream(self, request: SpeechRequest, *, save: bool = False) -> SpeechStream:
         """Speak text piece by piece: the audio of each chunk as soon as it is generated.
@@ -261,7 +262,7 @@ class CoreEngine:
                     plan, request, Clip(np.concatenate(heard), rate), reports, warnings, started
                 )
 
-        return SpeechStream(plan.name, plan.params.seed, pieces())
+        return SpeechStream(plan.name, plan.params.seed, pieces(), next(iter(plan.notes), None))
 
     async def _save_streamed(
         self,
@@ -286,6 +287,7 @@ class CoreEngine:
         name = request.engine or self.engines.serving()[0]
         engine = self.engines.engine(name) if name else None  # an unknown engine: 400 naming `engine`
         if engine is not None and engine.kind == "tts":
+            self._fallback_notes(request, name, engine)  # type: ignore[arg-type]
             check_request_language(engine, request)  # type: ignore[arg-type]
 
     async def _plan(self, request: SpeechRequest, *, split: bool = False) -> SpeechPlan:
@@ -296,10 +298,20 @@ class CoreEngine:
         """
         text, spoken = check_text(request, self.settings.limits.max_text_length)
         name, engine = await self.engines.pick_tts(request.engine)
+        notes = self._fallback_notes(request, name, engine)
         check_request_language(engine, request)
         size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
-        chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
-        return SpeechPlan(text, spoken, name, engine, self._params(request, engine), chunks)
+        options = request.text_options
+        if request.timestamps:  # one span per sentence: short ones are not merged into a neighbour
+            options = replace(options, enable_batching=False, smart_batch_short_sentences=False)
+        chunks = chunk_text(spoken, size, options) if size else [spoken]
+        return SpeechPlan(text, spoken, name, engine, self._params(request, engine), chunks, notes)
+
+    def _fallback_notes(self, request: SpeechRequest, name: str, engine: SynthesisEngine) -> list[str]:
+        """When the fallback serves: a 503 for what only the default can do, else a note saying so."""
+        default = self.settings.engines.default
+        reason = fallback_reason(request, name, default, self.engines.serving()[1])
+        return [] if reason is None else [check_fallback(request, engine, default, reason)]
 
     async def _speak(
         self,
@@ -314,6 +326,7 @@ class CoreEngine:
         name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self.takes.checker(request.validation, warnings) if engine.varies_with_seed else None
+        warnings.extend(plan.notes)
         warnings.extend(ignored_controls(engine, request))
         seconds = 0.0
         async with (

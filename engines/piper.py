@@ -57,6 +57,16 @@ class PiperEngine:
     kind: Literal["tts"] = "tts"
     clones_voices = False
     varies_with_seed = False  # Piper's output does not depend on a seed: nothing to choose between
+    # Piper has no sampling: the controls Chatterbox takes change nothing here (a request is told so).
+    ignored_controls = (
+        "exaggeration",
+        "cfg_weight",
+        "temperature",
+        "repetition_penalty",
+        "min_p",
+        "top_p",
+        "top_k",
+    )
 
     def __init__(self, settings: PiperSettings, max_chunk_chars: int = 300) -> None:
         self._settings = settings
