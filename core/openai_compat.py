@@ -181,4 +181,4 @@ async def open_stream(core: CoreEngine, speech: OpenAISpeech) -> tuple[SpeechStr
         text_options=TextOptions(to_lowercase=False),
         **controls,
     )
-    return await core.stream(request), choice, wanted
+    return await core.stream(request, save=settings.save_outputs), choice, wanted
