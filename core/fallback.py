@@ -22,7 +22,7 @@ def fallback_reason(request: SpeechRequest, served: str, default: str, reason: s
     """Why the default engine is not speaking this request (None: it is, or the request chose)."""
     if request.engine is not None or served == default:
         return None
-    return reason or f"{default} is unavailable"
+    return reason.removeprefix(f"{default} unavailable: ") if reason else f"{default} is unavailable"
 
 
 def check_fallback(request: SpeechRequest, engine: SynthesisEngine, default: str, reason: str) -> str:
