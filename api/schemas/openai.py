@@ -19,7 +19,12 @@ class OpenAIVoice(BaseModel):
 class OpenAISpeechRequest(BaseModel):
     """Body of ``POST /v1/audio/speech`` (OpenAI's fields, plus a few of ours)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"model": "tts-1", "voice": "alloy", "input": "Hello from my own server."}]
+        },
+    )
     model: str = Field(
         description="`tts-1`, `tts-1-hd`, `gpt-4o-mini-tts` (see openai.models) or an engine name."
     )
