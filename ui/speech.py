@@ -83,7 +83,8 @@ def speaking_engine(core: CoreEngine, engine: str | None) -> tuple[str | None, s
         note = f"**No engine can speak now**: {reason}. See the Status tab."
     elif not chosen and reason:
         note = (
-            f"**{name} speaks** instead of {default}: {reason}. Library voices and the controls "
+            f"**{name} speaks** instead of {default}: {reason.removeprefix(f'{default} unavailable: ')} "
+            f"Library voices and the controls "
             f'{name} ignores need {default} (README, "Chatterbox weights").'
         )
     if name and ignored & set(CONTROLS):
@@ -131,21 +132,40 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             with gr.Accordion("Generation settings", open=False):
                 with gr.Row():
                     exaggeration = gr.Slider(
-                        0, 2, value=defaults.exaggeration, step=0.05, label="Exaggeration"
+                        0,
+                        2,
+                        value=defaults.exaggeration,
+                        step=0.05,
+                        label="Exaggeration",
+                        elem_id="speech-exaggeration",
                     )
-                    cfg_weight = gr.Slider(0, 1, value=defaults.cfg_weight, step=0.05, label="CFG weight")
+                    cfg_weight = gr.Slider(
+                        0,
+                        1,
+                        value=defaults.cfg_weight,
+                        step=0.05,
+                        label="CFG weight",
+                        elem_id="speech-cfg_weight",
+                    )
                 with gr.Row():
                     temperature = gr.Slider(
-                        0.05, 5, value=defaults.temperature, step=0.05, label="Temperature"
+                        0.05,
+                        5,
+                        value=defaults.temperature,
+                        step=0.05,
+                        label="Temperature",
+                        elem_id="speech-temperature",
                     )
-                    speed = gr.Slider(0.5, 2, value=1.0, step=0.05, label="Speed")
+                    speed = gr.Slider(0.5, 2, value=1.0, step=0.05, label="Speed", elem_id="speech-speed")
                 with gr.Row():
                     seed = gr.Number(0, precision=0, minimum=0, label="Seed (0: random)")
                     trim = gr.Checkbox(False, label="Trim leading and trailing silence")
             with gr.Row():
                 formats = format_picker()
                 project = project_box()
-            generate = gr.Button("Generate speech", variant="primary", elem_id="speech-generate")
+            with gr.Row():
+                generate = gr.Button("Generate speech", variant="primary", elem_id="speech-generate", scale=3)
+                cancel = gr.Button("Cancel", variant="stop", elem_id="speech-cancel", scale=1, min_width=90)
         with gr.Column(scale=2, min_width=280):
             audio = player(label="Result", elem_id="speech-audio")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
@@ -237,7 +257,9 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         return playable(result.files), [str(f.path) for f in result.files], describe(result)
 
     settings = [exaggeration, cfg_weight, temperature, speed, seed, trim, formats, project]
-    generate.click(speak, [text, engine, voice, language, *settings], [audio, files, summary])
+    speaking = generate.click(speak, [text, engine, voice, language, *settings], [audio, files, summary])
+    # Stops the work: no chunk after the one being spoken is started, and nothing is saved.
+    cancel.click(None, cancels=[speaking])
     sliders = [exaggeration, cfg_weight, temperature]
     engine.change(pick_engine, engine, [voice, language, engine_note, *sliders])
     voice.change(pick_voice, voice, [preview, *sliders])
