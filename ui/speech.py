@@ -83,8 +83,8 @@ def speaking_engine(core: CoreEngine, engine: str | None) -> tuple[str | None, s
         note = f"**No engine can speak now**: {reason}. See the Status tab."
     elif not chosen and reason:
         note = (
-            f"**{name} speaks** instead of {default}: {reason.removeprefix(f'{default} unavailable: ')} "
-            f"Library voices and the controls "
+            f"**{name} speaks** instead of {default}: "
+            f"{reason.removeprefix(f'{default} unavailable: ').rstrip('.')}. Library voices and the controls "
             f'{name} ignores need {default} (README, "Chatterbox weights").'
         )
     if name and ignored & set(CONTROLS):

@@ -57,6 +57,8 @@ def test_a_library_voice_is_a_503_naming_chatterbox_not_a_404_from_piper(
     assert "voice 'narrator'" in _refusal(response, "voice")
     unknown = degraded.post("/api/v1/tts", json={"text": "Hi.", "voice": "nobody"})
     _refusal(unknown, "voice")
+    job = degraded.post("/api/v1/tts/jobs", json={"text": "A long tale.", "voice": "narrator"})
+    _refusal(job, "voice")  # a job is refused at once, not after it was queued
 
 
 def test_chatterbox_only_controls_and_languages_are_503s(degraded: TestClient) -> None:
