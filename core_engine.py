@@ -28,7 +28,7 @@ from core.checks import (
     ignored_controls,
 )
 from core.concatenator import Concatenator, ConcatJob, ConcatResult, ItemSpec
-from core.fallback import check_fallback, fallback_reason
+from core.fallback import fallback_notes
 from core.jobs import JobManager
 from core.naming import tts_stem, vc_stem
 from core.progress import Progress, ProgressCallback, reporter
@@ -284,10 +284,10 @@ class CoreEngine:
     def precheck(self, request: SpeechRequest) -> None:
         """What can be refused without loading a model (text, engine, language): jobs ask at once."""
         check_text(request, self.settings.limits.max_text_length)
-        name = request.engine or self.engines.serving()[0]
+        name, reason = request.engine or self.engines.serving()[0], self.engines.serving()[1]
         engine = self.engines.engine(name) if name else None  # an unknown engine: 400 naming `engine`
         if engine is not None and engine.kind == "tts":
-            self._fallback_notes(request, name, engine)  # type: ignore[arg-type]
+            fallback_notes(request, name, engine, self.settings.engines.default, reason)  # type: ignore[arg-type]
             check_request_language(engine, request)  # type: ignore[arg-type]
 
     async def _plan(self, request: SpeechRequest, *, split: bool = False) -> SpeechPlan:
@@ -298,7 +298,9 @@ class CoreEngine:
         """
         text, spoken = check_text(request, self.settings.limits.max_text_length)
         name, engine = await self.engines.pick_tts(request.engine)
-        notes = self._fallback_notes(request, name, engine)
+        notes = fallback_notes(
+            request, name, engine, self.settings.engines.default, self.engines.serving()[1]
+        )
         check_request_language(engine, request)
         size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
         options = request.text_options
@@ -306,12 +308,6 @@ class CoreEngine:
             options = replace(options, enable_batching=False, smart_batch_short_sentences=False)
         chunks = chunk_text(spoken, size, options) if size else [spoken]
         return SpeechPlan(text, spoken, name, engine, self._params(request, engine), chunks, notes)
-
-    def _fallback_notes(self, request: SpeechRequest, name: str, engine: SynthesisEngine) -> list[str]:
-        """When the fallback serves: a 503 for what only the default can do, else a note saying so."""
-        default = self.settings.engines.default
-        reason = fallback_reason(request, name, default, self.engines.serving()[1])
-        return [] if reason is None else [check_fallback(request, engine, default, reason)]
 
     async def _speak(
         self,

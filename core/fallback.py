@@ -18,6 +18,14 @@ HOW_TO_FIX = (
 )
 
 
+def fallback_notes(
+    request: SpeechRequest, name: str, engine: SynthesisEngine, default: str, reason: str | None
+) -> list[str]:
+    """When the fallback serves for the default: a 503 for what only the default can do, else a note."""
+    why = fallback_reason(request, name, default, reason)
+    return [] if why is None else [check_fallback(request, engine, default, why)]
+
+
 def fallback_reason(request: SpeechRequest, served: str, default: str, reason: str | None) -> str | None:
     """Why the default engine is not speaking this request (None: it is, or the request chose)."""
     if request.engine is not None or served == default:
