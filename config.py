@@ -189,6 +189,9 @@ class OpenAISettings(_Section):
     # speak with fallback_voice, or the engine's built-in voice when that is unset.
     voices: dict[str, str] = Field(default_factory=dict)
     fallback_voice: str | None = None
+    # Save each result in outputs/ as a wav (with its .json record) once it has been streamed whole.
+    # Off by default: chat clients read every message aloud and would fill the folder.
+    save_outputs: bool = False
 
 
 class CompatSettings(_Section):

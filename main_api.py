@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from api.compat.error_fields import ErrorAnswersMiddleware
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.openapi_doc import install_openapi
+from api.openapi_doc import TAGS, install_openapi
 from api.routes import ROUTERS
 from api.security import install_security, warn_if_exposed
 from config import Settings, load_settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, engine: CoreEngine | None = Non
         title="Chatterbox TTS Extended Plus",
         version=__version__,
         description="Self-hosted speech server: Chatterbox TTS, voice conversion and Piper.",
+        openapi_tags=TAGS,
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -39,6 +39,7 @@ def body_schema(model: type[BaseModel], files: dict[str, str]) -> dict[str, Any]
     """OpenAPI for a body accepted as JSON, or as a form with the same fields plus file uploads."""
     schema = model.model_json_schema()
     form = {**schema, "properties": {**schema["properties"]}, "required": []}
+    form.pop("examples", None)  # a JSON body's example is no form: Swagger UI would send it as text
     for name, description in files.items():
         form["properties"][name] = {"type": "string", "format": "binary", "description": description}
     return {

@@ -37,13 +37,40 @@ ERROR_STATUSES = {
 }
 
 
+# The groups of /docs and /redoc, in the order a new user meets them.
+TAGS = [
+    {
+        "name": "speech",
+        "description": "Text to speech (`/api/v1/tts`, long-text jobs) and voice conversion (`/api/v1/vc`).",
+    },
+    {
+        "name": "openai",
+        "description": "OpenAI's `/v1/audio/speech` for any OpenAI client (`base_url` `http://<host>:7860/v1`).",
+    },
+    {
+        "name": "voices",
+        "description": "The voice library in `voices/`: upload with a quality report, folders, tags, backup.",
+    },
+    {
+        "name": "emotions",
+        "description": "Emotion profiles: a character's voice in one mood, usable as a voice everywhere.",
+    },
+    {"name": "concatenation", "description": "Join outputs, uploads and silences into one file."},
+    {"name": "outputs", "description": "Saved results in `outputs/`: listing, metadata, download, delete."},
+    {"name": "vc inputs", "description": "Clips in `vc_inputs/` to convert: upload, list, delete."},
+    {"name": "models", "description": "Engines: state, capabilities, load and unload, memory."},
+    {"name": "monitoring", "description": "Health, metrics and cleanup of old files."},
+    {"name": "system", "description": "The effective configuration and server facts."},
+]
+
+
 def install_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` return the document with nested ``$defs`` hoisted into components."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(hoist_defs(build()))
+            app.openapi_schema = unique_summaries(document_errors(hoist_defs(build())))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -95,4 +122,21 @@ def document_errors(document: dict[str, Any]) -> dict[str, Any]:
         if f'"{_COMPONENT}{unused}"' not in referenced:
             schemas.pop(unused, None)
     document["components"]["schemas"] = dict(sorted(schemas.items()))
+    return document
+
+
+def unique_summaries(document: dict[str, Any]) -> dict[str, Any]:
+    """Give operations that share a summary (``Create Speech`` twice) their path, so each reads apart."""
+    operations = [
+        (path, operation)
+        for path, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if method in _METHODS
+    ]
+    counts: dict[str, int] = {}
+    for _, operation in operations:
+        counts[operation.get("summary", "")] = counts.get(operation.get("summary", ""), 0) + 1
+    for path, operation in operations:
+        if counts.get(operation.get("summary", ""), 0) > 1:
+            operation["summary"] = f"{operation['summary']} ({path})"
     return document

@@ -89,6 +89,11 @@ def file_infos(files: list[OutputFile], outputs_dir: str) -> list[OutputFileInfo
     ]
 
 
+def fallback_header(note: str | None) -> dict[str, str]:
+    """``X-Engine-Fallback``: which engine spoke instead of the default, and why (ASCII only)."""
+    return {"X-Engine-Fallback": note.encode("ascii", "replace").decode()} if note else {}
+
+
 def speech_response(
     result: SpeechResult,
     body: OutputFields,
@@ -107,6 +112,7 @@ def speech_response(
         "X-Audio-Duration": f"{result.clip.duration:.3f}",
         "X-Sample-Rate": str(result.clip.sample_rate),
     }
+    headers |= fallback_header(result.fallback)
     if result.warnings:
         headers["X-Warnings"] = " | ".join(result.warnings).encode("ascii", "replace").decode()
     return audio_file_response(result.files, body, return_format, headers)

@@ -143,7 +143,7 @@ async def open_stream(
     ``remotes``: the enabled remote engines' names (``remote:<name>``), usable as models too.
     """
     request, choice, wanted = await speech_request(speaker, voices, remotes, speech)
-    return await speaker.stream(request), choice, wanted
+    return await speaker.stream(request, save=speaker.settings.openai.save_outputs), choice, wanted
 
 
 async def speech_request(

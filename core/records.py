@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.requests import ChunkReport, SpeechRequest, TimedPiece
@@ -23,6 +23,7 @@ class SpeechPlan:
     engine: SynthesisEngine
     params: SynthesisParams
     chunks: list[str]
+    notes: list[str] = field(default_factory=list)  # e.g. that the fallback engine spoke, and why
 
 
 def tts_record(

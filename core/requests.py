@@ -115,6 +115,7 @@ class SpeechResult:
     chunks: list[ChunkReport]
     warnings: list[str] = field(default_factory=list)
     timestamps: list[TimedPiece] | None = None  # when the request asked for them
+    fallback: str | None = None  # the fallback engine spoke for the default one, and why
 
 
 @dataclass
@@ -124,3 +125,4 @@ class SpeechStream:
     engine: str
     seed: int
     pieces: AsyncIterator[Clip]
+    fallback: str | None = None  # the fallback engine speaks for the default one, and why

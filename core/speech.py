@@ -26,6 +26,7 @@ from core.checks import (
     check_text,
     ignored_controls,
 )
+from core.fallback import fallback_notes
 from core.naming import tts_stem
 from core.progress import Progress, ProgressCallback, reporter
 from core.records import CHUNK_CROSSFADE_MS, SpeechPlan, timed_pieces, tts_record
@@ -158,7 +159,7 @@ class SpeechService:
         )
         # encoding a long text's formats takes a while: off the loop
         result = await asyncio.to_thread(self._saver.save, made)
-        return replace(result, timestamps=timed)
+        return replace(result, timestamps=timed, fallback=next(iter(plan.notes), None))
 
     async def stream(self, request: SpeechRequest, *, save: bool = False) -> SpeechStream:
         """Speak text piece by piece: the audio of each chunk as soon as it is generated.
@@ -203,7 +204,7 @@ class SpeechService:
                 whole = Clip(np.concatenate(heard), rate)
                 await self._save_streamed(plan, request, whole, reports, warnings, started)
 
-        return SpeechStream(plan.name, plan.params.seed, pieces())
+        return SpeechStream(plan.name, plan.params.seed, pieces(), next(iter(plan.notes), None))
 
     async def _save_streamed(
         self,
@@ -225,10 +226,13 @@ class SpeechService:
     def precheck(self, request: SpeechRequest) -> None:
         """What can be refused without loading a model (text, engine, language): jobs ask at once."""
         check_text(request, self.settings.limits.max_text_length)
-        name = request.engine or self._engines.serving()[0]
+        serving, reason = self._engines.serving()
+        name = request.engine or serving
         engine = self._engines.engine(name) if name else None  # an unknown engine: 400 naming `engine`
         if engine is not None and engine.kind == "tts":
-            check_request_language(cast(SynthesisEngine, engine), request)
+            speaker = cast(SynthesisEngine, engine)
+            fallback_notes(request, speaker.name, speaker, self.settings.engines.default, reason)
+            check_request_language(speaker, request)
 
     async def _plan(self, request: SpeechRequest, *, split: bool = False) -> SpeechPlan:
         """Check the text, pick the engine, settle the parameters and cut the text into chunks.
@@ -238,11 +242,17 @@ class SpeechService:
         """
         text, spoken = check_text(request, self.settings.limits.max_text_length)
         name, engine = await self._engines.pick_tts(request.engine)
+        notes = fallback_notes(
+            request, name, engine, self.settings.engines.default, self._engines.serving()[1]
+        )
         check_request_language(engine, request)
         size = engine.max_chunk_chars or (self.settings.limits.max_chunk_chars if split else None)
-        chunks = chunk_text(spoken, size, request.text_options) if size else [spoken]
+        options = request.text_options
+        if request.timestamps:  # one span per sentence: short ones are not merged into a neighbour
+            options = replace(options, enable_batching=False, smart_batch_short_sentences=False)
+        chunks = chunk_text(spoken, size, options) if size else [spoken]
         params = synthesis_params(self.settings, request, engine)
-        return SpeechPlan(text, spoken, name, engine, params, chunks)
+        return SpeechPlan(text, spoken, name, engine, params, chunks, notes)
 
     async def _speak(
         self,
@@ -257,6 +267,7 @@ class SpeechService:
         name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._takes.checker(request.validation, warnings) if engine.varies_with_seed else None
+        warnings.extend(plan.notes)
         warnings.extend(ignored_controls(engine, request))
         seconds = 0.0
         async with (

@@ -55,7 +55,18 @@ class PiperEngine:
 
     name = "piper"
     kind: Literal["tts"] = "tts"
-    traits = EngineTraits()
+    # Piper has no sampling: the controls Chatterbox takes change nothing here (a request is told so).
+    traits = EngineTraits(
+        ignored_controls=(
+            "exaggeration",
+            "cfg_weight",
+            "temperature",
+            "repetition_penalty",
+            "min_p",
+            "top_p",
+            "top_k",
+        )
+    )
     clones_voices = False
     varies_with_seed = False  # Piper's output does not depend on a seed: nothing to choose between
 

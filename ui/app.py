@@ -31,6 +31,23 @@ THEME = gr.themes.Soft(
 CSS = """
 .gradio-container { width: 100% !important; max-width: 1280px !important; margin: 0 auto !important; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+/* A failed action is told once, in a message that stays until closed: not as bare "Error" badges
+   over every output (and filter) of the action. */
+.gradio-container .wrap:has(> .clear-status) { display: none !important; }
+#theme-toggle { max-width: 9em; margin-left: auto; align-self: flex-start; flex-grow: 0 !important; }
+"""
+# Light or dark, as last chosen in this browser (else the system's), switched by the header button.
+THEME_JS = """
+() => {
+  const saved = localStorage.getItem("chatterbox-theme");
+  if (saved) document.body.classList.toggle("dark", saved === "dark");
+}
+"""
+TOGGLE_JS = """
+() => {
+  const dark = document.body.classList.toggle("dark");
+  localStorage.setItem("chatterbox-theme", dark ? "dark" : "light");
+}
 """
 
 
@@ -40,7 +57,12 @@ def build_ui(get: EngineGetter, settings: Settings) -> gr.Blocks:
     with gr.Blocks(
         title="Chatterbox TTS Extended Plus", analytics_enabled=False, delete_cache=(3600, 3600)
     ) as blocks:
-        gr.Markdown("## Chatterbox TTS Extended Plus\n[API docs](/docs) · [Health](/health)", elem_id="title")
+        with gr.Row(equal_height=True):
+            gr.Markdown(
+                "## Chatterbox TTS Extended Plus\n[API docs](/docs) · [Health](/health)", elem_id="title"
+            )
+            toggle = gr.Button("Light / dark", size="sm", scale=0, elem_id="theme-toggle")
+        toggle.click(None, js=TOGGLE_JS)
         with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone
             for label, module in TABS:
                 with gr.Tab(label, id=label.lower().replace(" ", "-")) as tab:
@@ -70,6 +92,7 @@ def mount_ui(app: FastAPI, settings: Settings) -> FastAPI:
         ssr_mode=False,
         theme=THEME,
         css=CSS,
+        js=THEME_JS,
     )
     # Gradio checks that a file argument was uploaded by the client (and not a path on the server)
     # only once the Blocks count as launched, which launch() sets and mount_gradio_app does not.

@@ -40,7 +40,8 @@ def readable(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             return await handler(*args, **kwargs)
         except ChatterboxError as exc:
             logger.info("ui: %s", exc.message)
-            raise gr.Error(exc.message, print_exception=False) from None
+            # Stays until dismissed (the default toast fades after 10 s and leaves only bare badges).
+            raise gr.Error(exc.message, duration=None, print_exception=False) from None
 
     return run
 
@@ -59,12 +60,20 @@ def library_files(folder: Catalog | VoiceLibrary) -> list[str]:
     return folder.names()
 
 
-def output_names(core: CoreEngine, filters: Filters | None = None) -> list[str]:
-    """Relative paths of outputs, newest first (from the metadata index)."""
+def output_choices(core: CoreEngine, filters: Filters | None = None) -> list[tuple[str, str]]:
+    """Outputs newest first, each labelled with the start of its text: ``(label, relative path)``."""
     page = core.libraries.outputs.page(
         filters or Filters(), sort="date", descending=True, page=1, page_size=LISTING_LIMIT
     )
-    return [entry.path for entry in page.entries]
+    return [(label(entry.path, entry.text), entry.path) for entry in page.entries]
+
+
+def label(path: str, text: str | None, width: int = 60) -> str:
+    """A file named with the start of what it says: ``"Hello there…" · tts_….wav``."""
+    if not text:
+        return path
+    words = " ".join(text.split())
+    return f"“{words[:width]}{'…' if len(words) > width else ''}” · {path}"
 
 
 def format_picker(label: str = "Export formats") -> gr.CheckboxGroup:

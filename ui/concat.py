@@ -14,7 +14,7 @@ from ui.common import (
     Loader,
     format_picker,
     formats_of,
-    output_names,
+    output_choices,
     playable,
     player,
     project_box,
@@ -66,7 +66,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
 
     @readable
     async def refresh() -> Any:
-        return gr.update(choices=output_names(get()))
+        return gr.update(choices=output_choices(get()))
 
     def append(current: str, item: str | None) -> str:
         if not item:
@@ -109,7 +109,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         )
         core = get()
         result = await core.concat(job, reporting(progress, "Joining"))
-        choices = gr.update(choices=output_names(core))
+        choices = gr.update(choices=output_choices(core))
         return (
             playable(result.files),
             [str(f.path) for f in result.files],

@@ -42,6 +42,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         with gr.Column(scale=3, min_width=300):
             with gr.Group():
                 source = gr.Dropdown([NONE], value=NONE, label="Input from vc_inputs/", elem_id="vc-source")
+                source_preview = player(label="Input preview", visible=False, elem_id="vc-source-preview")
                 upload = gr.Audio(
                     label="…or upload / record the input (wins over the pick)",
                     sources=["upload", "microphone"],
@@ -51,6 +52,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 target = gr.Dropdown(
                     [BUILTIN], value=BUILTIN, label="Target voice from voices/", elem_id="vc-target"
                 )
+                target_preview = player(label="Voice preview", visible=False, elem_id="vc-target-preview")
                 target_upload = gr.Audio(
                     label="…or upload the target voice", sources=["upload"], type="filepath"
                 )
@@ -68,14 +70,30 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             summary = gr.Markdown(elem_id="vc-summary")
 
     @readable
-    async def refresh() -> tuple[Any, Any, Any]:
+    async def refresh() -> tuple[Any, ...]:
         core = get()
         reason = unavailable(core)
         return (
             gr.update(value=f"**Voice conversion is unavailable:** {reason}", visible=bool(reason)),
             gr.update(choices=[NONE, *library_files(core.vc_inputs)]),
             gr.update(choices=[BUILTIN, *library_files(core.voices)]),
+            # Disabled, with the reason above it, rather than a click that can only fail.
+            gr.update(
+                interactive=not reason,
+                value="Convert voice (unavailable: see above)" if reason else "Convert voice",
+            ),
         )
+
+    def previewer(library: str) -> Any:
+        @readable
+        async def preview(name: str | None) -> Any:
+            """The picked file in a player (hidden for none or the built-in voice)."""
+            if not name or name in (NONE, BUILTIN):
+                return gr.update(value=None, visible=False)
+            path = getattr(get(), library).resolve(name, param="file")
+            return gr.update(value=str(path), visible=True)
+
+        return preview
 
     @readable
     async def run(
@@ -109,7 +127,9 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         [source, upload, target, target_upload, chunk, overlap, seed, formats, project],
         [audio, files, summary],
     )
-    return refresh, [notice, source, target]
+    source.change(previewer("vc_inputs"), source, source_preview)
+    target.change(previewer("voices"), target, target_preview)
+    return refresh, [notice, source, target, convert]
 
 
 def describe(result: SpeechResult) -> str:

@@ -11,11 +11,11 @@ from config import Settings
 from core_engine import CoreEngine
 from management.catalog import FolderNode
 from management.index import Entry, Filters
-from ui.common import LISTING_LIMIT, EngineGetter, Loader, player, readable
+from ui.common import FORMAT_NAMES, LISTING_LIMIT, EngineGetter, Loader, player, readable
 
 ALL = "(all)"
 TYPES = [ALL, "tts", "vc", "concat"]
-COLUMNS = ["File", "Type", "Duration (s)", "Created", "Text"]
+COLUMNS = ["Text", "Take", "Formats", "Type", "Duration (s)", "Created"]
 
 
 def folders(core: CoreEngine) -> list[str]:
@@ -33,17 +33,57 @@ def folders(core: CoreEngine) -> list[str]:
     return [ALL, *found]
 
 
+def takes(entries: list[Entry]) -> dict[str, list[Entry]]:
+    """The files of each take (one result saved in several formats), by ``folder/stem``, in order."""
+    grouped: dict[str, list[Entry]] = {}
+    for entry in entries:
+        grouped.setdefault(f"{entry.folder}/{entry.stem}".lstrip("/"), []).append(entry)
+    order = {name: i for i, name in enumerate(FORMAT_NAMES)}  # wav first: the one clicked rows pick
+    return {
+        take: sorted(files, key=lambda e: order.get(e.format, len(order))) for take, files in grouped.items()
+    }
+
+
 def rows(entries: list[Entry]) -> list[list[Any]]:
+    """One row per take: its text first, its formats in one cell."""
     return [
         [
-            e.path,
-            e.generation_type or "",
-            e.duration if e.duration is not None else "",
-            datetime.fromtimestamp(e.created).strftime("%Y-%m-%d %H:%M:%S"),
-            (e.text or "")[:80],
+            (files[0].text or "")[:120],
+            take,
+            ", ".join(e.format for e in files),
+            files[0].generation_type or "",
+            files[0].duration if files[0].duration is not None else "",
+            datetime.fromtimestamp(files[0].created).strftime("%Y-%m-%d %H:%M:%S"),
         ]
-        for e in entries
+        for take, files in takes(entries).items()
     ]
+
+
+def metadata_table(metadata: dict[str, Any]) -> str:
+    """An output's record as a two-column Markdown table (nested values flattened, long lists counted)."""
+    lines = ["| Field | Value |", "|---|---|"]
+
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    def add(key: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                add(f"{key} · {sub}", inner)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for index, item in enumerate(value[:20]):
+                summary = ", ".join(f"{k}: {v}" for k, v in item.items() if v not in (None, "", []))
+                lines.append(f"| **{key} {index + 1}** | {cell(summary)} |")
+            if len(value) > 20:
+                lines.append(f"| **{key}** | … {len(value) - 20} more |")
+        elif isinstance(value, list):
+            lines.append(f"| **{key}** | {cell(', '.join(map(str, value)) or '–')} |")
+        elif value not in (None, ""):
+            lines.append(f"| **{key}** | {cell(value)} |")
+
+    for key, value in metadata.items():
+        add(key, value)
+    return "\n".join(lines) if len(lines) > 2 else "No record of how this file was made."
 
 
 def build(get: EngineGetter, settings: Settings) -> Loader:
@@ -65,15 +105,14 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         with gr.Column(scale=1, min_width=280):
             chosen = gr.Dropdown([], label="File", elem_id="outputs-file")
             audio = player(label="Play")
-            download = gr.File(label="Download", interactive=False)
+            download = gr.File(label="Download (every format)", file_count="multiple", interactive=False)
             with gr.Row(equal_height=True):
                 confirm = gr.Checkbox(False, label="Yes, delete it")
                 delete = gr.Button("Delete file", variant="stop")
             message = gr.Markdown(elem_id="outputs-message")
         with gr.Column(scale=1, min_width=280):
-            metadata = gr.JSON(
-                label="Metadata (parameters, text or recipe)", max_height=560, elem_id="outputs-metadata"
-            )
+            gr.Markdown("**How it was made** (text, engine, parameters or recipe)")
+            metadata = gr.Markdown(elem_id="outputs-metadata", max_height=560)
 
     def listing(core: CoreEngine, where: str, generation_type: str, words: str) -> list[Entry]:
         filters = Filters(
@@ -103,16 +142,27 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             return None, None, None
         catalog = get().libraries.outputs
         entry = catalog.get(name, param="file")
-        path = str(catalog.root / entry.path)
-        return path, path, entry.metadata
+        folder = catalog.root / entry.folder
+        formats = [
+            str(folder / sibling.name)
+            for sibling in catalog.page(
+                Filters(folder=entry.folder or None, search=entry.stem),
+                sort="name",
+                descending=False,
+                page=1,
+                page_size=50,
+            ).entries
+            if sibling.folder == entry.folder and sibling.stem == entry.stem
+        ] or [str(catalog.root / entry.path)]
+        return str(catalog.root / entry.path), formats, metadata_table(entry.metadata)
 
     def select(data: list[list[Any]] | Any, event: gr.SelectData) -> Any:
-        row = event.index[0] if isinstance(event.index, list | tuple) else event.index
-        return (
-            gr.update(value=event.row_value[0] if event.row_value else None)
-            if row is not None
-            else gr.update()
-        )
+        """A clicked row picks its take's first format."""
+        row = event.row_value if event.row_value else None
+        if not row:
+            return gr.update()
+        take, formats = row[1], str(row[2]).split(", ")
+        return gr.update(value=f"{take}.{formats[0]}")
 
     @readable
     async def remove(

@@ -63,6 +63,40 @@ def language_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[s
     return [DEFAULT, *((f"{LANGUAGE_NAMES[c]} ({c})" if c in LANGUAGE_NAMES else c, c) for c in spoken)]
 
 
+CONTROLS = ("exaggeration", "cfg_weight", "temperature")
+
+
+def speaking_engine(core: CoreEngine, engine: str | None) -> tuple[str | None, set[str], str]:
+    """Who will speak, the sliders it ignores, and a note when the fallback serves for the default."""
+    chosen = engine not in (None, DEFAULT)
+    name = engine if chosen else core.serving()[0]
+    try:
+        ignored = set(getattr(core.engines.engine(name), "ignored_controls", ())) if name else set()
+    except ChatterboxError:
+        ignored = set()
+    default, reason = core.settings.engines.default, core.serving()[1]
+    note = ""
+    if name is None:
+        note = f"**No engine can speak now**: {reason}. See the Status tab."
+    elif not chosen and reason:
+        note = (
+            f"**{name} speaks** instead of {default}: "
+            f"{reason.removeprefix(f'{default} unavailable: ').rstrip('.')}. Library voices and the controls "
+            f'{name} ignores need {default} (README, "Chatterbox weights").'
+        )
+    if name and ignored & set(CONTROLS):
+        note += f"\n\n{name} ignores the greyed-out generation settings."
+    return name, ignored, note.strip()
+
+
+def engine_view(core: CoreEngine, engine: str | None) -> tuple[Any, ...]:
+    """The note on who speaks, and the sliders enabled only for an engine that uses them."""
+    _, ignored, note = speaking_engine(core, engine)
+    return gr.update(value=note, visible=bool(note)), *(
+        gr.update(interactive=k not in ignored) for k in CONTROLS
+    )
+
+
 def values(choices: list[str | tuple[str, str]]) -> list[str]:
     return [c[1] if isinstance(c, tuple) else c for c in choices]
 
@@ -90,25 +124,45 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 language = gr.Dropdown(
                     [DEFAULT], value=DEFAULT, label="Language", elem_id="speech-language", min_width=120
                 )
+            engine_note = gr.Markdown(visible=False, elem_id="speech-engine-note")
             preview = player(label="Voice preview", visible=False, elem_id="speech-preview")
             with gr.Accordion("Generation settings", open=False):
                 with gr.Row():
                     exaggeration = gr.Slider(
-                        0, 2, value=defaults.exaggeration, step=0.05, label="Exaggeration"
+                        0,
+                        2,
+                        value=defaults.exaggeration,
+                        step=0.05,
+                        label="Exaggeration",
+                        elem_id="speech-exaggeration",
                     )
-                    cfg_weight = gr.Slider(0, 1, value=defaults.cfg_weight, step=0.05, label="CFG weight")
+                    cfg_weight = gr.Slider(
+                        0,
+                        1,
+                        value=defaults.cfg_weight,
+                        step=0.05,
+                        label="CFG weight",
+                        elem_id="speech-cfg_weight",
+                    )
                 with gr.Row():
                     temperature = gr.Slider(
-                        0.05, 5, value=defaults.temperature, step=0.05, label="Temperature"
+                        0.05,
+                        5,
+                        value=defaults.temperature,
+                        step=0.05,
+                        label="Temperature",
+                        elem_id="speech-temperature",
                     )
-                    speed = gr.Slider(0.5, 2, value=1.0, step=0.05, label="Speed")
+                    speed = gr.Slider(0.5, 2, value=1.0, step=0.05, label="Speed", elem_id="speech-speed")
                 with gr.Row():
                     seed = gr.Number(0, precision=0, minimum=0, label="Seed (0: random)")
                     trim = gr.Checkbox(False, label="Trim leading and trailing silence")
             with gr.Row():
                 formats = format_picker()
                 project = project_box()
-            generate = gr.Button("Generate speech", variant="primary", elem_id="speech-generate")
+            with gr.Row():
+                generate = gr.Button("Generate speech", variant="primary", elem_id="speech-generate", scale=3)
+                cancel = gr.Button("Cancel", variant="stop", elem_id="speech-cancel", scale=1, min_width=90)
         with gr.Column(scale=2, min_width=280):
             audio = player(label="Result", elem_id="speech-audio")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
@@ -116,8 +170,8 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
 
     @readable
     async def refresh(
-        engine_name: str = DEFAULT, voice_name: str | None = None, language_name: str = DEFAULT
-    ) -> tuple[Any, Any, Any]:
+        engine_name: str = DEFAULT, voice_name: str | None = None, language_name: str = DEFAULT, *_: Any
+    ) -> tuple[Any, ...]:
         """Engines, voices and languages (on page load and when the tab is opened again: keeps the picks)."""
         core = get()
         engines = tts_engines(core)
@@ -130,14 +184,19 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             gr.update(choices=engines, value=engine_name),
             gr.update(choices=voices, value=voice_name),
             gr.update(choices=languages, value=language_name),
+            *engine_view(core, engine_name),
         )
 
     @readable
-    async def pick_engine(name: str) -> tuple[Any, Any]:
+    async def pick_engine(name: str) -> tuple[Any, ...]:
         core = get()
         voices = voice_choices(core, name)
         languages = language_choices(core, name)
-        return gr.update(choices=voices, value=values(voices)[0]), gr.update(choices=languages, value=DEFAULT)
+        return (
+            gr.update(choices=voices, value=values(voices)[0]),
+            gr.update(choices=languages, value=DEFAULT),
+            *engine_view(core, name),
+        )
 
     @readable
     async def pick_voice(name: str) -> tuple[Any, ...]:
@@ -175,14 +234,14 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         folder: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
     ) -> tuple[str | None, list[str], str]:
+        _, ignored, _ = speaking_engine(get(), engine_name)  # greyed-out sliders are not sent
+        controls = zip(CONTROLS, (exaggeration_value, cfg_value, temperature_value), strict=True)
         request = SpeechRequest(
             text=words or "",
             engine=None if engine_name in (None, DEFAULT) else engine_name,
             voice=None if voice_name in (None, DEFAULT, BUILTIN) else voice_name,
             language=None if language_name in (None, DEFAULT) else language_name,
-            exaggeration=exaggeration_value,
-            cfg_weight=cfg_value,
-            temperature=temperature_value,
+            **{key: value for key, value in controls if key not in ignored},
             seed=int(seed_value or 0),
             output=OutputOptions(
                 formats=formats_of(chosen),
@@ -195,10 +254,13 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         return playable(result.files), [str(f.path) for f in result.files], describe(result)
 
     settings = [exaggeration, cfg_weight, temperature, speed, seed, trim, formats, project]
-    generate.click(speak, [text, engine, voice, language, *settings], [audio, files, summary])
-    engine.change(pick_engine, engine, [voice, language])
-    voice.change(pick_voice, voice, [preview, exaggeration, cfg_weight, temperature])
-    return refresh, [engine, voice, language]
+    speaking = generate.click(speak, [text, engine, voice, language, *settings], [audio, files, summary])
+    # Stops the work: no chunk after the one being spoken is started, and nothing is saved.
+    cancel.click(None, cancels=[speaking])
+    sliders = [exaggeration, cfg_weight, temperature]
+    engine.change(pick_engine, engine, [voice, language, engine_note, *sliders])
+    voice.change(pick_voice, voice, [preview, *sliders])
+    return refresh, [engine, voice, language, engine_note, *sliders]
 
 
 def describe(result: SpeechResult) -> str:

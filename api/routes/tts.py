@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from api.deps import EngineDep
 from api.forms import body_schema, read_body, temporary_upload
 from api.params import ERRORS, ResponseModeQuery, ReturnFormatQuery, speech_request
-from api.responses import AUDIO_RESPONSES, speech_response
+from api.responses import AUDIO_RESPONSES, fallback_header, speech_response
 from api.streaming import audio_bytes
 from api_models import TTSRequest
 from core_engine import CoreEngine
@@ -92,6 +92,7 @@ async def _progressive(
                 yield data
 
     headers = {"X-Engine": stream.engine, "X-Generation-Seed": str(stream.seed)}
+    headers |= fallback_header(stream.fallback)
     return StreamingResponse(
         body_bytes(), media_type=fmt.content_type, headers=headers, background=BackgroundTask(stack.aclose)
     )

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Lenient, OutputFileInfo, SaveFields
+from api.schemas.common import Lenient, OutputFileInfo, SaveFields, example
 from parameters import Seed
 
 
@@ -54,6 +54,8 @@ class ConcatOptionsFields(SaveFields):
 
 class ConcatRequest(ConcatOptionsFields):
     """Body of ``POST /api/v1/concat``."""
+
+    model_config = example(files=["vc_input:line.wav", "(1s)", "voice:narrator"], export_formats=["mp3"])
 
     files: list[str] = Field(
         min_length=1,

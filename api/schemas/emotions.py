@@ -30,7 +30,14 @@ class EmotionParameters(BaseModel):
 class EmotionCreateRequest(BaseModel):
     """Body of ``POST /api/v1/emotions`` (JSON, or multipart with ``sample_files`` uploads)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"character": "narrator", "emotion": "calm", "exaggeration": 0.4, "samples": ["narrator"]}
+            ]
+        },
+    )
 
     id: ProfileId | None = Field(None, description="Default: `<character>-<emotion>` in lower case.")
     character: Name = Field(description="Who speaks, e.g. `narrator`.")
@@ -54,7 +61,7 @@ class EmotionCreateRequest(BaseModel):
 class EmotionUpdateRequest(BaseModel):
     """Body of ``PUT /api/v1/emotions/{id}``: the fields to change (``parameters`` is replaced whole)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"exaggeration": 0.6}]})
 
     character: Name | None = None
     emotion: Name | None = None
@@ -93,5 +100,11 @@ class EmotionDeleteResponse(BaseModel):
 
 class EmotionTestRequest(TTSRequest):
     """Body of ``POST /api/v1/emotions/{id}/test``: any TTS field; the voice is the profile's."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"text": "This is the narrator, sounding calm.", "export_formats": ["wav"]}]
+        }
+    )
 
     text: str = Field("", description="What to say. Empty: a sentence naming the character and emotion.")

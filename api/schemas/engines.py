@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class EngineRequest(BaseModel):
     """Body of ``POST /api/v1/models/load`` and ``/unload``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"engine": "piper"}]})
     engine: str = Field(description="Engine name, e.g. `chatterbox`, `chatterbox-vc`, `piper`.")
 
 

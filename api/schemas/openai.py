@@ -27,7 +27,12 @@ class OpenAISpeechRequest(BaseModel):
     a 400 instead).
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [{"model": "tts-1", "voice": "alloy", "input": "Hello from my own server."}]
+        },
+    )
     model: str | None = Field(
         None,
         description="`tts-1`, `tts-1-hd`, `gpt-4o-mini-tts` (see openai.models) or an engine name. "

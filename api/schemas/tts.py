@@ -6,12 +6,16 @@ from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
-from api.schemas.common import OutputFields, OutputFileInfo
+from api.schemas.common import OutputFields, OutputFileInfo, example
 from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Temperature, TopK, TopP
 
 
 class TTSRequest(OutputFields):
     """Body of ``POST /api/v1/tts``."""
+
+    model_config = example(
+        text="Hello there. This is my own speech server, reading aloud.", export_formats=["wav"]
+    )
 
     text: str = Field(description="Text to speak. Long text is split at sentence boundaries.")
     engine: str | None = Field(

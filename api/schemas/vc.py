@@ -6,12 +6,16 @@ from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import OutputFields
+from api.schemas.common import OutputFields, example
 from parameters import Seed
 
 
 class VCRequest(OutputFields):
     """Body of ``POST /api/v1/vc`` (JSON form)."""
+
+    model_config = example(
+        input_audio_source="line.wav", target_voice_source="narrator", export_formats=["wav"]
+    )
 
     input_audio_source: str | None = Field(
         None,

@@ -98,7 +98,10 @@ class VoiceBulkUploadResponse(BaseModel):
 class VoiceMetadataUpdate(BaseModel):
     """Fields to change; those left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"description": "A calm reading voice", "tags": ["calm", "male"]}]},
+    )
 
     name: str | None = Field(None, max_length=200, description="New name: renames the file (409 if taken).")
     description: str | None = Field(None, max_length=2000)

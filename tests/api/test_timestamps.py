@@ -91,3 +91,20 @@ def test_each_span_of_real_speech_holds_its_sentence(
         sf.write(str(part), samples[int(piece["start"] * rate) : int(piece["end"] * rate)], rate)
         heard = transcribe(part)
         assert similarity(heard, piece["text"]) > 0.7, (heard, piece["text"])
+
+
+def test_short_sentences_each_get_their_own_span(
+    piper_client: TestClient, transcribe: Callable[[Path], str], tmp_path: Path
+) -> None:
+    # "Second one." is short enough that synthesis alone would join it to its neighbour; timestamps
+    # keep each sentence apart (the README's example).
+    data = _tts(piper_client, text="First sentence. Second one.", to_lowercase=False)
+    spans = data["timestamps"]
+    assert [t["text"] for t in spans] == ["First sentence.", "Second one."]
+    assert spans[0]["end"] <= spans[1]["start"] + 0.03 and spans[1]["end"] == data["duration_seconds"]
+    wav = piper_client.get(data["output_files"][0]["url"]).content
+    samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
+    for piece in spans:
+        part = tmp_path / f"short{piece['index']}.wav"
+        sf.write(str(part), samples[int(piece["start"] * rate) : int(piece["end"] * rate)], rate)
+        assert similarity(transcribe(part), piece["text"]) > 0.7

@@ -24,7 +24,7 @@ from core_engine import CoreEngine
 from main_api import create_app
 from tests.support.engines import EchoConversion, ToneEngine
 from tests.support.live_server import free_port, live_server
-from ui.common import DEFAULT
+from ui.common import DEFAULT, label
 from utils.audio import decode
 
 pytestmark = pytest.mark.browser
@@ -131,12 +131,12 @@ def test_concatenate_tab_joins_outputs_and_silence(page: Any, server: str, shots
     page.reload()
     open_tab(page, "Concatenate")
     recipe = page.locator("#concat-recipe textarea")
-    pick(page, "#concat-pick", first)
+    pick(page, "#concat-pick", label(first, "First part."))  # the picker shows what each output says
     page.locator("#concat-add").click()
     expect(recipe).to_have_value(first)
     page.get_by_role("button", name="Add silence").click()  # 500 ms by default
     expect(recipe).to_have_value(f"{first}\n(500ms)")
-    pick(page, "#concat-pick", second)
+    pick(page, "#concat-pick", label(second, "Second part."))
     page.locator("#concat-add").click()
     expect(recipe).to_have_value(f"{first}\n(500ms)\n{second}")
     page.locator("#concat-join").click()
@@ -151,10 +151,16 @@ def test_outputs_tab_shows_an_outputs_metadata(page: Any, server: str, shots: Pa
     name = speak(server, text)
     page.reload()
     open_tab(page, "Outputs")
-    page.locator("#outputs-table").get_by_text(name).filter(visible=True).first.click()
+    # One row per take: its text, and its formats in one cell.
+    table = page.locator("#outputs-table")
+    expect(table.get_by_text(text).filter(visible=True)).to_have_count(1)
+    expect(table.get_by_text(name.removesuffix(".wav"), exact=True).filter(visible=True)).to_have_count(1)
+    expect(table.get_by_text("wav, mp3").filter(visible=True).first).to_be_visible()
+    table.get_by_text(text).filter(visible=True).click()
+    expect(page.locator("#outputs-file input")).to_have_value(name)
     metadata = page.locator("#outputs-metadata")
     metadata.get_by_text(text).first.wait_for()
-    assert "piper" in metadata.inner_text()
+    assert "piper" in metadata.inner_text() and "{" not in metadata.inner_text()  # a table, not raw JSON
     page.screenshot(path=shots / "outputs.png", full_page=True)
     page.get_by_role("button", name="Delete file").click()  # refused until confirmed
     expect(page.locator("#outputs-message")).to_contain_text("Tick")
