@@ -11,7 +11,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from config import VC_ENGINES, GenerationSettings, Settings
+from core.ahead import ahead
 from core.checks import (
     check_formats,
     check_language,
@@ -133,6 +134,7 @@ class CoreEngine:
         self.metrics = self.metrics or metrics
         if self.metrics is not None:
             self.metrics.queue_depth.set_function(lambda: self.engines.queue_depth)
+            self.metrics.watch_batches(self.engines.batches)
         paths = self.settings.paths
         for folder in (paths.voices_dir, paths.outputs_dir, paths.vc_inputs_dir):
             Path(folder).mkdir(parents=True, exist_ok=True)
@@ -323,17 +325,23 @@ class CoreEngine:
             params = plan.params = replace(
                 plan.params, language=check_language(engine, voice, request.language)
             )
-            for index, chunk in enumerate(chunks):
+
+            def take(index: int) -> Awaitable[tuple[Clip, ChunkReport]]:
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
-                async def generate(take: int, chunk: str = chunk, index: int = index) -> Clip:
+                async def generate(take: int) -> Clip:
                     seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
-                    return await self.engines.call(name, engine.synthesize, chunk, voice, seeded)
+                    return await self.engines.call(name, engine.synthesize, chunks[index], voice, seeded)
 
-                clip, report = await self.takes.take(index, chunk, generate, checker, request.validation)
-                seconds += clip.duration
-                yield clip, report
-                report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
+                return self.takes.take(index, chunks[index], generate, checker, request.validation)
+
+            # An engine that batches (our T3 loop) gets the next few chunks at once; they are heard in order.
+            async with ahead(take, len(chunks), getattr(engine, "chunks_ahead", 1)) as results:
+                for index in range(len(chunks)):
+                    clip, report = await results(index)
+                    seconds += clip.duration
+                    yield clip, report
+                    report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
 
     async def convert(
         self, request: ConversionRequest, progress: ProgressCallback | None = None

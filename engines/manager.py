@@ -70,10 +70,12 @@ class EngineManager:
         max_queued: int = 0,
     ) -> None:
         self._queues: dict[str, _Queue] = {}
+        threads: dict[str, int] = {}  # per worker group: the most calls any of its engines runs at once
         for name, engine in engines.items():
             group = getattr(engine, "worker_group", name)
-            threads = getattr(engine, "concurrency", 1)
-            self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}", threads)))
+            threads[group] = max(threads.get(group, 1), getattr(engine, "concurrency", 1))
+        for group, count in threads.items():
+            self._queues[group] = _Queue(ModelWorker(f"model-{group}", count))
         self._slots = {
             name: _Slot(engine, self._queues[getattr(engine, "worker_group", name)])
             for name, engine in engines.items()
@@ -359,6 +361,7 @@ class EngineManager:
             "error": slot.error,
             "resident_mb": round(self._memory.resident.get(name, 0) / MB, 1),
             **slot.engine.describe(),
+            **({"t3_batch": batch} if (batch := self.batches().get(name)) else {}),
         }
 
     def infos(self) -> list[dict[str, Any]]:
@@ -376,6 +379,15 @@ class EngineManager:
         if fallback and fallback in self._slots and self._slots[fallback].state != "failed":
             return fallback, reason
         return None, reason
+
+    def batches(self) -> dict[str, dict[str, Any]]:
+        """Each loaded engine's T3 batch now (engines that batch with our loop; see engines/t3_scheduler.py)."""
+        found = {}
+        for name, slot in self._slots.items():
+            stats = getattr(slot.engine, "batch_stats", None)
+            if slot.state == "ready" and stats is not None and (figures := stats()) is not None:
+                found[name] = figures
+        return found
 
     @property
     def queue_depth(self) -> int:

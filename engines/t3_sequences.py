@@ -70,8 +70,24 @@ def turbo_sequence(
 
 
 def decode_one(decoder: Decoder, sequence: Sequence, name: str) -> torch.Tensor:
-    """Decode one sequence; its tokens as a (1, n) tensor. Running out of budget is logged."""
+    """Decode one sequence alone; its tokens as a (1, n) tensor. Running out of budget is logged."""
     decoder.decode([sequence])
+    return _tokens(sequence, name)
+
+
+def decode_batched(scheduler: Any, sequence: Sequence, name: str) -> torch.Tensor:
+    """Decode one sequence in the model's running batch (``engines.t3_scheduler``); as ``decode_one``.
+
+    The current model call's cancel event goes with it: a caller that goes away takes it out of the
+    batch at once (``engines.worker.Cancelled`` is raised here).
+    """
+    from engines.worker import cancel_event
+
+    scheduler.decode(sequence, cancel_event())
+    return _tokens(sequence, name)
+
+
+def _tokens(sequence: Sequence, name: str) -> torch.Tensor:
     if sequence.hit_budget:
         logger.warning(
             "%s: speech reached the token budget (models.max_new_tokens=%d) before its end; the audio may be cut",
