@@ -63,6 +63,8 @@ class ChatterboxTTSEngine:
         # With our loop, several chunks run on the worker at once (see ``concurrency``): they meet in
         # the T3 batch and take turns, under this lock, for everything else (conditioning, S3Gen).
         self._stage_lock = threading.RLock()
+        self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
+        self._running = 0
         self.conditioning_log: deque[tuple[str | None, str]] = deque(maxlen=10_000)
 
     @property
@@ -77,6 +79,8 @@ class ChatterboxTTSEngine:
         logger.info("loading %s from %s on %s", self.name, folder, device)
         self.model = self._from_local(folder, device)
         self.device = device
+        from engines.t3_sequences import prepare_t3
+
         self._t3_dtype = prepare_t3(self.model.t3, self._settings, self.name)
         self.fingerprint = fingerprint(folder, files=_files(folder, weights.required))
         self._voices.open(f"{self.name}-{self.fingerprint}")
@@ -91,12 +95,14 @@ class ChatterboxTTSEngine:
         return ChatterboxTTS.from_local(folder, device)
 
     def unload(self) -> None:
-        """Drop the model and the cached voices."""
-        self.model = None
-        if self._t3_scheduler is not None:
-            self._t3_scheduler.close()
-            self._t3_scheduler = None
-        self._voices.clear()
+        """Drop the model and the cached voices, once the chunks already on the model are done."""
+        with self._calls:
+            self._calls.wait_for(lambda: self._running == 0)
+            self.model = None
+            if self._t3_scheduler is not None:
+                self._t3_scheduler.close()
+                self._t3_scheduler = None
+            self._voices.clear()
         _free_accelerator_memory()
 
     def describe(self) -> dict[str, Any]:
@@ -123,6 +129,16 @@ class ChatterboxTTSEngine:
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
+        with self._calls:
+            self._running += 1
+        try:
+            return self._speak(text, voice, params)
+        finally:
+            with self._calls:
+                self._running -= 1
+                self._calls.notify_all()
+
+    def _speak(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         import torch
         from chatterbox.models.s3tokenizer import drop_invalid_tokens
 
@@ -345,24 +361,6 @@ class ChatterboxTTSEngine:
         weights = self.weights()
         folder = weights.checkpoint_dir
         return file_bytes(Path(folder) / name for name in weights.required) if folder else None
-
-
-def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
-    """Cast and compile T3 for our loop (``models.dtype``, ``models.compile``); the dtype set, or None."""
-    from engines.t3_sequences import DTYPES
-
-    if settings.t3_loop != "own":
-        if settings.dtype != "float32" or settings.compile:
-            logger.warning("%s: models.dtype and models.compile apply to models.t3_loop: own; ignored", name)
-        return None
-    dtype = DTYPES[settings.dtype] if settings.dtype != "float32" else None
-    if dtype is not None:
-        t3.to(dtype=dtype)
-    if settings.compile:
-        from engines.t3_backbone import compile_layers
-
-        compile_layers(t3)
-    return dtype
 
 
 def conditionals_cache(settings: ModelSettings, codec: CacheCodec[Any]) -> ConditionalsCache[Any]:

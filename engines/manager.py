@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar
 from config import TTS_ENGINES, VC_ENGINES, EngineSettings, ModelSettings
 from engines.base import SpeechEngine, SynthesisEngine
 from engines.memory import MB, MemoryBook, MemoryReport
-from engines.worker import ModelWorker
+from engines.worker import Cancelled, ModelWorker
 from exceptions import (
     ChatterboxError,
     EngineUnavailableError,
@@ -285,7 +285,7 @@ class EngineManager:
         def guarded() -> T:
             try:
                 return fn(*args)
-            except ChatterboxError:
+            except (ChatterboxError, Cancelled):  # Cancelled: its caller is gone, nobody reads it
                 raise
             except Exception as exc:
                 logger.exception("engine %s failed", name)

@@ -41,6 +41,12 @@ class Ticket:
         self.error: BaseException | None = None
         self.joined_at_step: int | None = None
         self._finished = threading.Event()
+        self._rng = sequence.generator.get_state()  # to start again from scratch (device out of memory)
+
+    def restart(self) -> None:
+        """Back to before its first token: the same seed gives the same tokens again."""
+        self.sequence.generator.set_state(self._rng)
+        self.sequence.tokens, self.sequence.hit_budget = [], False
 
     def finish(self, error: BaseException | None = None) -> None:
         self.error = error
@@ -59,6 +65,8 @@ class T3Scheduler:
     def __init__(self, decoder: Decoder, max_batch: int, name: str = "t3") -> None:
         self.decoder = decoder
         self.max_batch = max_batch
+        self._limit = max_batch  # lowered after a device out-of-memory, back up when the batch empties
+        self.oom_shrinks = 0
         self.name = name
         self._pending: collections.deque[Ticket] = collections.deque()
         self._wake = threading.Condition()
@@ -114,6 +122,7 @@ class T3Scheduler:
             "waiting": len(self._pending),
             "tokens_per_second": round(rate, 2),
             "tokens_total": self.tokens_total,
+            "oom_shrinks": self.oom_shrinks,
         }
 
     # ---- the scheduler thread ---------------------------------------------------------------
@@ -125,17 +134,20 @@ class T3Scheduler:
                     self._wake.wait()
                 if self._closed:
                     break
-                joining = []
-                while self._pending and len(self._tickets) + len(joining) < self.max_batch:
+                joining: list[Ticket] = []
+                while self._pending and len(self._tickets) + len(joining) < self._limit:
                     joining.append(self._pending.popleft())
             try:
                 with torch.inference_mode():
-                    for ticket in joining:
-                        self._join(ticket)
+                    while joining:
+                        self._join(joining[0])
+                        joining.pop(0)
                     self._leave(check=False)
                     if self._tickets:
                         self._step()
                         self._leave(check=self.steps % self.decoder.check_every == 0 or self._analyzed())
+            except torch.OutOfMemoryError as exc:
+                self._shrink(joining, exc)
             except Exception as exc:  # a failed step fails the sequences in it, not the scheduler
                 logger.exception("%s: T3 batch step failed", self.name)
                 for ticket in self._tickets:
@@ -144,6 +156,42 @@ class T3Scheduler:
         for ticket in [*self._tickets, *self._pending]:
             ticket.finish(Cancelled())
         self._reset()
+
+    def _shrink(self, joining: list[Ticket], error: torch.OutOfMemoryError) -> None:
+        """Out of device memory: the newest sequence waits again (from scratch: same tokens), the limit drops.
+
+        A sequence that does not fit even alone fails with the error; one with the multilingual
+        analyzer (state that cannot be rewound) fails too.
+        """
+        if not joining:
+            if len(self._tickets) <= 1:  # one sequence alone does not fit: it fails
+                for ticket in self._tickets:
+                    ticket.finish(error)
+                self._reset()
+                return
+            joining = [self._tickets[-1]]  # the step: the newest running sequence steps back
+            self._remove(len(self._tickets) - 1)
+        elif not self._tickets:  # the first to join does not fit alone: it fails, the others wait
+            joining.pop(0).finish(error)
+        self._limit = max(1, len(self._tickets))
+        self.oom_shrinks += 1
+        self.active = len(self._tickets)
+        logger.warning(
+            "%s: out of device memory with %d sequences in the T3 batch: batch limited to %d, %d wait again",
+            self.name,
+            len(self._tickets) + len(joining),
+            self._limit,
+            len(joining),
+        )
+        with self._wake:
+            for ticket in reversed(joining):
+                if ticket.sequence.analyzer is not None:
+                    ticket.finish(error)
+                    continue
+                ticket.restart()
+                self._pending.appendleft(ticket)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     def _join(self, ticket: Ticket) -> None:
         if ticket.cancel.is_set():
@@ -223,3 +271,4 @@ class T3Scheduler:
     def _reset(self) -> None:
         self._tickets, self._lives, self._positions, self._cache = [], [], [], None
         self.active = 0
+        self._limit = self.max_batch

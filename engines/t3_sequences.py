@@ -13,11 +13,28 @@ from typing import Any
 
 import torch
 
+from config import ModelSettings
 from engines.t3_loop import Decoder, Sampling, Sequence
 
 logger = logging.getLogger(__name__)
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
+    """Cast and compile T3 for our loop (``models.dtype``, ``models.compile``); the dtype set, or None."""
+    if settings.t3_loop != "own":
+        if settings.dtype != "float32" or settings.compile:
+            logger.warning("%s: models.dtype and models.compile apply to models.t3_loop: own; ignored", name)
+        return None
+    dtype = DTYPES[settings.dtype] if settings.dtype != "float32" else None
+    if dtype is not None:
+        t3.to(dtype=dtype)
+    if settings.compile:
+        from engines.t3_backbone import compile_layers
+
+        compile_layers(t3)
+    return dtype
 
 
 def generator(device: str | torch.device, seed: int) -> torch.Generator:

@@ -13,7 +13,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -104,12 +104,13 @@ class Metrics:
 
 
 class _BatchCollector(Collector):
-    """``t3_batch_size``, ``t3_batch_waiting`` and ``t3_tokens_per_second`` per engine, read when scraped."""
+    """Per engine, read when scraped: ``t3_batch_size``, ``t3_batch_waiting``, ``t3_tokens_per_second``,
+    ``t3_batch_oom_shrinks_total``."""
 
     def __init__(self, read: Callable[[], dict[str, dict[str, Any]]]) -> None:
         self._read = read
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         figures = self._read()
         for key, name, doc in (
             ("batch_size", "t3_batch_size", "Sequences in the T3 decoding batch now."),
@@ -118,5 +119,11 @@ class _BatchCollector(Collector):
         ):
             family = GaugeMetricFamily(name, doc, labels=["engine"])
             for engine, stats in figures.items():
-                family.add_metric([engine], float(stats[key]))
+                family.add_metric([engine], float(stats.get(key, 0)))
             yield family
+        shrinks = CounterMetricFamily(
+            "t3_batch_oom_shrinks", "Times a T3 batch ran out of device memory and shrank.", labels=["engine"]
+        )
+        for engine, stats in figures.items():
+            shrinks.add_metric([engine], float(stats.get("oom_shrinks", 0)))
+        yield shrinks

@@ -154,3 +154,51 @@ def test_the_engine_batches_concurrent_chunks(english_t3: nn.Module) -> None:
     assert max(sizes) >= 2, "the chunks never shared a step"
     for seed in seeds:
         assert results[seed] == _alone(english_t3, (seed, 10 + seed % 5, Sampling(), seed, 24))
+
+
+def test_models_dtype_casts_t3_for_our_loop_only(caplog: pytest.LogCaptureFixture) -> None:
+    """bfloat16 weights decode with our loop; with upstream's loop the setting is ignored, with a warning."""
+    from chatterbox.models.t3.modules.t3_config import T3Config
+
+    from config import ModelSettings
+    from engines.t3_sequences import prepare_t3
+
+    t3 = build_t3(small_t3(), T3Config.english_only())
+    with caplog.at_level(logging.WARNING, logger="engines.t3_sequences"):
+        assert prepare_t3(t3, ModelSettings(t3_loop="upstream", dtype="bfloat16"), "chatterbox") is None
+    assert "ignored" in caplog.text and next(t3.parameters()).dtype == torch.float32
+    assert prepare_t3(t3, ModelSettings(t3_loop="own", dtype="bfloat16"), "chatterbox") == torch.bfloat16
+    assert next(t3.parameters()).dtype == torch.bfloat16
+    with torch.inference_mode():
+        cond = made_up_cond(t3, 1).to(dtype=torch.bfloat16)  # type: ignore[attr-defined]
+        sequence = chatterbox_sequence(t3, cond, made_up_text(t3), Sampling(), generator("cpu", 1), 8)
+    scheduler = T3Scheduler(Decoder(t3, "chatterbox"), max_batch=2)
+    try:
+        tokens = scheduler.decode(sequence).tokens
+    finally:
+        scheduler.close()
+    assert len(tokens) == 8 and all(0 <= token < t3.hp.speech_tokens_dict_size for token in tokens)
+    del t3
+
+
+def test_out_of_device_memory_shrinks_the_batch_and_the_tokens_stay_the_same(
+    english_t3: nn.Module, scheduler: T3Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A step that runs out of memory with 3 sequences: the newest waits again and restarts, same tokens."""
+    specs = [(1, 20, Sampling(), 31, 16), (2, 9, NO_CFG, 32, 16), (3, 30, NO_PENALTY, 33, 16)]
+    alone = [_alone(english_t3, spec) for spec in specs]
+    advance, failed = scheduler.decoder.advance, []
+
+    def tight(lives, positions, cache):  # type: ignore[no-untyped-def]
+        if len(lives) == 3 and not failed:
+            failed.append(True)
+            raise torch.OutOfMemoryError("made-up: no room for a third sequence")
+        return advance(lives, positions, cache)
+
+    scheduler.decoder.advance = tight  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="engines.t3_scheduler"):
+        tickets = [scheduler.submit(_sequence(english_t3, *spec)) for spec in specs]
+        tokens = [ticket.wait().tokens for ticket in tickets]
+    assert failed and tokens == alone
+    assert scheduler.stats()["oom_shrinks"] == 1
+    assert "out of device memory" in caplog.text
