@@ -211,10 +211,10 @@ class T3Scheduler:
     def _step(self) -> None:
         self._reserve(len(self._positions), max(self._positions) + 2, like=self._lives[0].seq.embeds)
         assert self._cache is not None
+        sampled = sum(not live.spent for live in self._lives)  # tokens this step samples
         self.decoder.advance(self._lives, self._positions, self._cache)
         self._positions = [p + 1 for p in self._positions]
         self.steps += 1
-        sampled = sum(not live.spent for live in self._lives)
         self.tokens_total += sampled
         self._window.append((time.perf_counter(), sampled))
 
