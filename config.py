@@ -122,6 +122,14 @@ class ModelSettings(_Section):
     # T3's decoding loop: upstream's T3.inference, or ours (engines/t3_loop.py: the same tokens at fp32,
     # batch-ready). Upstream stays the default until the benchmark shows ours faster.
     t3_loop: Literal["upstream", "own"] = "upstream"
+    # With t3_loop: own, the chunks (of every request) decoded together in one T3 batch, per model.
+    # More is faster in aggregate and holds more memory (a KV cache per chunk: docs/performance.md).
+    t3_batch_size: Annotated[int, Field(ge=1, le=64)] = 8
+    # With t3_loop: own, T3's weights (S3Gen stays float32): bfloat16 / float16 on a GPU where outputs
+    # stay correct; ignored (with a warning) with t3_loop: upstream.
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    # With t3_loop: own, torch.compile T3's layers (first calls compile; needs a C++ compiler on CPU).
+    compile: bool = False
     voice_cache_size: Annotated[int, Field(ge=0)] = 32
     voice_cache_mb: Annotated[float, Field(ge=0)] = 512
     conditionals_cache_dir: Path | None = Path("cache/conditionals")

@@ -118,6 +118,7 @@ class CoreEngine:
         self.metrics = self.saver.metrics = self.metrics or metrics
         if self.metrics is not None:
             self.metrics.queue_depth.set_function(lambda: self.engines.queue_depth)
+            self.metrics.watch_batches(self.engines.batches)
         paths = self.settings.paths
         for folder in (paths.voices_dir, paths.outputs_dir, paths.vc_inputs_dir):
             Path(folder).mkdir(parents=True, exist_ok=True)

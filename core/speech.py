@@ -11,13 +11,14 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, fields, replace
 from typing import cast
 
 import numpy as np
 
 from config import GenerationSettings, Settings
+from core.ahead import ahead
 from core.checks import (
     check_formats,
     check_language,
@@ -277,14 +278,20 @@ class SpeechService:
             params = plan.params = replace(
                 plan.params, language=check_language(engine, voice, request.language)
             )
-            for index, chunk in enumerate(chunks):
+
+            def take(index: int) -> Awaitable[tuple[Clip, ChunkReport]]:
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
-                async def generate(take: int, chunk: str = chunk, index: int = index) -> Clip:
+                async def generate(take: int) -> Clip:
                     seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
-                    return await self._engines.call(name, engine.synthesize, chunk, voice, seeded)
+                    return await self._engines.call(name, engine.synthesize, chunks[index], voice, seeded)
 
-                clip, report = await self._takes.take(index, chunk, generate, checker, request.validation)
-                seconds += clip.duration
-                yield clip, report
-                report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
+                return self._takes.take(index, chunks[index], generate, checker, request.validation)
+
+            # An engine that batches (our T3 loop) gets the next few chunks at once; they are heard in order.
+            async with ahead(take, len(chunks), engine.traits.chunks_ahead) as results:
+                for index in range(len(chunks)):
+                    clip, report = await results(index)
+                    seconds += clip.duration
+                    yield clip, report
+                    report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))

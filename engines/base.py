@@ -53,6 +53,7 @@ class EngineTraits:
         default_factory=dict
     )  # its own defaults over ``generation``
     ignored_controls: tuple[str, ...] = ()  # request controls it has no use for (a warning names them)
+    chunks_ahead: int = 1  # chunks of one text given to it at once (our T3 loop batches them)
 
 
 @runtime_checkable
@@ -101,6 +102,14 @@ class ConversionEngine(SpeechEngine, Protocol):
 
     def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
         """Re-voice one window of audio; ``target_voice=None`` uses the engine's built-in voice."""
+
+
+@runtime_checkable
+class Batches(Protocol):
+    """An engine that decodes several requests' chunks together (our T3 loop; engines/t3_scheduler.py)."""
+
+    def batch_stats(self) -> dict[str, Any] | None:
+        """The batch now (size, limit, waiting, tokens/s); None when it is not batching."""
 
 
 @runtime_checkable

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 24_000
 _SPEECH_VOCAB = 6561  # token ids at or above this are control tokens, not speech
 BUILTIN_KEY = "builtin"
+MAX_CHUNKS_AHEAD = 4  # a long text holds at most this many places in the T3 batch: others get in too
 
 
 class ChatterboxTTSEngine:
@@ -48,6 +51,10 @@ class ChatterboxTTSEngine:
 
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         self._settings = settings
+        # With our loop, as many chunks run at once as the T3 batch holds (they meet there), and a long
+        # text gives a few of its chunks at once; with upstream's, one at a time.
+        batch = settings.t3_batch_size if settings.t3_loop == "own" else 1
+        self.traits = replace(type(self).traits, concurrency=batch, chunks_ahead=min(batch, MAX_CHUNKS_AHEAD))
         self.max_chunk_chars: int | None = max_chunk_chars
         self.model: Any = None
         self.device: str | None = None
@@ -56,7 +63,13 @@ class ChatterboxTTSEngine:
         self._voices: ConditionalsCache[Any] = conditionals_cache(settings, codec)
         # Which conditionals each call used, by request id: proof that concurrent requests with
         # different voices never borrow each other's (the concurrency test reads it).
-        self._t3_decoder: Any = None
+        self._t3_scheduler: Any = None
+        self._t3_dtype: Any = None  # T3's weights when not float32 (models.dtype); None: as loaded
+        # With our loop, several chunks run on the worker at once (see ``concurrency``): they meet in
+        # the T3 batch and take turns, under this lock, for everything else (conditioning, S3Gen).
+        self._stage_lock = threading.RLock()
+        self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
+        self._running = 0
         self.conditioning_log: deque[tuple[str | None, str]] = deque(maxlen=10_000)
 
     @property
@@ -71,6 +84,9 @@ class ChatterboxTTSEngine:
         logger.info("loading %s from %s on %s", self.name, folder, device)
         self.model = self._from_local(folder, device)
         self.device = device
+        from engines.t3_sequences import prepare_t3
+
+        self._t3_dtype = prepare_t3(self.model.t3, self._settings, self.name)
         self.fingerprint = fingerprint(folder, files=_files(folder, weights.required))
         self._voices.open(f"{self.name}-{self.fingerprint}")
 
@@ -84,10 +100,14 @@ class ChatterboxTTSEngine:
         return ChatterboxTTS.from_local(folder, device)
 
     def unload(self) -> None:
-        """Drop the model and the cached voices."""
-        self.model = None
-        self._t3_decoder = None
-        self._voices.clear()
+        """Drop the model and the cached voices, once the chunks already on the model are done."""
+        with self._calls:
+            self._calls.wait_for(lambda: self._running == 0)
+            self.model = None
+            if self._t3_scheduler is not None:
+                self._t3_scheduler.close()
+                self._t3_scheduler = None
+            self._voices.clear()
         _free_accelerator_memory()
 
     def describe(self) -> dict[str, Any]:
@@ -98,6 +118,7 @@ class ChatterboxTTSEngine:
             "watermark": self._settings.watermark,
             "languages": list(self.languages),
             "voice_cache": self._voices.stats.as_dict(),
+            "t3_loop": self._settings.t3_loop,
         }
 
     def languages_for(self, voice: str | None) -> tuple[str, ...]:
@@ -108,29 +129,49 @@ class ChatterboxTTSEngine:
 
     def prepare_voice(self, voice: Path) -> str:
         """Condition a voice now (warming the cache); returns its cache key."""
-        return self._conditionals(voice)[0]
+        with self._stage_lock:
+            return self._conditionals(voice)[0]
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
+        with self._calls:
+            self._running += 1
+        try:
+            return self._speak(text, voice, params)
+        finally:
+            with self._calls:
+                self._running -= 1
+                self._calls.notify_all()
+
+    def _speak(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         import torch
         from chatterbox.models.s3tokenizer import drop_invalid_tokens
 
         model = self._require_model()
-        key, conds = self._conditionals(Path(voice) if voice is not None else None)
-        self.conditioning_log.append((request_id_var.get(), key))
-        t3_cond = self._t3_cond(conds, params)
-
-        seed_everything(params.seed)
-        with torch.inference_mode():
-            tokens = self._text_tokens(model, text, params)
-            speech = self._sample_speech(model, t3_cond, tokens, params)
-            speech = drop_invalid_tokens(speech[0])
-            speech = speech[speech < _SPEECH_VOCAB].to(self.device)
-            if speech.numel() == 0:
-                raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
-            samples = self._vocode(model, speech, conds)
-        if params.watermark:
-            samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+        batched = self._settings.t3_loop == "own"
+        with self._stage_lock:
+            key, conds = self._conditionals(Path(voice) if voice is not None else None)
+            self.conditioning_log.append((request_id_var.get(), key))
+            t3_cond = self._t3_cond(conds, params)
+            seed_everything(params.seed)
+            with torch.inference_mode():
+                tokens = self._text_tokens(model, text, params)
+                if not batched:  # upstream samples from the global RNG seeded just above
+                    speech = self._sample_speech(model, t3_cond, tokens, params)
+        if batched:  # our loop: its own generator; waits in the batch without the lock
+            with torch.inference_mode():
+                speech = self._sample_speech(model, t3_cond, tokens, params)
+        with self._stage_lock:
+            if batched:
+                seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
+            with torch.inference_mode():
+                speech = drop_invalid_tokens(speech[0])
+                speech = speech[speech < _SPEECH_VOCAB].to(self.device)
+                if speech.numel() == 0:
+                    raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
+                samples = self._vocode(model, speech, conds)
+            if params.watermark:
+                samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
         return Clip(samples, SAMPLE_RATE)
 
     # ---- the stages a variant replaces ----------------------------------------------------------
@@ -144,7 +185,7 @@ class ChatterboxTTSEngine:
             speaker_emb=conds.t3.speaker_emb,
             cond_prompt_speech_tokens=conds.t3.cond_prompt_speech_tokens,
             emotion_adv=params.exaggeration * torch.ones(1, 1, 1),
-        ).to(device=self.device)
+        ).to(device=self.device, dtype=self._t3_dtype)
 
     def _text_tokens(self, model: Any, text: str, params: SynthesisParams) -> Any:
         from chatterbox.tts import punc_norm
@@ -182,7 +223,7 @@ class ChatterboxTTSEngine:
                 min_p=params.min_p,
                 top_p=params.top_p,
             )
-        from engines.t3_sequences import chatterbox_sequence, decode_one, generator
+        from engines.t3_sequences import chatterbox_sequence, decode_batched, generator
 
         sequence = chatterbox_sequence(
             model.t3,
@@ -193,7 +234,7 @@ class ChatterboxTTSEngine:
             self._settings.max_new_tokens,
             multilingual=self.name == "chatterbox-multilingual",
         )
-        return decode_one(self._decoder(model), sequence, self.name)
+        return decode_batched(self._scheduler(model), sequence, self.name)
 
     def _sampling(self, params: SynthesisParams) -> Any:
         from engines.t3_loop import Sampling
@@ -207,13 +248,25 @@ class ChatterboxTTSEngine:
             cfg_weight=params.cfg_weight,
         )
 
-    def _decoder(self, model: Any) -> Any:
-        """The decoding loop for this model's T3 (built once per load)."""
+    def _scheduler(self, model: Any) -> Any:
+        """The continuous-batching scheduler of this model's T3 (one per load, its thread started lazily)."""
         from engines.t3_loop import Decoder
+        from engines.t3_scheduler import T3Scheduler
 
-        if self._t3_decoder is None or self._t3_decoder.t3 is not model.t3:
-            self._t3_decoder = Decoder(model.t3, "turbo" if self.name == "chatterbox-turbo" else "chatterbox")
-        return self._t3_decoder
+        with self._stage_lock:
+            current = self._t3_scheduler
+            if current is None or current.decoder.t3 is not model.t3:
+                if current is not None:
+                    current.close()
+                style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
+                decoder = Decoder(model.t3, style)
+                self._t3_scheduler = T3Scheduler(decoder, self._settings.t3_batch_size, self.name)
+            return self._t3_scheduler
+
+    def batch_stats(self) -> dict[str, Any] | None:
+        """The T3 batch now (size, limit, waiting, tokens/s); None when our loop is off or unused."""
+        scheduler = self._t3_scheduler
+        return scheduler.stats() if scheduler is not None else None
 
     def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
         """24 kHz samples (numpy) for the speech tokens, in the voice of ``conds``."""

@@ -231,7 +231,7 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
                 repetition_penalty=params.repetition_penalty,
                 max_gen_len=self._settings.max_new_tokens,
             )
-        from engines.t3_sequences import decode_one, generator, turbo_sequence
+        from engines.t3_sequences import decode_batched, generator, turbo_sequence
 
         sequence = turbo_sequence(
             model.t3,
@@ -241,7 +241,7 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
             generator(self.device or "cpu", params.seed),
             self._settings.max_new_tokens,
         )
-        return decode_one(self._decoder(model), sequence, self.name)
+        return decode_batched(self._scheduler(model), sequence, self.name)
 
     def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
         """Meanflow S3Gen in two steps, with upstream's trailing silence tokens."""

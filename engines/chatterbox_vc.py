@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,6 +44,8 @@ class ChatterboxVCEngine:
         self.device: str | None = None
         codec = CacheCodec(tensor_bytes, _save_reference, self._load_reference)
         self._targets: ConditionalsCache[dict] = conditionals_cache(settings, codec)
+        # The TTS engine's lock when S3Gen is shared: its chunks may vocode on other worker threads.
+        self._lock = tts._stage_lock if tts is not None else threading.RLock()
 
     @property
     def loaded(self) -> bool:
@@ -96,13 +99,14 @@ class ChatterboxVCEngine:
 
         if self._s3gen is None:
             raise EngineUnavailableError("chatterbox-vc is not loaded")
-        _, ref = self._target(target_voice)
         audio_16k = resample(source, S3_SR).samples
-        seed_everything(params.seed)
-        with torch.inference_mode():
-            tokens, _ = self._s3gen.tokenizer(torch.from_numpy(audio_16k).float().to(self.device)[None,])
-            wav, _ = self._s3gen.inference(speech_tokens=tokens, ref_dict=dict(ref))
-            samples = wav.squeeze(0).detach().cpu().numpy()
+        with self._lock:
+            _, ref = self._target(target_voice)
+            seed_everything(params.seed)
+            with torch.inference_mode():
+                tokens, _ = self._s3gen.tokenizer(torch.from_numpy(audio_16k).float().to(self.device)[None,])
+                wav, _ = self._s3gen.inference(speech_tokens=tokens, ref_dict=dict(ref))
+                samples = wav.squeeze(0).detach().cpu().numpy()
         if params.watermark:
             samples = self._watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
         return Clip(samples, SAMPLE_RATE)

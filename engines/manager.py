@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from config import TTS_ENGINES, VC_ENGINES, EngineSettings, ModelSettings
-from engines.base import SpeechEngine, SynthesisEngine
+from engines.base import Batches, SpeechEngine, SynthesisEngine
 from engines.memory import MB, MemoryBook, MemoryReport
-from engines.worker import ModelWorker
+from engines.worker import Cancelled, ModelWorker
 from exceptions import (
     ChatterboxError,
     EngineUnavailableError,
@@ -70,10 +70,12 @@ class EngineManager:
         max_queued: int = 0,
     ) -> None:
         self._queues: dict[str, _Queue] = {}
+        threads: dict[str, int] = {}  # per worker group: the most calls any of its engines runs at once
         for name, engine in engines.items():
             group = engine.traits.worker_group or name
-            threads = engine.traits.concurrency
-            self._queues.setdefault(group, _Queue(ModelWorker(f"model-{group}", threads)))
+            threads[group] = max(threads.get(group, 1), engine.traits.concurrency)
+        for group, count in threads.items():
+            self._queues[group] = _Queue(ModelWorker(f"model-{group}", count))
         self._slots = {
             name: _Slot(engine, self._queues[engine.traits.worker_group or name])
             for name, engine in engines.items()
@@ -283,7 +285,7 @@ class EngineManager:
         def guarded() -> T:
             try:
                 return fn(*args)
-            except ChatterboxError:
+            except (ChatterboxError, Cancelled):  # Cancelled: its caller is gone, nobody reads it
                 raise
             except Exception as exc:
                 logger.exception("engine %s failed", name)
@@ -359,6 +361,7 @@ class EngineManager:
             "error": slot.error,
             "resident_mb": round(self._memory.resident.get(name, 0) / MB, 1),
             **slot.engine.describe(),
+            **({"t3_batch": batch} if (batch := self.batches().get(name)) else {}),
         }
 
     def infos(self) -> list[dict[str, Any]]:
@@ -376,6 +379,15 @@ class EngineManager:
         if fallback and fallback in self._slots and self._slots[fallback].state != "failed":
             return fallback, reason
         return None, reason
+
+    def batches(self) -> dict[str, dict[str, Any]]:
+        """Each loaded engine's T3 batch now (engines that batch with our loop; see engines/t3_scheduler.py)."""
+        found = {}
+        for name, slot in self._slots.items():
+            engine = slot.engine
+            if slot.state == "ready" and isinstance(engine, Batches) and (figures := engine.batch_stats()):
+                found[name] = figures
+        return found
 
     @property
     def queue_depth(self) -> int:

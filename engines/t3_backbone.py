@@ -235,3 +235,20 @@ class GPT2Backbone(Backbone):
 def backbone_for(t3: Any) -> Backbone:
     """The backbone matching T3's transformer."""
     return GPT2Backbone(t3.tfmr) if hasattr(t3.tfmr, "wpe") else LlamaBackbone(t3.tfmr)
+
+
+def compile_layers(t3: Any) -> None:
+    """``torch.compile`` each transformer layer's MLP and projections (shapes vary: dynamic)."""
+    import torch
+
+    for layer in backbone_for(t3).layers:
+        for name in ("mlp", "self_attn", "attn"):
+            module = getattr(layer, name, None)
+            if module is None:
+                continue
+            if name == "mlp":
+                setattr(layer, name, torch.compile(module, dynamic=True))
+            else:  # the attention itself is ours: compile its projections
+                for proj in ("q_proj", "k_proj", "v_proj", "o_proj", "c_attn", "c_proj"):
+                    if hasattr(module, proj):
+                        setattr(module, proj, torch.compile(getattr(module, proj), dynamic=True))

@@ -72,80 +72,88 @@ class Decoder:
         state = self.start_batch(sequences)
         while not state.finished():
             self.step(state)
-        state.collect()
+        for live in state.lives:
+            live.collect()
         return sequences
 
     def start_batch(self, sequences: list[Sequence]) -> _Batch:
         """Prefill every sequence into one cache and sample each one's first token."""
-        rows = [seq.embeds.size(0) for seq in sequences]
+        lives = [Live(self, seq) for seq in sequences]
         # Every row steps until the whole batch ends: room for the longest prompt plus the largest budget.
         length = (
             max(seq.embeds.size(1) for seq in sequences) + max(seq.max_new_tokens for seq in sequences) + 2
         )
-        cache = self.backbone.new_cache(sum(rows), length, like=sequences[0].embeds)
-        batch = _Batch(self, sequences, rows, cache)
+        cache = self.backbone.new_cache(sum(live.rows for live in lives), length, like=sequences[0].embeds)
         offset = 0
-        for index, seq in enumerate(sequences):
-            taps = _taps(seq.analyzer, 0)  # the prefill runs this sequence's rows alone
-            hidden = self.backbone.prefill(seq.embeds, cache, slice(offset, offset + rows[index]), taps)
-            batch.sample(index, self.t3.speech_head(hidden[:, -1:])[:, -1])
-            offset += rows[index]
-        batch.positions = [
-            seq.embeds.size(1) for seq, n in zip(sequences, rows, strict=True) for _ in range(n)
-        ]
-        return batch
+        for live in lives:
+            self.prefill(live, cache, offset)
+            offset += live.rows
+        return _Batch(self, lives, cache)
+
+    def prefill(self, live: Live, cache: KVCache, offset: int) -> None:
+        """Run one sequence's prompt into cache rows ``offset..`` and sample its first token."""
+        taps = _taps(live.seq.analyzer, 0)  # the prefill runs this sequence's rows alone
+        hidden = self.backbone.prefill(live.seq.embeds, cache, slice(offset, offset + live.rows), taps)
+        live.sample(self.t3.speech_head(hidden[:, -1:])[:, -1])
 
     def step(self, batch: _Batch) -> None:
         """Feed every sequence's last token, sample the next one."""
-        embeds = torch.cat([self._embed(batch, index) for index in range(len(batch.sequences))])
-        taps: dict[int, Any] = {}
-        offset = 0
-        for seq, n in zip(batch.sequences, batch.rows, strict=True):
-            for layer, tap in _taps(seq.analyzer, offset).items():
-                taps[layer] = _chain(taps.get(layer), tap)
-            offset += n
-        hidden = self.backbone.step(embeds, batch.positions, batch.cache, taps)
-        logits = self.t3.speech_head(hidden)[:, -1]
-        offset = 0
-        for index, n in enumerate(batch.rows):
-            batch.sample(index, logits[offset : offset + n])
-            offset += n
+        self.advance(batch.lives, batch.positions, batch.cache)
         batch.positions = [p + 1 for p in batch.positions]
         batch.steps += 1
 
-    def _embed(self, batch: _Batch, index: int) -> Tensor:
-        token = batch.history[index][:, batch.lengths[index] - 1 : batch.lengths[index]]
-        embed = self.t3.speech_emb(token)
-        if self.style == "chatterbox":  # upstream: the learned position of the i-th generated token
-            embed = embed + self.t3.speech_pos_emb.get_fixed_embedding(batch.steps + 1)
-        return embed.expand(batch.rows[index], -1, -1)
+    def advance(self, lives: list[Live], positions: list[int], cache: KVCache) -> None:
+        """One decode step for ``lives``, which fill cache rows ``0..`` in order, at ``positions``."""
+        embeds = torch.cat([live.embed() for live in lives])
+        taps: dict[int, Any] = {}
+        offset = 0
+        for live in lives:
+            for layer, tap in _taps(live.seq.analyzer, offset).items():
+                taps[layer] = _chain(taps.get(layer), tap)
+            offset += live.rows
+        hidden = self.backbone.step(embeds, positions, cache, taps)
+        logits = self.t3.speech_head(hidden)[:, -1]
+        offset = 0
+        for live in lives:
+            live.sample(logits[offset : offset + live.rows])
+            offset += live.rows
 
 
-class _Batch:
-    """The running state of one batch: cache, positions, each sequence's history and stop flag."""
+class Live:
+    """One sequence being decoded: its history, sampled count, logits processors and stop flag."""
 
-    def __init__(self, decoder: Decoder, sequences: list[Sequence], rows: list[int], cache: KVCache) -> None:
+    def __init__(self, decoder: Decoder, seq: Sequence) -> None:
         self.decoder = decoder
-        self.sequences = sequences
-        self.rows = rows
-        self.cache = cache
-        self.positions: list[int] = []
-        self.steps = 0
-        device = sequences[0].embeds.device
-        width = max(seq.max_new_tokens for seq in sequences) + 2
-        start = decoder.start
-        # History per sequence: upstream's ``generated_ids`` (chatterbox: start token + sampled).
-        self.history = [torch.full((1, width), start, dtype=torch.long, device=device) for _ in sequences]
-        self.lengths = [1 if decoder.style == "chatterbox" else 0 for _ in sequences]
-        self.done = torch.zeros(len(sequences), dtype=torch.bool, device=device)
-        self.sampled = [0 for _ in sequences]
-        self.processors = [_processors(decoder.style, seq.sampling) for seq in sequences]
+        self.seq = seq
+        self.rows = seq.embeds.size(0)
+        self.prompt = seq.embeds.size(1)
+        device = seq.embeds.device
+        # Upstream's ``generated_ids`` (chatterbox: start token + sampled).
+        self.history = torch.full((1, seq.max_new_tokens + 2), decoder.start, dtype=torch.long, device=device)
+        self.length = 1 if decoder.style == "chatterbox" else 0
+        self.sampled = 0
+        self.budget = seq.max_new_tokens + (1 if decoder.style == "turbo" else 0)
+        self.done = torch.zeros((), dtype=torch.bool, device=device)  # read every few steps only
+        self.processors = _processors(decoder.style, seq.sampling)
 
-    def sample(self, index: int, logits: Tensor) -> None:
-        """Sample sequence ``index``'s next token from its rows' logits (upstream's order of steps)."""
-        seq, style = self.sequences[index], self.decoder.style
-        if self.sampled[index] >= self._budget(index):
-            return  # out of budget: it waits for the others, its tokens are final
+    @property
+    def spent(self) -> bool:
+        """Its budget is used up: its tokens are final."""
+        return self.sampled >= self.budget
+
+    def embed(self) -> Tensor:
+        """The input of its next step: its last token, on each of its rows."""
+        t3 = self.decoder.t3
+        embed = t3.speech_emb(self.history[:, self.length - 1 : self.length])
+        if self.decoder.style == "chatterbox":  # upstream: the learned position of the i-th generated token
+            embed = embed + t3.speech_pos_emb.get_fixed_embedding(self.sampled)
+        return embed.expand(self.rows, -1, -1)
+
+    def sample(self, logits: Tensor) -> None:
+        """Sample the next token from its rows' logits (upstream's order of steps)."""
+        seq, style = self.seq, self.decoder.style
+        if self.spent:
+            return  # it waits for the others
         logits = logits.float()
         if style == "chatterbox" and logits.size(0) == 2:
             cond, uncond = logits[0:1], logits[1:2]
@@ -153,46 +161,56 @@ class _Batch:
                 cond - uncond
             )
         if seq.analyzer is not None:
-            last = int(self.history[index][0, self.lengths[index] - 1].item())
+            last = int(self.history[0, self.length - 1].item())
             logits = seq.analyzer.step(logits, next_token=last)
-        length = self.lengths[index]
-        seen = self.history[index][:, : max(length, 1)]  # turbo's first step sees the start token
-        logits = self.processors[index](seen, logits)
+        length = self.length
+        seen = self.history[:, : max(length, 1)]  # turbo's first step sees the start token
+        logits = self.processors(seen, logits)
         probs = torch.softmax(logits, dim=-1)
         token = torch.multinomial(probs, num_samples=1, generator=seq.generator)
-        if length < self.history[index].size(1):
-            self.history[index][:, length : length + 1] = token
-        self.lengths[index] = length + 1
-        self.sampled[index] += 1
-        self.done[index] |= token.view(()) == self.decoder.stop
-        if self.sampled[index] >= self._budget(index):
-            self.done[index] = True
-
-    def _budget(self, index: int) -> int:
-        seq = self.sequences[index]
-        return seq.max_new_tokens + (1 if self.decoder.style == "turbo" else 0)
-
-    def finished(self) -> bool:
-        if all(self.sampled[i] >= self._budget(i) for i in range(len(self.sequences))):
-            return True
-        if (
-            any(seq.analyzer is not None for seq in self.sequences)
-            or self.steps % self.decoder.check_every == 0
-        ):
-            return bool(self.done.all())
-        return False
+        if length < self.history.size(1):
+            self.history[:, length : length + 1] = token
+        self.length = length + 1
+        self.sampled += 1
+        self.done = self.done | (token.view(()) == self.decoder.stop)
 
     def collect(self) -> None:
-        """Each sequence's tokens up to its first stop (chatterbox keeps the stop, as upstream does)."""
+        """Its tokens up to its first stop (chatterbox keeps the stop, as upstream does)."""
+        seq, stop = self.seq, self.decoder.stop
         first = 1 if self.decoder.style == "chatterbox" else 0
-        for index, seq in enumerate(self.sequences):
-            sampled = self.history[index][0, first : self.lengths[index]].tolist()
-            if self.decoder.stop in sampled:
-                cut = sampled.index(self.decoder.stop)
-                seq.tokens = sampled[: cut + 1] if self.decoder.style == "chatterbox" else sampled[:cut]
-            else:
-                seq.tokens = sampled[: self._budget(index)]
-                seq.hit_budget = True
+        sampled = self.history[0, first : self.length].tolist()
+        if stop in sampled:
+            cut = sampled.index(stop)
+            seq.tokens = sampled[: cut + 1] if self.decoder.style == "chatterbox" else sampled[:cut]
+        else:
+            seq.tokens = sampled[: self.budget]
+            seq.hit_budget = True
+
+
+def stopped(lives: list[Live]) -> list[bool]:
+    """Which sequences have sampled their stop token (one host sync for all of them)."""
+    return torch.stack([live.done for live in lives]).tolist()
+
+
+class _Batch:
+    """A fixed batch: its cache, the rows' positions, the sequences' state."""
+
+    def __init__(self, decoder: Decoder, lives: list[Live], cache: KVCache) -> None:
+        self.decoder = decoder
+        self.lives = lives
+        self.cache = cache
+        self.positions = [live.prompt for live in lives for _ in range(live.rows)]
+        self.steps = 0
+
+    def finished(self) -> bool:
+        if all(live.spent for live in self.lives):
+            return True
+        if (
+            any(live.seq.analyzer is not None for live in self.lives)
+            or self.steps % self.decoder.check_every == 0
+        ):
+            return all(s or live.spent for s, live in zip(stopped(self.lives), self.lives, strict=True))
+        return False
 
 
 def _processors(style: Style, sampling: Sampling) -> Any:

@@ -13,11 +13,28 @@ from typing import Any
 
 import torch
 
+from config import ModelSettings
 from engines.t3_loop import Decoder, Sampling, Sequence
 
 logger = logging.getLogger(__name__)
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
+    """Cast and compile T3 for our loop (``models.dtype``, ``models.compile``); the dtype set, or None."""
+    if settings.t3_loop != "own":
+        if settings.dtype != "float32" or settings.compile:
+            logger.warning("%s: models.dtype and models.compile apply to models.t3_loop: own; ignored", name)
+        return None
+    dtype = DTYPES[settings.dtype] if settings.dtype != "float32" else None
+    if dtype is not None:
+        t3.to(dtype=dtype)
+    if settings.compile:
+        from engines.t3_backbone import compile_layers
+
+        compile_layers(t3)
+    return dtype
 
 
 def generator(device: str | torch.device, seed: int) -> torch.Generator:
@@ -70,8 +87,24 @@ def turbo_sequence(
 
 
 def decode_one(decoder: Decoder, sequence: Sequence, name: str) -> torch.Tensor:
-    """Decode one sequence; its tokens as a (1, n) tensor. Running out of budget is logged."""
+    """Decode one sequence alone; its tokens as a (1, n) tensor. Running out of budget is logged."""
     decoder.decode([sequence])
+    return _tokens(sequence, name)
+
+
+def decode_batched(scheduler: Any, sequence: Sequence, name: str) -> torch.Tensor:
+    """Decode one sequence in the model's running batch (``engines.t3_scheduler``); as ``decode_one``.
+
+    The current model call's cancel event goes with it: a caller that goes away takes it out of the
+    batch at once (``engines.worker.Cancelled`` is raised here).
+    """
+    from engines.worker import cancel_event
+
+    scheduler.decode(sequence, cancel_event())
+    return _tokens(sequence, name)
+
+
+def _tokens(sequence: Sequence, name: str) -> torch.Tensor:
     if sequence.hit_budget:
         logger.warning(
             "%s: speech reached the token budget (models.max_new_tokens=%d) before its end; the audio may be cut",

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# Set when the request waiting for a model call goes away (client gone, job stopped): a call that
+# waits on a batch (T3 continuous batching) reads it and leaves at once.
+_cancel: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "model_call_cancel", default=None
+)
+
+
+class Cancelled(Exception):
+    """The caller of a model call went away; its result is not wanted."""
+
+
+def cancel_event() -> threading.Event | None:
+    """The current model call's cancel event (None outside a worker call)."""
+    return _cancel.get()
 
 
 class ModelWorker:
@@ -27,9 +43,14 @@ class ModelWorker:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the worker thread, keeping the caller's context (request id in logs)."""
         self._pending += 1
+        cancel = threading.Event()
         try:
             context = contextvars.copy_context()
+            context.run(_cancel.set, cancel)
             return await asyncio.wrap_future(self._pool.submit(context.run, fn, *args))
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
         finally:
             self._pending -= 1
 

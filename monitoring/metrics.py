@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -10,6 +13,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -57,6 +62,10 @@ class Metrics:
             "model_queue_depth", "Model calls waiting or running.", registry=self.registry
         )
 
+    def watch_batches(self, read: Callable[[], dict[str, dict[str, Any]]]) -> None:
+        """Export each engine's T3 batch (``read()``: engine -> its figures) at every scrape."""
+        self.registry.register(_BatchCollector(read))
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered HTTP request."""
         self.requests.labels(method, route, str(status)).inc()
@@ -92,3 +101,29 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
+
+
+class _BatchCollector(Collector):
+    """Per engine, read when scraped: ``t3_batch_size``, ``t3_batch_waiting``, ``t3_tokens_per_second``,
+    ``t3_batch_oom_shrinks_total``."""
+
+    def __init__(self, read: Callable[[], dict[str, dict[str, Any]]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        figures = self._read()
+        for key, name, doc in (
+            ("batch_size", "t3_batch_size", "Sequences in the T3 decoding batch now."),
+            ("waiting", "t3_batch_waiting", "Sequences waiting for a place in the T3 batch."),
+            ("tokens_per_second", "t3_tokens_per_second", "Speech tokens per second over the last steps."),
+        ):
+            family = GaugeMetricFamily(name, doc, labels=["engine"])
+            for engine, stats in figures.items():
+                family.add_metric([engine], float(stats.get(key, 0)))
+            yield family
+        shrinks = CounterMetricFamily(
+            "t3_batch_oom_shrinks", "Times a T3 batch ran out of device memory and shrank.", labels=["engine"]
+        )
+        for engine, stats in figures.items():
+            shrinks.add_metric([engine], float(stats.get("oom_shrinks", 0)))
+        yield shrinks

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from config import Settings
 from core_engine import CoreEngine
-from engines.base import SynthesisParams
+from engines.base import EngineTraits, SynthesisParams
 from main_api import create_app
 from tests.support.engines import RATE, ToneEngine
 from tests.support.live_server import serve_in_thread
@@ -198,3 +198,64 @@ def test_a_client_that_disconnects_stops_the_rest_of_its_work(
     assert len(engine.spoken) <= 2, engine.spoken
     outputs = Path(core.settings.paths.outputs_dir)
     assert not [p for p in outputs.rglob("*") if p.is_file() and not p.name.startswith(".")]  # nothing saved
+
+
+class BatchingEngine(GatedEngine):
+    """A gated engine that takes several chunks at once, as Chatterbox does with its T3 batch."""
+
+    # 4 model calls at once (engines/manager.py sizes the worker by it); 2 chunks of one text in flight
+    traits = EngineTraits(concurrency=4, chunks_ahead=2)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = 0
+        self._count = threading.Lock()
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        with self._count:
+            self.in_flight += 1
+        try:
+            return super().synthesize(text, voice, params)
+        finally:
+            with self._count:
+                self.in_flight -= 1
+
+    def batch_stats(self) -> dict[str, float]:
+        return {"batch_size": self.in_flight, "max_batch_size": 4, "waiting": 0, "tokens_per_second": 12.5}
+
+
+def test_a_batching_engine_gets_chunks_of_every_request_at_once(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Two chunks of a long text and a short request are on the model together; the limit still holds."""
+    settings = make_settings(
+        engines={"enabled": ["piper"], "default": "piper", "fallback": None},
+        limits={"max_queued_requests": 2},
+    )
+    engine = BatchingEngine()
+    core = CoreEngine(settings, engines={"gated": engine})
+    long_text = " ".join(f"Long sentence number {i} goes here." for i in range(5))
+    with serve_in_thread(create_app(settings, engine=core)) as base, ThreadPoolExecutor(2) as pool:
+        try:
+            long = pool.submit(_tts, base, long_text)
+            for _ in range(2):  # its first two chunks, without waiting for each other
+                assert engine.calls.acquire(timeout=30)
+            short = pool.submit(_tts, base, "Short one.")
+            assert engine.calls.acquire(timeout=30)  # joins them: not stuck behind the long text
+            assert engine.in_flight == 3
+            health = httpx.get(f"{base}/health").json()
+            batch = next(e for e in health["engines"] if e["name"] == "gated")["t3_batch"]
+            assert batch["batch_size"] == 3 and batch["tokens_per_second"] == 12.5
+            metrics = httpx.get(f"{base}/metrics").text
+            assert 't3_batch_size{engine="gated"} 3.0' in metrics
+            assert 't3_tokens_per_second{engine="gated"} 12.5' in metrics
+            refused = _tts(base, "One too many.")
+            assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
+        finally:
+            engine.open()
+        assert short.result().status_code == 200
+        answer = long.result()
+    assert answer.status_code == 200, answer.text
+    assert len(engine.spoken) == 6
+    reported = [chunk["text"] for chunk in answer.json()["chunks"]]
+    assert reported == sorted(reported, key=lambda t: int(t.split()[3])), reported  # heard in order

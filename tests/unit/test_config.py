@@ -59,6 +59,8 @@ def test_bad_value_names_the_key_and_the_allowed_values(monkeypatch: pytest.Monk
         ("models:\n  devcie: cpu\n", "models.devcie"),
         ("limits:\n  max_text_length: zero\n", "limits.max_text_length"),
         ("engines:\n  default: kokoro\n", "engines.default"),
+        ("models:\n  t3_batch_size: 0\n", "models.t3_batch_size"),
+        ("models:\n  t3_batch_size: 65\n", "models.t3_batch_size"),
     ],
 )
 def test_bad_yaml_values_are_refused_with_their_key(tmp_path: Path, yaml_text: str, key: str) -> None:

@@ -8,9 +8,6 @@ through torch's global RNG; ours gets a generator of its own with the same seed.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import pytest
 import torch
 from torch import nn
@@ -20,6 +17,7 @@ from engines.t3_sequences import chatterbox_sequence, generator, turbo_sequence
 from tests.support.random_checkpoint import small_t3
 from tests.support.random_multilingual import small_mtl_t3
 from tests.support.random_turbo import small_turbo_t3
+from tests.support.t3_inputs import build_t3, likely_stop, made_up_cond, made_up_text
 
 TOKENS = 12  # speech tokens per run: enough to pass the analyzer's first frames and a few stops
 
@@ -34,22 +32,11 @@ TURBO_SETS = [
 ]
 
 
-def _build(config_context: contextlib.AbstractContextManager, hp: object) -> nn.Module:
-    from chatterbox.models.t3 import T3
-
-    with config_context, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        t3 = T3(hp).eval()
-    if t3.is_gpt:
-        del t3.tfmr.wte  # as upstream's turbo loader does
-    return t3
-
-
 @pytest.fixture(scope="module")
 def english_t3() -> nn.Module:
     from chatterbox.models.t3.modules.t3_config import T3Config
 
-    return _build(small_t3(), T3Config.english_only())
+    return build_t3(small_t3(), T3Config.english_only())
 
 
 @pytest.fixture(scope="module")
@@ -59,43 +46,21 @@ def multilingual_t3() -> nn.Module:
     from engines.multilingual_fixes import install_analyzer_fix
 
     install_analyzer_fix()
-    return _build(small_mtl_t3(), T3Config.multilingual())
+    return build_t3(small_mtl_t3(), T3Config.multilingual())
 
 
 @pytest.fixture(scope="module")
 def turbo_t3() -> nn.Module:
     from engines.chatterbox_turbo import t3_config
 
-    return _build(small_turbo_t3(), t3_config("turbo"))
-
-
-def _cond(t3: nn.Module, seed: int) -> object:
-    """A fresh T3Cond (T3 writes into it) for a made-up voice."""
-    from chatterbox.models.t3.modules.cond_enc import T3Cond
-
-    rng = torch.Generator().manual_seed(seed)
-    prompt = torch.randint(0, 6561, (1, t3.hp.speech_cond_prompt_len), generator=rng)
-    return T3Cond(
-        speaker_emb=torch.randn(1, 256, generator=rng),
-        cond_prompt_speech_tokens=prompt,
-        emotion_adv=0.6 * torch.ones(1, 1, 1),
-    )
-
-
-def _text(t3: nn.Module, length: int = 20) -> torch.Tensor:
-    """Two CFG rows of text framed by start and stop, as the engine sends them."""
-    middle = torch.randint(3, 200, (1, length), generator=torch.Generator().manual_seed(length))
-    row = torch.cat(
-        [torch.tensor([[t3.hp.start_text_token]]), middle, torch.tensor([[t3.hp.stop_text_token]])], 1
-    )
-    return torch.cat([row, row])
+    return build_t3(small_turbo_t3(), t3_config("turbo"))
 
 
 def _upstream(t3: nn.Module, sampling: Sampling, seed: int, tokens: int = TOKENS) -> list[int]:
     torch.manual_seed(seed)
     out = t3.inference(
-        t3_cond=_cond(t3, 1),
-        text_tokens=_text(t3),
+        t3_cond=made_up_cond(t3, 1),
+        text_tokens=made_up_text(t3),
         max_new_tokens=tokens,
         temperature=sampling.temperature,
         cfg_weight=sampling.cfg_weight,
@@ -109,26 +74,10 @@ def _upstream(t3: nn.Module, sampling: Sampling, seed: int, tokens: int = TOKENS
 def _ours(t3: nn.Module, sampling: Sampling, seed: int, tokens: int = TOKENS, **kwargs: bool) -> list[int]:
     with torch.inference_mode():
         seq = chatterbox_sequence(
-            t3, _cond(t3, 1), _text(t3), sampling, generator("cpu", seed), tokens, **kwargs
+            t3, made_up_cond(t3, 1), made_up_text(t3), sampling, generator("cpu", seed), tokens, **kwargs
         )
     Decoder(t3, "chatterbox", check_every=4).decode([seq])
     return seq.tokens
-
-
-@contextlib.contextmanager
-def _likely_stop(t3: nn.Module, bias: float) -> Iterator[None]:
-    """Give the speech head a bias towards the stop token (random weights never stop otherwise)."""
-    original = t3.speech_head
-    head = nn.Linear(original.in_features, original.out_features, bias=True)
-    with torch.no_grad():
-        head.weight.copy_(original.weight)
-        head.bias.zero_()
-        head.bias[t3.hp.stop_speech_token] = bias
-    t3.speech_head = head
-    try:
-        yield
-    finally:
-        t3.speech_head = original
 
 
 @pytest.mark.parametrize("seed", [0, 7, 12345])
@@ -141,7 +90,7 @@ def test_english_tokens_equal_upstream(english_t3: nn.Module, sampling: Sampling
 
 def test_english_stops_where_upstream_stops(english_t3: nn.Module) -> None:
     stopped = 0
-    with _likely_stop(english_t3, bias=4.0):
+    with likely_stop(english_t3, bias=4.0):
         for seed in range(6):
             expected = _upstream(english_t3, Sampling(), seed, tokens=40)
             assert _ours(english_t3, Sampling(), seed, tokens=40) == expected
@@ -171,8 +120,8 @@ def test_multilingual_tokens_equal_upstream_with_hook_fix(
 def _turbo_upstream(t3: nn.Module, sampling: Sampling, seed: int, tokens: int) -> list[int]:
     torch.manual_seed(seed)
     out = t3.inference_turbo(
-        _cond(t3, 2),
-        _text(t3)[:1] + 300,  # one row of GPT-2 ids, no start/stop framing
+        made_up_cond(t3, 2),
+        made_up_text(t3)[:1] + 300,  # one row of GPT-2 ids, no start/stop framing
         temperature=sampling.temperature,
         top_k=sampling.top_k,
         top_p=sampling.top_p,
@@ -184,7 +133,9 @@ def _turbo_upstream(t3: nn.Module, sampling: Sampling, seed: int, tokens: int) -
 
 def _turbo_ours(t3: nn.Module, sampling: Sampling, seed: int, tokens: int) -> list[int]:
     with torch.inference_mode():
-        seq = turbo_sequence(t3, _cond(t3, 2), _text(t3)[:1] + 300, sampling, generator("cpu", seed), tokens)
+        seq = turbo_sequence(
+            t3, made_up_cond(t3, 2), made_up_text(t3)[:1] + 300, sampling, generator("cpu", seed), tokens
+        )
     Decoder(t3, "turbo", check_every=4).decode([seq])
     return seq.tokens
 
@@ -199,7 +150,7 @@ def test_turbo_tokens_equal_upstream(turbo_t3: nn.Module, sampling: Sampling, se
 
 def test_turbo_stops_where_upstream_stops(turbo_t3: nn.Module) -> None:
     stopped = 0
-    with _likely_stop(turbo_t3, bias=4.0):
+    with likely_stop(turbo_t3, bias=4.0):
         for seed in range(6):
             expected = _turbo_upstream(turbo_t3, TURBO_SETS[0], seed, 40)
             assert _turbo_ours(turbo_t3, TURBO_SETS[0], seed, 40) == expected
@@ -211,9 +162,9 @@ def test_a_sequence_decodes_the_same_alone_and_batched(english_t3: nn.Module) ->
     """Sequences with their own voice, text length, parameters, seed and budget share one batch."""
 
     def sequence(voice: int, text: int, sampling: Sampling, seed: int, budget: int):  # type: ignore[no-untyped-def]
-        text_tokens = _text(english_t3, text)
+        text_tokens = made_up_text(english_t3, text)
         with torch.inference_mode():
-            cond = _cond(english_t3, voice)
+            cond = made_up_cond(english_t3, voice)
             return chatterbox_sequence(
                 english_t3, cond, text_tokens, sampling, generator("cpu", seed), budget
             )
@@ -245,7 +196,7 @@ def test_the_engine_setting_picks_the_loop_and_the_tokens_agree(english_t3: nn.M
         torch.manual_seed(params.seed)  # upstream samples from the global generator, seeded per call
         with torch.inference_mode():
             tokens = engine._sample_speech(
-                SimpleNamespace(t3=english_t3), _cond(english_t3, 1), _text(english_t3), params
+                SimpleNamespace(t3=english_t3), made_up_cond(english_t3, 1), made_up_text(english_t3), params
             )
     finally:
         english_t3.inference = original  # type: ignore[method-assign]

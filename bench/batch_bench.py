@@ -1,0 +1,214 @@
+"""Aggregate T3 speech tokens/s: N concurrent requests batched (our scheduler) vs one after another (upstream).
+
+Builds a random-weight T3 in memory (full size by default: the real architecture, Llama 520M, 30
+layers, 1024 wide; ``--smoke``: 2 layers, a few tokens, seconds), then in one run and one process,
+for each N in ``--requests``:
+
+* ``upstream``: the N requests one after another through upstream ``T3.inference`` (CFG: two rows),
+  each seeded through torch's global RNG, as the server runs them with ``models.t3_loop: upstream``;
+* ``batched``: the same N requests submitted at once to ``engines.t3_scheduler.T3Scheduler``
+  (continuous batching, ``models.t3_loop: own``), each with its own voice, text, seed and generator.
+
+Each request decodes ``--tokens`` speech tokens (random weights never stop, so every request runs
+its full budget and the token counts are exact); the time includes each request's prefill. At fp32
+the batched tokens must equal upstream's for every request (checked and printed). ``--batch1`` adds
+one request alone through both loops (the loop's own gain at batch 1). ``T3 RTF``: seconds of T3
+decoding per second of speech tokens (25 per second) for each request of the batched run;
+``MB/request``: the batched run's peak device memory above the weights, per request (CUDA only).
+``--dtype`` / ``--compile`` as the server's ``models.dtype`` / ``models.compile`` (bench/gpu_bench.sh
+runs the matrix).
+
+    uv run --frozen python bench/batch_bench.py --requests 8 16 --tokens 30 --threads 2
+    uv run --frozen python bench/batch_bench.py --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # before torch: upstream draws a progress bar per request
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engines.t3_loop import Decoder, Sampling
+from engines.t3_scheduler import T3Scheduler
+from engines.t3_sequences import DTYPES, chatterbox_sequence, generator
+
+SAMPLING = Sampling()  # the server's defaults: cfg 0.5 (two rows), temperature 0.8, min_p 0.05
+
+
+def build_t3(layers: int | None, device: str, dtype: torch.dtype) -> torch.nn.Module:
+    """A random-weight T3 (``layers``: fewer hidden layers, width unchanged)."""
+    from chatterbox.models.t3 import T3
+    from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
+
+    original = LLAMA_CONFIGS["Llama_520M"]
+    if layers:
+        LLAMA_CONFIGS["Llama_520M"] = {**original, "num_hidden_layers": layers}
+    try:
+        torch.manual_seed(0)
+        return T3().eval().to(device=device, dtype=dtype)
+    finally:
+        LLAMA_CONFIGS["Llama_520M"] = original
+
+
+def request(t3: torch.nn.Module, index: int) -> tuple[object, torch.Tensor]:
+    """Request ``index``: its own made-up voice and a text of 40-70 tokens (two CFG rows)."""
+    from chatterbox.models.t3.modules.cond_enc import T3Cond
+
+    rng = torch.Generator().manual_seed(100 + index)
+    device, dtype = t3.device, next(t3.parameters()).dtype
+    cond = T3Cond(
+        speaker_emb=torch.randn(1, 256, generator=rng).to(device, dtype),
+        cond_prompt_speech_tokens=torch.randint(0, 6561, (1, t3.hp.speech_cond_prompt_len), generator=rng).to(
+            device
+        ),
+        emotion_adv=(0.3 + 0.05 * (index % 8)) * torch.ones(1, 1, 1, device=device, dtype=dtype),
+    )
+    middle = torch.randint(3, 200, (1, 40 + (index * 7) % 31), generator=rng)
+    row = torch.cat(
+        [torch.tensor([[t3.hp.start_text_token]]), middle, torch.tensor([[t3.hp.stop_text_token]])], 1
+    )
+    return cond, torch.cat([row, row]).to(device)
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+@torch.inference_mode()
+def upstream(t3: torch.nn.Module, count: int, tokens: int) -> tuple[float, list[list[int]]]:
+    """The requests one after another through ``T3.inference``: seconds, each one's tokens."""
+    device, results = str(t3.device.type), []
+    sync(device)
+    started = time.perf_counter()
+    for index in range(count):
+        cond, text = request(t3, index)
+        torch.manual_seed(1000 + index)
+        out = t3.inference(
+            t3_cond=cond,
+            text_tokens=text,
+            max_new_tokens=tokens,
+            temperature=SAMPLING.temperature,
+            cfg_weight=SAMPLING.cfg_weight,
+            repetition_penalty=SAMPLING.repetition_penalty,
+            min_p=SAMPLING.min_p,
+            top_p=SAMPLING.top_p,
+        )
+        results.append(out[0].tolist())
+    sync(device)
+    return time.perf_counter() - started, results
+
+
+def batched(t3: torch.nn.Module, count: int, tokens: int) -> tuple[float, list[list[int]], int]:
+    """The requests submitted at once to the scheduler: seconds, each one's tokens, the largest batch."""
+    device = str(t3.device.type)
+    scheduler = T3Scheduler(Decoder(t3, "chatterbox"), max_batch=count, name="bench")
+    try:
+        sync(device)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            sequences = [
+                chatterbox_sequence(
+                    t3, *request(t3, index), SAMPLING, generator(t3.device, 1000 + index), tokens
+                )
+                for index in range(count)
+            ]
+        tickets = [scheduler.submit(sequence) for sequence in sequences]
+        largest = 0
+        while not all(ticket._finished.is_set() for ticket in tickets):
+            largest = max(largest, scheduler.active)
+            time.sleep(0.001)
+        results = [ticket.wait().tokens for ticket in tickets]
+        sync(device)
+        return time.perf_counter() - started, results, largest
+    finally:
+        scheduler.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, nargs="+", default=[8, 16])
+    parser.add_argument("--tokens", type=int, default=30, help="speech tokens per request")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    parser.add_argument("--compile", choices=["off", "on"], default="off", help="torch.compile T3's layers")
+    parser.add_argument("--layers", type=int, default=None, help="fewer layers (width stays 1024)")
+    parser.add_argument("--batch1", action="store_true", help="also one request alone through both loops")
+    parser.add_argument("--smoke", action="store_true", help="2 layers, 6 tokens, 2 and 3 requests: seconds")
+    args = parser.parse_args()
+    if args.smoke:
+        args.layers, args.tokens, args.requests = 2, 6, [2, 3]
+    torch.set_num_threads(args.threads)
+
+    started = time.perf_counter()
+    t3 = build_t3(args.layers, args.device, DTYPES[args.dtype])
+    weights_mb = _allocated_mb(args.device)
+    if args.compile == "on":
+        from engines.t3_backbone import compile_layers
+
+        compile_layers(t3)
+    params = sum(p.numel() for p in t3.parameters()) / 1e6
+    print(
+        f"T3: {len(t3.tfmr.layers)} layers, {params:.0f}M params, {args.dtype} on {args.device}, "
+        f"compile {args.compile}, {args.threads} threads, built in {time.perf_counter() - started:.1f} s; "
+        f"{args.tokens} speech tokens per request, cfg {SAMPLING.cfg_weight}"
+    )
+    batched(t3, 1, 2)  # warm-up (first calls allocate; with compile: compile)
+    counts = ([1] if args.batch1 else []) + args.requests
+    print(
+        f"\n{'requests':>8} {'upstream tok/s':>15} {'batched tok/s':>14} {'ratio':>7} {'batch':>6} "
+        f"{'T3 RTF':>7} {'MB/request':>10}  tokens"
+    )
+    for count in counts:
+        total = count * args.tokens
+        try:
+            up_seconds, up_tokens = upstream(t3, count, args.tokens)
+            up_rate = total / up_seconds
+        except (RuntimeError, TypeError, ValueError) as exc:  # upstream in bf16/fp16 may not run
+            print(f"  upstream failed: {type(exc).__name__}: {str(exc)[:120]}")
+            up_rate, up_tokens = float("nan"), []
+        _reset_peak(args.device)
+        our_seconds, our_tokens, largest = batched(t3, count, args.tokens)
+        our_rate = total / our_seconds
+        per_request = (_peak_mb(args.device) - weights_mb) / count
+        rtf = count * 25 / our_rate  # each request's seconds to make one second of speech tokens (25/s)
+        same = "same as upstream" if up_tokens == our_tokens else "differ from upstream"
+        print(
+            f"{count:>8} {up_rate:>15.2f} {our_rate:>14.2f} {our_rate / up_rate:>6.2f}x {largest:>6} "
+            f"{rtf:>7.3f} {per_request:>10.1f}  {same}"
+        )
+    print(f"\nload average: {' '.join(f'{x:.1f}' for x in _loadavg())} (a shared machine: read the ratios)")
+
+
+def _allocated_mb(device: str) -> float:
+    return torch.cuda.memory_allocated() / 2**20 if device == "cuda" else 0.0
+
+
+def _reset_peak(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peak_mb(device: str) -> float:
+    """Peak device memory of the last batched run (CUDA only; 0 on CPU, where it is not tracked)."""
+    return torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else 0.0
+
+
+def _loadavg() -> tuple[float, ...]:
+    try:
+        return os.getloadavg()
+    except OSError:
+        return ()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Continuous batching through the server: the real chatterbox modules (random weights) with our loop.
+
+``models.t3_loop: own`` with ``t3_batch_size: 4``: concurrent requests share T3 decode steps, and a
+request's audio is the same whether it was decoded alone or in a batch (same seed).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from config import load_settings
+from main_api import create_app
+from tests.conftest import wait_until_ready
+from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+
+pytestmark = pytest.mark.slow
+
+MAX_TOKENS = 20  # random weights never stop: every request decodes its full budget
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
+    checkpoint = cached_random_checkpoint(speech_wav)
+    root = tmp_path_factory.mktemp("batched")
+    (root / "voices").mkdir()
+    samples, rate = sf.read(str(speech_wav), dtype="float32")
+    for i in range(2):
+        sf.write(str(root / "voices" / f"v{i}.wav"), samples[i * 4000 :] * (0.5 + 0.2 * i), rate)
+    settings = load_settings(
+        paths={
+            name: str(root / name.removesuffix("_dir"))
+            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
+        },
+        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
+        models={
+            "checkpoint_dir": str(checkpoint),
+            "device": "cpu",
+            "max_new_tokens": MAX_TOKENS,
+            "t3_loop": "own",
+            "t3_batch_size": 4,
+            "conditionals_cache_dir": None,
+        },
+        validation={"bypass": True},
+    )
+    with small_t3(), TestClient(create_app(settings)) as test_client:
+        health = wait_until_ready(test_client, timeout=600)
+        assert health["status"] == "healthy", health
+        yield test_client
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _speak(client: TestClient, voice: str, seed: int) -> np.ndarray:
+    body = {"text": "Hello there.", "voice": voice, "seed": seed, "export_formats": ["wav"]}
+    response = client.post("/api/v1/tts", json=body)
+    assert response.status_code == 200, response.text
+    samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
+    assert rate == 24_000 and samples.size > 0 and np.isfinite(samples).all()
+    return samples
+
+
+def test_concurrent_requests_share_decode_steps_and_sound_as_they_do_alone(client: TestClient) -> None:
+    engine = client.app.state.engine.engines.engine("chatterbox")
+    alone = _speak(client, "v0", 7)
+    before = client.get("/health").json()["engines"][0]["t3_batch"]
+    scheduler = engine._t3_scheduler
+    steps_before = scheduler.steps
+    jobs = [("v0", 7), ("v1", 8), ("v0", 9), ("v1", 10)]
+    with ThreadPoolExecutor(4) as pool:
+        batched = list(pool.map(lambda job: _speak(client, *job), jobs))
+    after = client.get("/health").json()["engines"][0]["t3_batch"]
+    tokens = after["tokens_total"] - before["tokens_total"]
+    steps = scheduler.steps - steps_before
+    assert tokens >= 4 * (MAX_TOKENS - 1)  # every request ran its budget (the first token is the prefill's)
+    assert steps < tokens, (steps, tokens)  # so some steps decoded several requests at once
+    assert after["max_batch_size"] == 4
+    np.testing.assert_array_equal(batched[0], alone)  # same voice, text and seed: the same audio
+    assert not np.array_equal(batched[0], batched[2])  # another seed, another take
+    metrics = client.get("/metrics").text
+    assert 't3_batch_size{engine="chatterbox"}' in metrics

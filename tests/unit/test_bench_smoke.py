@@ -1,0 +1,32 @@
+"""``bench/gpu_bench.sh --smoke`` runs (tiny T3 on CPU, seconds): the GPU script stays ready to run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> None:
+    env = {**os.environ, "PYTHON": sys.executable}
+    done = subprocess.run(
+        [str(ROOT / "bench" / "gpu_bench.sh"), "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {
+        int(match.group(1)): match.group(0)
+        for match in re.finditer(r"^\s+(\d+)\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+\d+\s.*$", done.stdout, re.M)
+    }
+    assert set(rows) == {1, 2, 3}, done.stdout  # batch 1, then 2 and 3 concurrent requests
+    assert all(row.endswith("same as upstream") for row in rows.values()), done.stdout
+    assert "2 layers" in done.stdout and "float32 on cpu" in done.stdout

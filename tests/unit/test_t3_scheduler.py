@@ -1,0 +1,204 @@
+"""Continuous batching (engines/t3_scheduler.py): sequences join and leave a running T3 batch.
+
+fp32 on CPU, the English T3 with 2 layers (random weights), as in test_t3_loop.py. A sequence's
+tokens must not depend on what else is in the batch: each is compared with the same sequence
+decoded alone (which test_t3_loop.py proves equal to upstream's ``T3.inference``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import torch
+from torch import nn
+
+from engines.t3_loop import Decoder, Sampling, Sequence
+from engines.t3_scheduler import T3Scheduler
+from engines.t3_sequences import chatterbox_sequence, decode_batched, generator
+from engines.worker import Cancelled
+from tests.support.random_checkpoint import small_t3
+from tests.support.t3_inputs import build_t3, likely_stop, made_up_cond, made_up_text
+
+NO_PENALTY = Sampling(temperature=1.0, top_p=0.9, min_p=0.0, repetition_penalty=1.0, cfg_weight=0.7)
+NO_CFG = Sampling(temperature=0.5, top_p=1.0, min_p=0.1, repetition_penalty=2.0, cfg_weight=0.0)
+
+
+@pytest.fixture(scope="module")
+def english_t3() -> Iterator[nn.Module]:
+    from chatterbox.models.t3.modules.t3_config import T3Config
+
+    t3 = build_t3(small_t3(), T3Config.english_only())
+    yield t3
+    del t3
+
+
+@pytest.fixture
+def scheduler(english_t3: nn.Module) -> Iterator[T3Scheduler]:
+    batcher = T3Scheduler(Decoder(english_t3, "chatterbox", check_every=4), max_batch=4, name="test")
+    yield batcher
+    batcher.close()
+
+
+def _sequence(t3: nn.Module, voice: int, text: int, sampling: Sampling, seed: int, budget: int) -> Sequence:
+    with torch.inference_mode():
+        return chatterbox_sequence(
+            t3, made_up_cond(t3, voice), made_up_text(t3, text), sampling, generator("cpu", seed), budget
+        )
+
+
+def _alone(t3: nn.Module, spec: tuple) -> list[int]:
+    """``spec``: voice, text length, sampling, seed, budget."""
+    sequence = _sequence(t3, *spec)
+    Decoder(t3, "chatterbox", check_every=4).decode([sequence])
+    return sequence.tokens
+
+
+def _wait_for_step(scheduler: T3Scheduler, step: int) -> None:
+    deadline = time.monotonic() + 120
+    while scheduler.steps < step:
+        assert time.monotonic() < deadline, "the scheduler made no progress"
+        time.sleep(0.005)
+
+
+def test_sequences_that_join_a_running_batch_get_the_tokens_they_get_alone(
+    english_t3: nn.Module, scheduler: T3Scheduler
+) -> None:
+    """Own voice, text, parameters, seed and budget; some join mid-run, some stop early."""
+    specs = [
+        (1, 20, Sampling(), 4, 40),
+        (2, 9, NO_CFG, 5, 14),
+        (3, 30, NO_PENALTY, 6, 6),
+        (4, 12, Sampling(), 7, 30),  # joins later
+        (5, 25, NO_CFG, 8, 20),  # joins later, waits for a place (max_batch 4)
+    ]
+    with likely_stop(english_t3, bias=3.0):
+        alone = [_alone(english_t3, spec) for spec in specs]
+        first = [scheduler.submit(_sequence(english_t3, *spec)) for spec in specs[:3]]
+        _wait_for_step(scheduler, 3)
+        later = [scheduler.submit(_sequence(english_t3, *spec)) for spec in specs[3:]]
+        batched = [ticket.wait().tokens for ticket in first + later]
+    assert batched == alone
+    assert any(len(tokens) < spec[-1] for tokens, spec in zip(alone, specs, strict=True)), (
+        "none stopped early"
+    )
+    assert all((ticket.joined_at_step or 0) >= 3 for ticket in later)
+    assert scheduler.tokens_total >= sum(len(tokens) for tokens in alone) - len(
+        specs
+    )  # first tokens: prefill
+    assert scheduler.stats()["batch_size"] == 0  # everyone left; the cache is freed
+    assert scheduler._cache is None
+
+
+def test_a_cancelled_sequence_leaves_the_batch_at_once(english_t3: nn.Module, scheduler: T3Scheduler) -> None:
+    keep = (2, 15, Sampling(), 11, 40)
+    expected = _alone(english_t3, keep)
+    cancel = threading.Event()
+    leaving = scheduler.submit(_sequence(english_t3, 1, 20, Sampling(), 10, 500), cancel)
+    staying = scheduler.submit(_sequence(english_t3, *keep))
+    _wait_for_step(scheduler, 4)
+    cancel.set()
+    at_cancel = scheduler.steps
+    with pytest.raises(Cancelled):
+        leaving.wait()
+    assert scheduler.steps <= at_cancel + 1  # gone before the step after the next
+    assert staying.wait().tokens == expected  # its neighbour leaving changes nothing for it
+
+
+def test_a_sequence_that_hits_its_budget_ends_with_a_warning(
+    english_t3: nn.Module, scheduler: T3Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    sequence = _sequence(english_t3, 1, 20, Sampling(), 3, 7)
+    with caplog.at_level(logging.WARNING, logger="engines.t3_sequences"):
+        tokens = decode_batched(scheduler, sequence, "chatterbox")
+    assert tokens.shape == (1, 7) and sequence.hit_budget  # random weights never stop by themselves
+    assert "token budget" in caplog.text and "max_new_tokens=7" in caplog.text
+
+
+def test_the_engine_batches_concurrent_chunks(english_t3: nn.Module) -> None:
+    """Chunks sampled from several worker threads meet in one batch and keep their own tokens."""
+    from types import SimpleNamespace
+
+    from config import ModelSettings
+    from engines.base import SynthesisParams
+    from engines.chatterbox import ChatterboxTTSEngine
+
+    engine = ChatterboxTTSEngine(ModelSettings(t3_loop="own", t3_batch_size=3, max_new_tokens=24))
+    engine.device = "cpu"
+    model = SimpleNamespace(t3=english_t3)
+    assert engine.traits.concurrency == 3 and engine.traits.chunks_ahead == 3
+    seeds = [21, 22, 23]
+    sizes: list[int] = []
+    results: dict[int, list[int]] = {}
+
+    def chunk(seed: int) -> None:
+        with torch.inference_mode():
+            tokens = made_up_text(english_t3, 10 + seed % 5)
+            speech = engine._sample_speech(
+                model, made_up_cond(english_t3, seed), tokens, SynthesisParams(seed=seed)
+            )
+        results[seed] = speech[0].tolist()
+
+    threads = [threading.Thread(target=chunk, args=(seed,)) for seed in seeds]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        sizes.append((engine.batch_stats() or {}).get("batch_size", 0))
+        time.sleep(0.002)
+    for thread in threads:
+        thread.join()
+    engine.unload()
+    assert max(sizes) >= 2, "the chunks never shared a step"
+    for seed in seeds:
+        assert results[seed] == _alone(english_t3, (seed, 10 + seed % 5, Sampling(), seed, 24))
+
+
+def test_models_dtype_casts_t3_for_our_loop_only(caplog: pytest.LogCaptureFixture) -> None:
+    """bfloat16 weights decode with our loop; with upstream's loop the setting is ignored, with a warning."""
+    from chatterbox.models.t3.modules.t3_config import T3Config
+
+    from config import ModelSettings
+    from engines.t3_sequences import prepare_t3
+
+    t3 = build_t3(small_t3(), T3Config.english_only())
+    with caplog.at_level(logging.WARNING, logger="engines.t3_sequences"):
+        assert prepare_t3(t3, ModelSettings(t3_loop="upstream", dtype="bfloat16"), "chatterbox") is None
+    assert "ignored" in caplog.text and next(t3.parameters()).dtype == torch.float32
+    assert prepare_t3(t3, ModelSettings(t3_loop="own", dtype="bfloat16"), "chatterbox") == torch.bfloat16
+    assert next(t3.parameters()).dtype == torch.bfloat16
+    with torch.inference_mode():
+        cond = made_up_cond(t3, 1).to(dtype=torch.bfloat16)  # type: ignore[attr-defined]
+        sequence = chatterbox_sequence(t3, cond, made_up_text(t3), Sampling(), generator("cpu", 1), 8)
+    scheduler = T3Scheduler(Decoder(t3, "chatterbox"), max_batch=2)
+    try:
+        tokens = scheduler.decode(sequence).tokens
+    finally:
+        scheduler.close()
+    assert len(tokens) == 8 and all(0 <= token < t3.hp.speech_tokens_dict_size for token in tokens)
+    del t3
+
+
+def test_out_of_device_memory_shrinks_the_batch_and_the_tokens_stay_the_same(
+    english_t3: nn.Module, scheduler: T3Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A step that runs out of memory with 3 sequences: the newest waits again and restarts, same tokens."""
+    specs = [(1, 20, Sampling(), 31, 16), (2, 9, NO_CFG, 32, 16), (3, 30, NO_PENALTY, 33, 16)]
+    alone = [_alone(english_t3, spec) for spec in specs]
+    advance, failed = scheduler.decoder.advance, []
+
+    def tight(lives, positions, cache):  # type: ignore[no-untyped-def]
+        if len(lives) == 3 and not failed:
+            failed.append(True)
+            raise torch.OutOfMemoryError("made-up: no room for a third sequence")
+        return advance(lives, positions, cache)
+
+    scheduler.decoder.advance = tight  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="engines.t3_scheduler"):
+        tickets = [scheduler.submit(_sequence(english_t3, *spec)) for spec in specs]
+        tokens = [ticket.wait().tokens for ticket in tickets]
+    assert failed and tokens == alone
+    assert scheduler.stats()["oom_shrinks"] == 1
+    assert "out of device memory" in caplog.text
