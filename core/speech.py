@@ -71,6 +71,7 @@ class EngineFacts:
     clones_voices: bool
     languages: tuple[str, ...]
     voices: tuple[str, ...] = ()  # its own voices (Piper's), sorted; none for a cloning engine
+    ignored_controls: tuple[str, ...] = ()  # the request controls it has no use for
 
 
 class SpeechService:
@@ -97,7 +98,7 @@ class SpeechService:
             return EngineFacts(False, ())
         engine = cast(SynthesisEngine, engine)  # ``kind`` says which protocol it implements
         own = tuple(sorted(engine.voices())) if isinstance(engine, ListsVoices) else ()
-        return EngineFacts(engine.clones_voices, tuple(engine.languages), own)
+        return EngineFacts(engine.clones_voices, tuple(engine.languages), own, engine.traits.ignored_controls)
 
     def languages(self, name: str | None) -> tuple[str, ...]:
         """The languages an engine speaks, its default first (none for a name not configured)."""

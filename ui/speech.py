@@ -71,7 +71,7 @@ def speaking_engine(core: CoreEngine, engine: str | None) -> tuple[str | None, s
     chosen = engine not in (None, DEFAULT)
     name = engine if chosen else core.serving()[0]
     try:
-        ignored = set(getattr(core.engines.engine(name), "ignored_controls", ())) if name else set()
+        ignored = set(core.speech.facts(name).ignored_controls) if name else set()
     except ChatterboxError:
         ignored = set()
     default, reason = core.settings.engines.default, core.serving()[1]
