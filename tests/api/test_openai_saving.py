@@ -25,7 +25,7 @@ def test_openai_results_are_saved_when_configured(make_settings: Callable[..., S
     if not save:
         assert files == []
         return
-    assert [item["format"] for item in files] == ["wav"]
+    assert [item["format"] for item in files] == ["mp3"]  # the format the client asked for
     assert files[0]["text"] == "Saved for later." and files[0]["metadata"]["engine"] == "piper"
     saved = settings.paths.outputs_dir / files[0]["path"]
     assert decode(saved).duration > 0.5
