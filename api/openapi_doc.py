@@ -61,6 +61,14 @@ TAGS = [
     {"name": "models", "description": "Engines: state, capabilities, load and unload, memory."},
     {"name": "monitoring", "description": "Health, metrics and cleanup of old files."},
     {"name": "system", "description": "The effective configuration and server facts."},
+    {
+        "name": "compat: travisvn",
+        "description": "travisvn's chatterbox-tts-api routes, so its clients work unchanged (see docs/clients.md).",
+    },
+    {
+        "name": "compat: devnen",
+        "description": "devnen's Chatterbox-TTS-Server routes, so its clients work unchanged (see docs/clients.md).",
+    },
 ]
 
 

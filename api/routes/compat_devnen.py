@@ -29,7 +29,10 @@ _ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
 class DevnenTTSRequest(BaseModel):
     """devnen's ``CustomTTSRequest``, field for field (its other fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"text": "Hello from my own server.", "output_format": "wav"}]},
+    )
     text: str = Field(min_length=1, description="Text to speak.")
     voice_mode: Literal["predefined", "clone"] = Field(
         "predefined", description="Which of the next two fields names the voice."

@@ -35,7 +35,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Any) -> Iterato
         wait_until_ready(client)
         audio = speech_wav.read_bytes()
         assert client.post(
-            "/api/v1/voice", data={"name": "narrator"}, files={"voice_file": ("n.wav", audio)}
+            "/api/v1/voice", data={"name": "narrator"}, files={"voice_file": ("narrator.wav", audio)}
         ).is_success
         assert client.post("/api/v1/vc_input", files={"vc_input_file": ("line.wav", audio)}).is_success
         yield client
