@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from config import Settings
+from core.languages import LANGUAGE_NAMES
 from core_engine import CoreEngine, OutputOptions, SpeechRequest, SpeechResult
 from exceptions import ChatterboxError
 from management.emotions import PREFIX as EMOTION
@@ -44,14 +45,6 @@ def voice_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str,
         return [DEFAULT, *info["voices"]]
     profiles = [(f"Emotion: {p.character} · {p.emotion}", f"{EMOTION}{p.id}") for p in core.emotions.list()]
     return [BUILTIN, *library_files(core.voices), *profiles]
-
-
-LANGUAGE_NAMES = {
-    "ar": "Arabic", "da": "Danish", "de": "German", "el": "Greek", "en": "English", "es": "Spanish",
-    "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi", "it": "Italian", "ja": "Japanese",
-    "ko": "Korean", "ms": "Malay", "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese",
-    "ru": "Russian", "sv": "Swedish", "sw": "Swahili", "tr": "Turkish", "zh": "Chinese",
-}  # fmt: skip
 
 
 def language_choices(core: CoreEngine, engine: str | None) -> list[str | tuple[str, str]]:

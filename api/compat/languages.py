@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
+from core.languages import LANGUAGE_NAMES
 from core_engine import CoreEngine
-
-NAMES = {
-    "ar": "Arabic", "da": "Danish", "de": "German", "el": "Greek", "en": "English", "es": "Spanish",
-    "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi", "it": "Italian", "ja": "Japanese",
-    "ko": "Korean", "ms": "Malay", "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese",
-    "ru": "Russian", "sv": "Swedish", "sw": "Swahili", "tr": "Turkish", "zh": "Chinese",
-}  # fmt: skip
 
 
 def language_items(core: CoreEngine) -> list[dict[str, str]]:
@@ -18,4 +12,4 @@ def language_items(core: CoreEngine) -> list[dict[str, str]]:
     codes: tuple[str, ...] = ("en",)
     if serving is not None:
         codes = core.speech.languages(serving) or codes
-    return [{"code": code, "name": NAMES.get(code.split("-")[0], code)} for code in codes]
+    return [{"code": code, "name": LANGUAGE_NAMES.get(code.split("-")[0], code)} for code in codes]
