@@ -36,12 +36,16 @@ def check_alias(name: str, value: str | None, alias: str, other: str | None, *, 
         raise InvalidRequestError(f"'{alias}' is an alias of '{name}' and they disagree", param=alias)
 
 
+# The page parameters every listing takes (outputs, vc_inputs, voices).
+PageQuery = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
+PageSizeQuery = Annotated[int | None, Query(ge=1, le=100, description="Items per page, 1-100 (default 50).")]
+LimitQuery = Annotated[int | None, Query(ge=1, le=100, description="Alias of `page_size` (Plus).")]
+
+
 def paging(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
-    page_size: Annotated[
-        int | None, Query(ge=1, le=100, description="Items per page, 1-100 (default 50).")
-    ] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100, description="Alias of `page_size` (Plus).")] = None,
+    page: PageQuery = 1,
+    page_size: PageSizeQuery = None,
+    limit: LimitQuery = None,
     sort_by: Annotated[
         str,
         Query(

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from api.compat.sorting import page_size as plus_page_size
 from api.compat.sorting import sort_key
 from api.forms import copy_limited, hidden_upload, upload_name
-from api.library import Paging, check_alias, filters, page_shape
+from api.library import LimitQuery, PageQuery, PageSizeQuery, Paging, check_alias, filters, page_shape
 from api_models import (
     VoiceBulkUploadResponse,
     VoiceInfo,
@@ -36,11 +36,9 @@ from utils.files import resolve_inside
 
 
 def voice_paging(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
-    page_size: Annotated[
-        int | None, Query(ge=1, le=100, description="Items per page, 1-100 (default 50).")
-    ] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100, description="Alias of `page_size` (Plus).")] = None,
+    page: PageQuery = 1,
+    page_size: PageSizeQuery = None,
+    limit: LimitQuery = None,
     sort_by: Annotated[
         str,
         Query(
