@@ -170,8 +170,8 @@ class ChatterboxTTSEngine:
                 if speech.numel() == 0:
                     raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
                 samples = self._vocode(model, speech, conds)
-            if params.watermark:
-                samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+                if params.watermark:  # in inference mode: else its autograd graph outlives the call
+                    samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
         return Clip(samples, SAMPLE_RATE)
 
     # ---- the stages a variant replaces ----------------------------------------------------------
