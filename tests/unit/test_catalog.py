@@ -10,7 +10,8 @@ import pytest
 
 import management.library_files
 from management.catalog import Catalog
-from management.index import Filters, MetadataIndex
+from management.index import Filters
+from management.index_sqlite import SQLiteIndex
 from management.library_files import header_info
 from utils.audio import Clip, encode, get_format, probe
 
@@ -35,7 +36,7 @@ def test_header_info_of_raw_pcm_needs_the_rate_and_of_junk_is_unknown(tmp_path: 
 
 
 def _catalog(tmp_path: Path) -> Catalog:
-    return Catalog(MetadataIndex(tmp_path / "index.sqlite3"), "outputs", tmp_path / "outputs", typed=True)
+    return Catalog(SQLiteIndex(tmp_path / "index.sqlite3"), "outputs", tmp_path / "outputs", typed=True)
 
 
 def test_outputs_with_records_are_indexed_without_opening_the_audio(

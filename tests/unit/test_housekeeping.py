@@ -14,7 +14,8 @@ import pytest
 from config import HousekeepingSettings, RetentionSettings
 from management.catalog import Catalog
 from management.housekeeping import Housekeeper
-from management.index import Filters, MetadataIndex
+from management.index import Filters
+from management.index_sqlite import SQLiteIndex
 from utils.audio import Clip, encode, get_format, header_readable
 
 OLD = time.time() - 2 * 3600  # past the grace period and the temp age
@@ -35,7 +36,7 @@ def junk(path: Path, data: bytes = b"", *, when: float = OLD) -> Path:
 
 
 def keeper(tmp_path: Path, **settings: object) -> tuple[Housekeeper, Catalog]:
-    index = MetadataIndex(tmp_path / "outputs" / ".index.sqlite3")
+    index = SQLiteIndex(tmp_path / "outputs" / ".index.sqlite3")
     outputs = Catalog(index, "outputs", tmp_path / "outputs", typed=True)
     vc_inputs = Catalog(index, "vc_inputs", tmp_path / "vc_inputs")
     folders = {name: tmp_path / name for name in ("outputs", "voices", "vc_inputs")}

@@ -14,13 +14,14 @@ import soundfile as sf
 
 from exceptions import InvalidRequestError
 from management.catalog import Catalog
-from management.index import Filters, MetadataIndex
+from management.index import Filters
+from management.index_sqlite import SQLiteIndex
 from management.voices import VoiceLibrary, search_text, voice_name
 
 
 def _library(tmp_path: Path) -> VoiceLibrary:
     catalog = Catalog(
-        MetadataIndex(tmp_path / "index.sqlite3"), "voices", tmp_path / "voices", search_text=search_text
+        SQLiteIndex(tmp_path / "index.sqlite3"), "voices", tmp_path / "voices", search_text=search_text
     )
     (tmp_path / "voices").mkdir()
     return VoiceLibrary(catalog)
