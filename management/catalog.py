@@ -73,6 +73,10 @@ class Catalog:
         self._search_text = search_text
         self._idle = threading.Event()
         self._idle.set()
+        # Paths the server wrote or removed while a scan runs: the scan's older view of them must not
+        # land after the server's (a file saved while its sidecar was still being written).
+        self._guard = threading.Lock()
+        self._touched: set[str] | None = None
 
     # ---- keeping the index in step ---------------------------------------------------------
 
@@ -86,6 +90,8 @@ class Catalog:
 
     def scan(self) -> ScanReport:
         """Reconcile the index with the folder: index new and changed files, drop missing ones."""
+        with self._guard:
+            self._touched = set()
         try:
             known = self.index.stamps(self.library)
             seen: set[str] = set()
@@ -95,16 +101,21 @@ class Catalog:
                 if known.get(rel) != (stat.st_size, stat.st_mtime_ns, sidecar_ns):
                     changed.append((rel, path, stat, sidecar, sidecar_ns))
             for start in range(0, len(changed), _BATCH):
-                self.index.upsert(
-                    self.library, [self._describe(*item) for item in changed[start : start + _BATCH]]
-                )
-            missing = known.keys() - seen
-            self.index.remove(self.library, missing)
+                described = [self._describe(*item) for item in changed[start : start + _BATCH]]
+                with self._guard:
+                    assert self._touched is not None
+                    self.index.upsert(self.library, [e for e in described if e.path not in self._touched])
+            with self._guard:
+                assert self._touched is not None
+                missing = known.keys() - seen - self._touched
+                self.index.remove(self.library, missing)
             added = len(seen - known.keys())
             report = ScanReport(added, len(changed) - added, len(missing), len(seen))
             logger.info("%s index: %s", self.library, report)
             return report
         finally:
+            with self._guard:
+                self._touched = None
             self._idle.set()
 
     def add(self, path: Path, record: dict[str, Any]) -> Entry:
@@ -138,11 +149,21 @@ class Catalog:
             sidecar = sidecar_of(path, lambda p: p.is_file())
             sidecar_ns = sidecar.stat().st_mtime_ns if sidecar else 0
             entries.append(self._describe(self._relative(path), path, path.stat(), sidecar, sidecar_ns))
-        self.index.upsert(self.library, entries)
+        with self._guard:
+            if self._touched is not None:
+                self._touched.update(e.path for e in entries)
+            self.index.upsert(self.library, entries)
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Drop files the server removed from the index."""
-        self.index.remove(self.library, [self._relative(p) for p in paths])
+        self._remove([self._relative(p) for p in paths])
+
+    def _remove(self, rels: Iterable[str]) -> None:
+        rels = list(rels)
+        with self._guard:
+            if self._touched is not None:
+                self._touched.update(rels)
+            self.index.remove(self.library, rels)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -182,7 +203,7 @@ class Catalog:
                 )
             entry = matches[0] if matches else None
         if entry is not None and not (self.root / entry.path).is_file():  # removed behind our back
-            self.index.remove(self.library, [entry.path])
+            self._remove([entry.path])
             entry = None
         if entry is None:
             raise NotFoundError(f"no file {name!r} in {self.library}/", param=param)
@@ -246,7 +267,7 @@ class Catalog:
             return DeleteReport(entries, removed, dry_run=True)
         for rel in removed:
             (self.root / rel).unlink(missing_ok=True)
-        self.index.remove(self.library, doomed)
+        self._remove(doomed)
         for sidecar, kept in rewrites.items():
             _drop_formats(sidecar, {e.format for e in kept})
             self.record(self.root / e.path for e in kept)

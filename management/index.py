@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from exceptions import ConfigError, IndexUnavailableError
 from management.index_schema import COLUMNS as _COLUMNS
-from management.index_schema import SCHEMA, SCHEMA_VERSION, UPSERT, plain
+from management.index_schema import SCHEMA, SCHEMA_VERSION, UPSERT, like, plain
 
 _NULLABLE_SORTS = ("duration", "generation_type")
 
@@ -362,8 +362,8 @@ class MetadataIndex(ABC):
             clauses.append("path >= ? AND path < ?")
             args += [f"{f.folder}/", f"{f.folder}0"]
         if f.search:
-            like = f"{self.LIKE} ? ESCAPE '\\'"
-            clauses.append(f"(name {like} OR folder {like} OR text {like})")
+            match = f"{self.LIKE} ? ESCAPE '\\'"
+            clauses.append(f"(name {match} OR folder {match} OR text {match})")
             args += [like(f.search)] * 3
         if f.names:
             marks = ", ".join("?" * len(f.names))

@@ -61,11 +61,11 @@ class PostgresIndex(MetadataIndex):
         super().__init__()
         self.url = url
         parts = conninfo_to_dict(url)  # checks the URL's form now, not at the first request
-        self._where = f"PostgreSQL {parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/{parts.get('dbname', '')}"
+        self._location = f"PostgreSQL {parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/{parts.get('dbname', '')}"
 
     @property
     def where(self) -> str:
-        return self._where  # never the password
+        return self._location  # never the password
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
