@@ -7,6 +7,7 @@ reason); the next call connects again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,12 +110,19 @@ class PostgresIndex(MetadataIndex):
             lock = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
         except psycopg.OperationalError as exc:
             raise self.unavailable(exc) from exc
+        key = _lock_key(name)
         try:
             try:
-                row = lock.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(name),)).fetchone()
+                row = lock.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             except self.LOST as exc:
                 raise self.unavailable(exc) from exc
-            yield bool(row and row[0])
+            ours = bool(row and row[0])
+            try:
+                yield ours
+            finally:
+                if ours:  # now, not when the server notices the closed connection
+                    with contextlib.suppress(*self.LOST):
+                        lock.execute("SELECT pg_advisory_unlock(%s)", (key,))
         finally:
             lock.close()
 
