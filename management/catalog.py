@@ -11,15 +11,22 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from exceptions import ConflictError, NotFoundError
+from exceptions import ConflictError, IndexUnavailableError, NotFoundError
 from management.index import Entry, Filters, MetadataIndex, Page
-from management.library_files import AUDIO_SUFFIXES, header_info, read_sidecar, resolve_audio, sidecar_of
+from management.library_files import (
+    AUDIO_SUFFIXES,
+    header_info,
+    read_sidecar,
+    resolve_audio,
+    sidecar_of,
+    walk_audio,
+)
 from utils.files import atomic_write_bytes, resolve_inside
 
 logger = logging.getLogger(__name__)
@@ -77,6 +84,7 @@ class Catalog:
         # land after the server's (a file saved while its sidecar was still being written).
         self._guard = threading.Lock()
         self._touched: set[str] | None = None
+        self._pending: set[Path] = set()  # saved while the index could not be reached (``defer``)
 
     # ---- keeping the index in step ---------------------------------------------------------
 
@@ -96,7 +104,7 @@ class Catalog:
             known = self.index.stamps(self.library)
             seen: set[str] = set()
             changed: list[tuple[str, Path, os.stat_result, Path | None, int]] = []
-            for rel, path, stat, sidecar, sidecar_ns in self._walk():
+            for rel, path, stat, sidecar, sidecar_ns in walk_audio(self.root):
                 seen.add(rel)
                 if known.get(rel) != (stat.st_size, stat.st_mtime_ns, sidecar_ns):
                     changed.append((rel, path, stat, sidecar, sidecar_ns))
@@ -142,6 +150,39 @@ class Catalog:
 
     def record(self, paths: Iterable[Path]) -> None:
         """Index files just written (or refresh them); call after every write through the server."""
+        self._catch_up()
+        self._record(paths)
+
+    def defer(self, paths: Iterable[Path], reason: IndexUnavailableError) -> None:
+        """Files written (or removed) while the index cannot be reached: logged, and brought into the
+        index by the next call that reaches it (a listing, another save)."""
+        paths = list(paths)
+        with self._guard:
+            self._pending.update(paths)
+        logger.warning(
+            "%s; %s not in the listings until it is back: %s",
+            reason.message,
+            self.library,
+            ", ".join(self._relative(p) for p in paths),
+        )
+
+    def _catch_up(self) -> None:
+        if not self._pending:
+            return
+        with self._guard:
+            pending, self._pending = self._pending, set()
+        try:
+            self._remove([self._relative(p) for p in pending if not p.is_file()])
+            self._record(p for p in pending if p.is_file())
+        except IndexUnavailableError:
+            with self._guard:
+                self._pending |= pending
+            raise
+        logger.info(
+            "%s index: recorded %d file(s) saved while it was unavailable", self.library, len(pending)
+        )
+
+    def _record(self, paths: Iterable[Path]) -> None:
         entries = []
         for path in paths:
             if path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
@@ -170,6 +211,7 @@ class Catalog:
     def page(self, filters: Filters, *, sort: str, descending: bool, page: int, page_size: int) -> Page:
         """One page of the listing (from the index alone)."""
         self._idle.wait()
+        self._catch_up()
         return self.index.page(
             self.library,
             filters,
@@ -211,6 +253,7 @@ class Catalog:
 
     def select(self, filters: Filters) -> list[Entry]:
         self._idle.wait()
+        self._catch_up()
         return self.index.select(self.library, filters)
 
     def formats(self, entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
@@ -275,43 +318,6 @@ class Catalog:
         return DeleteReport(entries, removed, pruned)
 
     # ---- helpers ---------------------------------------------------------------------------
-
-    def _walk(self) -> Iterator[tuple[str, Path, os.stat_result, Path | None, int]]:
-        """Every listable audio file: its relative path, stat, sidecar and the sidecar's mtime (0: none)."""
-        if not self.root.is_dir():
-            return
-        stack = [(str(self.root), "")]
-        while stack:
-            directory, prefix = stack.pop()
-            try:
-                with os.scandir(directory) as it:
-                    items = [e for e in it if not e.name.startswith(".") and not e.is_symlink()]
-            except OSError as exc:
-                logger.warning("cannot read %s: %s", directory, exc)
-                continue
-            names = {e.name: e for e in items}
-            sidecar_ns: dict[str, int] = {}
-            for item in items:
-                if item.is_dir():
-                    stack.append((item.path, f"{prefix}{item.name}/"))
-                    continue
-                stem, suffix = os.path.splitext(item.name)
-                if suffix.lower() not in AUDIO_SUFFIXES or not item.is_file():
-                    continue
-                sidecar_name = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
-                try:
-                    stat = item.stat()
-                    if sidecar_name is not None and sidecar_name not in sidecar_ns:
-                        sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
-                except OSError:  # removed while we walked
-                    continue
-                yield (
-                    prefix + item.name,
-                    Path(item.path),
-                    stat,
-                    Path(directory, sidecar_name) if sidecar_name else None,
-                    sidecar_ns[sidecar_name] if sidecar_name else 0,
-                )
 
     def _describe(
         self, rel: str, path: Path, stat: os.stat_result, sidecar: Path | None, sidecar_ns: int
