@@ -157,6 +157,9 @@ class MetadataIndex(ABC):
         """Something that changes whenever anyone changes the rows; None: unknown (totals uncached)."""
         return None
 
+    def _changed(self, db: Any) -> None:  # noqa: B027 - a hook most backends leave empty
+        """Within a write's transaction: count the change where ``_data_version`` needs it."""
+
     def _hint(self, index: str) -> str:
         return ""
 
@@ -222,12 +225,14 @@ class MetadataIndex(ABC):
         rows = [_row(library, e) for e in entries]
         with self._connection() as db, self._transaction(db):
             db.cursor().executemany(self._sql(UPSERT), rows)
+            self._changed(db)
             self._totals.clear()
 
     def remove(self, library: str, paths: Iterable[str]) -> None:
         rows = [(library, p) for p in paths]
         with self._connection() as db, self._transaction(db):
             db.cursor().executemany(self._sql("DELETE FROM files WHERE library = ? AND path = ?"), rows)
+            self._changed(db)
             self._totals.clear()
 
     # ---- reads -----------------------------------------------------------------------------

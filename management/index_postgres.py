@@ -84,14 +84,25 @@ class PostgresIndex(MetadataIndex):
     def _lock_schema(self, db: psycopg.Connection[Any]) -> None:
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("schema"),))
 
+    # index_schema: the schema's version (SQLite: PRAGMA user_version) and a count of changes to the
+    # rows by any replica (SQLite: PRAGMA data_version), which keeps the listing totals cached.
     def _schema_version(self, db: psycopg.Connection[Any]) -> int:
-        db.execute("CREATE TABLE IF NOT EXISTS index_schema (version INTEGER NOT NULL)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS index_schema (version INTEGER NOT NULL, changes BIGINT NOT NULL DEFAULT 0)"
+        )
         row = db.execute("SELECT max(version) FROM index_schema").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
     def _set_schema_version(self, db: psycopg.Connection[Any]) -> None:
         db.execute("DELETE FROM index_schema")
-        db.execute("INSERT INTO index_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        db.execute("INSERT INTO index_schema (version, changes) VALUES (%s, 0)", (SCHEMA_VERSION,))
+
+    def _changed(self, db: psycopg.Connection[Any]) -> None:
+        db.execute("UPDATE index_schema SET changes = changes + 1")
+
+    def _data_version(self, db: psycopg.Connection[Any]) -> object | None:
+        row = db.execute("SELECT changes FROM index_schema").fetchone()
+        return row[0] if row else None
 
     def _order(self, column: str, direction: str, *, nullable: bool) -> str:
         # SQLite puts NULL first in ascending order; PostgreSQL last. Listings agree on both.

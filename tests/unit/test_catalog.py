@@ -105,3 +105,24 @@ def test_pages_are_in_order_whichever_plan_the_index_uses(
     pages = [catalog.page(chosen, sort=sort, descending=True, page=n, page_size=4) for n in range(1, 12)]
     assert [e.path for p in pages for e in p.entries] == expected
     assert {p.total for p in pages} == {len(expected)}
+
+
+def test_a_listing_total_follows_writes_by_another_replica(
+    catalog: Catalog, tmp_path: Path, index_url: str | None
+) -> None:
+    """Totals are cached between pages; a row written through another connection (another replica)
+    changes them at once."""
+    other = open_index(index_url, tmp_path / "index.sqlite3")
+    replica = Catalog(other, "outputs", catalog.root, typed=True)
+    catalog.root.mkdir()
+    try:
+        for n in range(3):
+            (catalog.root / f"tts_{n}.wav").write_bytes(b"\0" * 100)
+            if n:
+                assert catalog.page(Filters(), sort="date", descending=True, page=1, page_size=1).total == n
+            replica.record([catalog.root / f"tts_{n}.wav"])
+        assert catalog.page(Filters(), sort="date", descending=True, page=2, page_size=1).total == 3
+        replica.forget([catalog.root / "tts_0.wav"])
+        assert catalog.page(Filters(), sort="name", descending=False, page=1, page_size=1).total == 2
+    finally:
+        other.close()
