@@ -117,6 +117,8 @@ class Catalog:
                 assert self._touched is not None
                 missing = known.keys() - seen - self._touched
                 self.index.remove(self.library, missing)
+            if len(changed) + len(missing) >= _BATCH:
+                self.index.refresh_statistics()
             added = len(seen - known.keys())
             report = ScanReport(added, len(changed) - added, len(missing), len(seen))
             logger.info("%s index: %s", self.library, report)

@@ -157,6 +157,9 @@ class MetadataIndex(ABC):
         """Something that changes whenever anyone changes the rows; None: unknown (totals uncached)."""
         return None
 
+    def refresh_statistics(self) -> None:  # noqa: B027 - a hook most backends leave empty
+        """After many rows changed at once (a scan): let the query planner see the new sizes."""
+
     def _changed(self, db: Any) -> None:  # noqa: B027 - a hook most backends leave empty
         """Within a write's transaction: count the change where ``_data_version`` needs it."""
 

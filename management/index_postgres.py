@@ -104,6 +104,11 @@ class PostgresIndex(MetadataIndex):
         row = db.execute("SELECT changes FROM index_schema").fetchone()
         return row[0] if row else None
 
+    def refresh_statistics(self) -> None:
+        # Autovacuum would in a minute or so; until then a freshly filled table is planned as empty.
+        with self._connection() as db:
+            db.execute("ANALYZE files")
+
     def _order(self, column: str, direction: str, *, nullable: bool) -> str:
         # SQLite puts NULL first in ascending order; PostgreSQL last. Listings agree on both.
         if not nullable:
