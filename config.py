@@ -64,6 +64,27 @@ class PathSettings(_Section):
         return self.index_file or self.outputs_dir / ".index.sqlite3"
 
 
+class IndexSettings(_Section):
+    """Where the metadata index lives: SQLite at ``paths.index_file`` (one machine), or PostgreSQL."""
+
+    # postgresql://user:password@host:5432/database: one index for several replicas (docs/scaling.md);
+    # needs the extra ``postgres`` (psycopg). null: the SQLite file.
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _postgres(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^postgres(ql)?://[^\s]*$", value.strip()):
+            raise ValueError("must be a PostgreSQL URL such as postgresql://user:password@host:5432/database")
+        return value.strip()
+
+    def public_url(self) -> str | None:
+        """The URL with its password hidden."""
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", self.url) if self.url else None
+
+
 RemoteEngineName = Annotated[str, Field(pattern=r"^remote:[a-z0-9][a-z0-9_.-]{0,39}$")]  # one of `remotes`
 
 
@@ -333,6 +354,7 @@ class Settings(BaseSettings):
 
     server: ServerSettings = ServerSettings()
     paths: PathSettings = PathSettings()
+    index: IndexSettings = IndexSettings()
     engines: EngineSettings = EngineSettings()
     models: ModelSettings = ModelSettings()
     piper: PiperSettings = PiperSettings()
@@ -402,6 +424,7 @@ class Settings(BaseSettings):
         """The configuration as JSON-able data, secrets removed."""
         data = self.model_dump(mode="json")
         data["models"].pop("hf_token", None)
+        data["index"]["url"] = self.index.public_url()
         data["security"]["api_keys"] = [key["name"] for key in data["security"]["api_keys"]]
         for remote in data.get("remotes", {}).values():
             remote.pop("api_key", None)

@@ -87,7 +87,9 @@ class CoreEngine:
         self.engines = EngineManager(
             engines, settings.engines, settings.models, max_queued=settings.limits.max_queued_requests
         )
-        self.libraries = Libraries(settings.paths)  # the metadata index and one store per folder
+        self.libraries = Libraries(
+            settings.paths, settings.index
+        )  # the metadata index and one store per folder
         self.voices = self.libraries.voice_library
         self.vc_inputs = self.libraries.vc_inputs
         self.emotions = EmotionStore(Path(settings.paths.voices_dir) / EMOTIONS_FOLDER, self.voices)

@@ -74,6 +74,19 @@ class ServerBusyError(ChatterboxError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class IndexUnavailableError(ChatterboxError):
+    """The metadata index (a PostgreSQL server, ``index.url``) cannot be reached: listings wait for it."""
+
+    status_code = 503
+    error_type = "index_unavailable"
+    default_code = "index_unavailable"
+    retry_after = 5
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class GenerationError(ChatterboxError):
     """The model failed while generating."""
 

@@ -44,7 +44,7 @@ from core.concat import Concatenator, ConcatJob, ConcatOptions, ItemSpec
 from engines.base import SynthesisParams
 from engines.piper import PiperEngine
 from management.catalog import Catalog
-from management.index import MetadataIndex
+from management.index_sqlite import SQLiteIndex
 from management.outputs import OutputStore
 from utils.audio import Clip, encode, get_format
 
@@ -84,7 +84,7 @@ def build_segments(folder: Path, minutes: float, segment_seconds: float) -> tupl
 
 def run_ours(folder: Path, names: list[str], temp: Path, fmt: str = "mp3") -> tuple[float, float, int]:
     store = OutputStore(folder)
-    files = Catalog(MetadataIndex(temp / "index.sqlite"), "voices", folder, label="voice")  # resolve only
+    files = Catalog(SQLiteIndex(temp / "index.sqlite"), "voices", folder, label="voice")  # resolve only
     service = Concatenator(store, files, files, temp)
     job = ConcatJob(
         items=tuple(ItemSpec(f"files[{i}]", source=name) for i, name in enumerate(names)),

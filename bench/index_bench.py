@@ -7,7 +7,7 @@ the items, formats included), for several sorts and filters. Prints the medians 
 the ratio 100k / 1k. Goals: a page in at most 20 ms at 100k and at most 1.5x the 1k time;
 reconciling 100k files in under 30 s.
 
-    uv run --frozen python bench/index_bench.py [--sizes 1000 100000] [--repeat 50]
+    uv run --frozen python bench/index_bench.py [--sizes 1000 100000] [--repeat 50] [--index-url postgresql://...]
 
 Not a test: timings depend on the machine. Writes under a temporary folder, removed afterwards.
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.library import output_infos
 from management.catalog import Catalog
-from management.index import Filters, MetadataIndex
+from management.index import Filters, open_index
 
 QUERIES: dict[str, tuple[Filters, str, bool, int]] = {
     "newest first (default)": (Filters(), "date", True, 1),
@@ -71,13 +71,23 @@ def median_ms(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def measure(count: int, repeat: int) -> tuple[float, dict[str, float]]:
+def fresh(url: str | None) -> None:
+    """An empty PostgreSQL index (the SQLite file is new in each temporary folder anyway)."""
+    if url:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("DROP TABLE IF EXISTS files, index_schema")
+
+
+def measure(count: int, repeat: int, url: str | None = None) -> tuple[float, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="index_bench_") as tmp:
         root = Path(tmp) / "outputs"
         started = time.perf_counter()
         build(root, count)
         print(f"{count:>7} outputs: wrote the folder in {time.perf_counter() - started:.1f} s", flush=True)
-        index = MetadataIndex(root / ".index.sqlite3")
+        fresh(url)
+        index = open_index(url, root / ".index.sqlite3")
         catalog = Catalog(index, "outputs", root, typed=True)
         started = time.perf_counter()
         report = catalog.scan()
@@ -107,9 +117,12 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 100_000])
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument(
+        "--index-url", default=None, help="postgresql://... (a database of its own: its tables are dropped)"
+    )
     args = parser.parse_args()
     small, large = args.sizes
-    results = {size: measure(size, args.repeat) for size in (small, large)}
+    results = {size: measure(size, args.repeat, args.index_url) for size in (small, large)}
     print(f"\nmedian ms for a page of 50 ({args.repeat} runs)")
     print(f"{'query':<26}{small:>10}{large:>10}{'ratio':>8}")
     for label in QUERIES:

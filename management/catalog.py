@@ -11,15 +11,22 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from exceptions import ConflictError, NotFoundError
+from exceptions import ConflictError, IndexUnavailableError, NotFoundError
 from management.index import Entry, Filters, MetadataIndex, Page
-from management.library_files import AUDIO_SUFFIXES, header_info, read_sidecar, resolve_audio, sidecar_of
+from management.library_files import (
+    AUDIO_SUFFIXES,
+    header_info,
+    read_sidecar,
+    resolve_audio,
+    sidecar_of,
+    walk_audio,
+)
 from utils.files import atomic_write_bytes, resolve_inside
 
 logger = logging.getLogger(__name__)
@@ -73,6 +80,11 @@ class Catalog:
         self._search_text = search_text
         self._idle = threading.Event()
         self._idle.set()
+        # Paths the server wrote or removed while a scan runs: the scan's older view of them must not
+        # land after the server's (a file saved while its sidecar was still being written).
+        self._guard = threading.Lock()
+        self._touched: set[str] | None = None
+        self._pending: set[Path] = set()  # saved while the index could not be reached (``defer``)
 
     # ---- keeping the index in step ---------------------------------------------------------
 
@@ -86,25 +98,34 @@ class Catalog:
 
     def scan(self) -> ScanReport:
         """Reconcile the index with the folder: index new and changed files, drop missing ones."""
+        with self._guard:
+            self._touched = set()
         try:
             known = self.index.stamps(self.library)
             seen: set[str] = set()
             changed: list[tuple[str, Path, os.stat_result, Path | None, int]] = []
-            for rel, path, stat, sidecar, sidecar_ns in self._walk():
+            for rel, path, stat, sidecar, sidecar_ns in walk_audio(self.root):
                 seen.add(rel)
                 if known.get(rel) != (stat.st_size, stat.st_mtime_ns, sidecar_ns):
                     changed.append((rel, path, stat, sidecar, sidecar_ns))
             for start in range(0, len(changed), _BATCH):
-                self.index.upsert(
-                    self.library, [self._describe(*item) for item in changed[start : start + _BATCH]]
-                )
-            missing = known.keys() - seen
-            self.index.remove(self.library, missing)
+                described = [self._describe(*item) for item in changed[start : start + _BATCH]]
+                with self._guard:
+                    assert self._touched is not None
+                    self.index.upsert(self.library, [e for e in described if e.path not in self._touched])
+            with self._guard:
+                assert self._touched is not None
+                missing = known.keys() - seen - self._touched
+                self.index.remove(self.library, missing)
+            if len(changed) + len(missing) >= _BATCH:
+                self.index.refresh_statistics()
             added = len(seen - known.keys())
             report = ScanReport(added, len(changed) - added, len(missing), len(seen))
             logger.info("%s index: %s", self.library, report)
             return report
         finally:
+            with self._guard:
+                self._touched = None
             self._idle.set()
 
     def add(self, path: Path, record: dict[str, Any]) -> Entry:
@@ -131,6 +152,39 @@ class Catalog:
 
     def record(self, paths: Iterable[Path]) -> None:
         """Index files just written (or refresh them); call after every write through the server."""
+        self._catch_up()
+        self._record(paths)
+
+    def defer(self, paths: Iterable[Path], reason: IndexUnavailableError) -> None:
+        """Files written (or removed) while the index cannot be reached: logged, and brought into the
+        index by the next call that reaches it (a listing, another save)."""
+        paths = list(paths)
+        with self._guard:
+            self._pending.update(paths)
+        logger.warning(
+            "%s; %s not in the listings until it is back: %s",
+            reason.message,
+            self.library,
+            ", ".join(self._relative(p) for p in paths),
+        )
+
+    def _catch_up(self) -> None:
+        if not self._pending:
+            return
+        with self._guard:
+            pending, self._pending = self._pending, set()
+        try:
+            self._remove([self._relative(p) for p in pending if not p.is_file()])
+            self._record(p for p in pending if p.is_file())
+        except IndexUnavailableError:
+            with self._guard:
+                self._pending |= pending
+            raise
+        logger.info(
+            "%s index: recorded %d file(s) saved while it was unavailable", self.library, len(pending)
+        )
+
+    def _record(self, paths: Iterable[Path]) -> None:
         entries = []
         for path in paths:
             if path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
@@ -138,17 +192,28 @@ class Catalog:
             sidecar = sidecar_of(path, lambda p: p.is_file())
             sidecar_ns = sidecar.stat().st_mtime_ns if sidecar else 0
             entries.append(self._describe(self._relative(path), path, path.stat(), sidecar, sidecar_ns))
-        self.index.upsert(self.library, entries)
+        with self._guard:
+            if self._touched is not None:
+                self._touched.update(e.path for e in entries)
+            self.index.upsert(self.library, entries)
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Drop files the server removed from the index."""
-        self.index.remove(self.library, [self._relative(p) for p in paths])
+        self._remove([self._relative(p) for p in paths])
+
+    def _remove(self, rels: Iterable[str]) -> None:
+        rels = list(rels)
+        with self._guard:
+            if self._touched is not None:
+                self._touched.update(rels)
+            self.index.remove(self.library, rels)
 
     # ---- reading ---------------------------------------------------------------------------
 
     def page(self, filters: Filters, *, sort: str, descending: bool, page: int, page_size: int) -> Page:
         """One page of the listing (from the index alone)."""
         self._idle.wait()
+        self._catch_up()
         return self.index.page(
             self.library,
             filters,
@@ -182,7 +247,7 @@ class Catalog:
                 )
             entry = matches[0] if matches else None
         if entry is not None and not (self.root / entry.path).is_file():  # removed behind our back
-            self.index.remove(self.library, [entry.path])
+            self._remove([entry.path])
             entry = None
         if entry is None:
             raise NotFoundError(f"no file {name!r} in {self.library}/", param=param)
@@ -190,6 +255,7 @@ class Catalog:
 
     def select(self, filters: Filters) -> list[Entry]:
         self._idle.wait()
+        self._catch_up()
         return self.index.select(self.library, filters)
 
     def formats(self, entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
@@ -246,7 +312,7 @@ class Catalog:
             return DeleteReport(entries, removed, dry_run=True)
         for rel in removed:
             (self.root / rel).unlink(missing_ok=True)
-        self.index.remove(self.library, doomed)
+        self._remove(doomed)
         for sidecar, kept in rewrites.items():
             _drop_formats(sidecar, {e.format for e in kept})
             self.record(self.root / e.path for e in kept)
@@ -254,43 +320,6 @@ class Catalog:
         return DeleteReport(entries, removed, pruned)
 
     # ---- helpers ---------------------------------------------------------------------------
-
-    def _walk(self) -> Iterator[tuple[str, Path, os.stat_result, Path | None, int]]:
-        """Every listable audio file: its relative path, stat, sidecar and the sidecar's mtime (0: none)."""
-        if not self.root.is_dir():
-            return
-        stack = [(str(self.root), "")]
-        while stack:
-            directory, prefix = stack.pop()
-            try:
-                with os.scandir(directory) as it:
-                    items = [e for e in it if not e.name.startswith(".") and not e.is_symlink()]
-            except OSError as exc:
-                logger.warning("cannot read %s: %s", directory, exc)
-                continue
-            names = {e.name: e for e in items}
-            sidecar_ns: dict[str, int] = {}
-            for item in items:
-                if item.is_dir():
-                    stack.append((item.path, f"{prefix}{item.name}/"))
-                    continue
-                stem, suffix = os.path.splitext(item.name)
-                if suffix.lower() not in AUDIO_SUFFIXES or not item.is_file():
-                    continue
-                sidecar_name = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
-                try:
-                    stat = item.stat()
-                    if sidecar_name is not None and sidecar_name not in sidecar_ns:
-                        sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
-                except OSError:  # removed while we walked
-                    continue
-                yield (
-                    prefix + item.name,
-                    Path(item.path),
-                    stat,
-                    Path(directory, sidecar_name) if sidecar_name else None,
-                    sidecar_ns[sidecar_name] if sidecar_name else 0,
-                )
 
     def _describe(
         self, rel: str, path: Path, stat: os.stat_result, sidecar: Path | None, sidecar_ns: int

@@ -14,7 +14,9 @@ What goes, in outputs/, voices/ and vc_inputs/ (every subfolder; hidden folders 
   outputs while outputs/ is over ``retention.max_total_mb`` (both off by default).
 
 Files changed within ``grace_seconds`` are left alone: they may be being written. Removed audio
-is forgotten by the metadata index. Runs at start, every ``interval_hours``, and on demand.
+is forgotten by the metadata index. Runs at start, every ``interval_hours``, and on demand; once
+per cluster: a run takes the index's ``housekeeping`` lock, and a replica that finds it taken
+skips its run (a dry run takes no lock).
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from config import HousekeepingSettings
+from exceptions import ConflictError
 from management.catalog import Catalog
 from management.index import Entry, Filters
 from management.library_files import AUDIO_SUFFIXES
@@ -105,6 +109,8 @@ class Housekeeper:
         self.folders = {name: Path(folder) for name, folder in folders.items()}
         self.temp_dir = Path(temp_dir)
         self.catalogs = dict(catalogs)  # library name -> its index (libraries without one: none)
+        # the index the catalogs share holds the lock that keeps runs to one per cluster
+        self._index = next((catalog.index for catalog in self.catalogs.values()), None)
         self.history: deque[CleanupRun] = deque(maxlen=HISTORY)
         self._lock = threading.Lock()  # one run at a time
         self._stop = threading.Event()
@@ -154,6 +160,8 @@ class Housekeeper:
     def _run_logged(self, trigger: str) -> None:
         try:
             self.run(trigger=trigger)
+        except ConflictError as exc:
+            logger.info("housekeeping (%s) skipped: %s", trigger, exc.message)
         except Exception:
             logger.exception("housekeeping (%s) failed", trigger)
 
@@ -172,8 +180,15 @@ class Housekeeper:
     # ---- one run ----------------------------------------------------------------------------
 
     def run(self, *, dry_run: bool = False, trigger: str = "request") -> CleanupRun:
-        """Find what should go and (unless ``dry_run``) remove it; the run joins the history."""
-        with self._lock:
+        """Find what should go and (unless ``dry_run``) remove it; the run joins the history.
+
+        Raises :class:`ConflictError` when another process sharing the index is running one."""
+        with self._lock, self._cluster_lock(dry_run) as ours:
+            if not ours:
+                raise ConflictError(
+                    "housekeeping is running in another replica (it holds the index's lock); try again later",
+                    code="housekeeping_running",
+                )
             self._busy = True
             run = CleanupRun(trigger, dry_run, time.time())
             try:
@@ -194,6 +209,11 @@ class Housekeeper:
             run.total_bytes,
         )
         return run
+
+    def _cluster_lock(self, dry_run: bool) -> AbstractContextManager[bool]:
+        if dry_run or self._index is None:
+            return nullcontext(True)
+        return self._index.exclusive("housekeeping")
 
     def _collect(self, run: CleanupRun) -> None:
         now = time.time()

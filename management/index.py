@@ -1,68 +1,35 @@
-"""The metadata index: one embedded SQLite file describing the audio files of every library.
+"""The metadata index: rows describing the audio files of every library, behind one interface.
 
 The files stay the truth; the index only makes listings fast (a page never touches the disk
-beyond SQLite). Rows are keyed by library (``outputs``, ``vc_inputs``, ``voices``) and the
-file's path relative to that library's folder. Deleting the index file is harmless: the next
-start rebuilds it from the folders.
+beyond the database). Rows are keyed by library (``outputs``, ``vc_inputs``, ``voices``) and the
+file's path relative to that library's folder. Deleting the index is harmless: the next start
+rebuilds it from the folders.
+
+Two backends share this module's queries, one schema (:data:`SCHEMA`) and one migration rule (a
+different schema version: drop the table, the scan refills it):
+
+- :class:`management.index_sqlite.SQLiteIndex`, the default: one file, one machine;
+- :class:`management.index_postgres.PostgresIndex` (``index.url: postgresql://...``): one index
+  shared by several replicas and machines (docs/scaling.md). psycopg is imported only then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import logging
-import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-logger = logging.getLogger(__name__)
+from exceptions import ConfigError, IndexUnavailableError
+from management.index_schema import COLUMNS as _COLUMNS
+from management.index_schema import SCHEMA, SCHEMA_VERSION, UPSERT, like, plain
 
-SCHEMA_VERSION = 1
-# sort key: (columns in order, then path; the index that holds the rows in that order)
-_SORTS: dict[str, tuple[tuple[str, ...], str]] = {
-    "name": (("name COLLATE NOCASE",), "files_by_name"),
-    "date": (("created",), "files_by_date"),
-    "size": (("size",), "files_by_size"),
-    "duration": (("duration",), "files_by_duration"),
-    "generation_type": (("generation_type", "created"), "files_by_type"),
-    # voices: times used, from the sidecar (a library of voices is small enough to sort unindexed)
-    "usage": (("COALESCE(json_extract(metadata, '$.usage_count'), 0)",), ""),
-}
-_COLUMNS = (
-    "path, folder, name, stem, format, size, mtime_ns, sidecar_mtime_ns, created, duration, "
-    "sample_rate, generation_type, text, metadata"
-)
-_SCHEMA = f"""
-CREATE TABLE files (
-    library TEXT NOT NULL,
-    path TEXT NOT NULL,
-    folder TEXT NOT NULL,
-    name TEXT NOT NULL,
-    stem TEXT NOT NULL,
-    format TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sidecar_mtime_ns INTEGER NOT NULL,
-    created REAL NOT NULL,
-    duration REAL,
-    sample_rate INTEGER,
-    generation_type TEXT,
-    text TEXT,
-    metadata TEXT NOT NULL,
-    PRIMARY KEY (library, path)
-) WITHOUT ROWID;
-CREATE INDEX files_by_date ON files (library, created, path);
-CREATE INDEX files_by_name ON files (library, name COLLATE NOCASE, path);
-CREATE INDEX files_by_size ON files (library, size, path);
-CREATE INDEX files_by_duration ON files (library, duration, path);
-CREATE INDEX files_by_type ON files (library, generation_type, created, path);
-CREATE INDEX files_by_folder ON files (library, folder, stem);
-CREATE INDEX files_by_folder_date ON files (library, folder, created, path);
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
+_NULLABLE_SORTS = ("duration", "generation_type")
 
 
 @dataclass(frozen=True)
@@ -136,73 +103,139 @@ class Page:
     total: int  # matches over all pages
 
 
-class MetadataIndex:
-    """The SQLite file; safe to share between threads (one connection behind a lock, WAL mode)."""
+class MetadataIndex(ABC):
+    """The interface and the shared queries; safe to share between threads (one connection, one lock).
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    A backend supplies the connection, transactions, its SQL words and ``exclusive`` (a lock held
+    across every process using the same index: housekeeping runs once per cluster).
+    """
+
+    # sort key: (columns in order, then path; the index that holds the rows in that order, "": none)
+    SORTS: ClassVar[dict[str, tuple[tuple[str, ...], str]]]
+    SCHEMA_WORDS: ClassVar[dict[str, str]]
+    LIKE: ClassVar[str] = "LIKE"  # case-insensitive for ASCII
+    TAG_MATCH: ClassVar[str]  # true when one of the sidecar's tags equals the parameter, any case
+    LOST: ClassVar[tuple[type[BaseException], ...]] = ()  # errors meaning the server went away
+
+    def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._db: sqlite3.Connection | None = None
-        # Totals of recent listings, valid while the database is unchanged (by us, or by another
-        # process: SQLite's data_version). Paging through a large listing costs one COUNT.
+        self._db: Any = None
+        # Totals of recent listings, valid while the database is unchanged (backends that can tell:
+        # ``_data_version``). Paging through a large listing costs one COUNT.
         self._totals: dict[tuple[str, tuple[Any, ...]], int] = {}
-        self._totals_version = -1
+        self._totals_version: object = None
+
+    # ---- what a backend supplies --------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """What an error message calls this index (a file path, or host:port/database)."""
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """A new DB-API connection in autocommit mode."""
+
+    @abstractmethod
+    def _transaction(self, db: Any) -> AbstractContextManager[None]: ...
+
+    @abstractmethod
+    def _schema_version(self, db: Any) -> int: ...
+
+    @abstractmethod
+    def _set_schema_version(self, db: Any) -> None: ...
+
+    @abstractmethod
+    def exclusive(self, name: str) -> AbstractContextManager[bool]:
+        """Try to take the lock ``name`` for every process using this index; yields whether it is ours."""
+
+    @abstractmethod
+    def _lock_schema(self, db: Any) -> None:
+        """Keep other processes out while the schema is checked (within the transaction)."""
+
+    def _data_version(self, db: Any) -> object | None:
+        """Something that changes whenever anyone changes the rows; None: unknown (totals uncached)."""
+        return None
+
+    def refresh_statistics(self) -> None:  # noqa: B027 - a hook most backends leave empty
+        """After many rows changed at once (a scan): let the query planner see the new sizes."""
+
+    def _changed(self, db: Any) -> None:  # noqa: B027 - a hook most backends leave empty
+        """Within a write's transaction: count the change where ``_data_version`` needs it."""
+
+    def _hint(self, index: str) -> str:
+        return ""
+
+    def _order(self, column: str, direction: str, *, nullable: bool) -> str:
+        return f"{column} {direction}"
+
+    def _sql(self, query: str) -> str:
+        """``query`` (written with ``?`` parameters) in the driver's parameter style."""
+        return query
+
+    # ---- the connection -------------------------------------------------------------------------
 
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> Iterator[Any]:
         with self._lock:
-            if self._db is None:
-                self._db = self._open()
-            yield self._db
+            try:
+                if self._db is None:
+                    self._db = self._open()
+                yield self._db
+            except self.LOST as exc:
+                self._drop()
+                raise self.unavailable(exc) from exc
 
-    def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            # An older layout: the folders are the truth, so start over and let the scan refill it.
-            db.execute("DROP TABLE IF EXISTS files")
-            db.executescript(_SCHEMA)
+    def unavailable(self, exc: BaseException) -> IndexUnavailableError:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return IndexUnavailableError(f"the metadata index ({self.where}) is unavailable: {reason}")
+
+    def _open(self) -> Any:
+        db = self._connect()
+        try:
+            with self._transaction(db):
+                self._lock_schema(db)
+                if self._schema_version(db) != SCHEMA_VERSION:
+                    # An older layout: the folders are the truth, so start over and let the scan refill it.
+                    self._run(db, "DROP TABLE IF EXISTS files")
+                    for statement in SCHEMA.format(**self.SCHEMA_WORDS).split(";"):
+                        if statement.strip():
+                            self._run(db, statement)
+                    self._set_schema_version(db)
+        except BaseException:
+            db.close()
+            raise
         return db
+
+    def _drop(self) -> None:
+        db, self._db = self._db, None
+        self._totals.clear()
+        if db is not None:
+            with contextlib.suppress(Exception):  # already broken: closing is a courtesy
+                db.close()
 
     def close(self) -> None:
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            self._drop()
+
+    def _run(self, db: Any, query: str, args: Iterable[Any] = ()) -> Any:
+        return db.execute(self._sql(query), list(args))
 
     # ---- writes ----------------------------------------------------------------------------
 
     def upsert(self, library: str, entries: Iterable[Entry]) -> None:
         """Add or replace rows, in one transaction."""
-        rows = [
-            (
-                library,
-                e.path,
-                e.folder,
-                e.name,
-                e.stem,
-                e.format,
-                e.size,
-                e.mtime_ns,
-                e.sidecar_mtime_ns,
-                e.created,
-                e.duration,
-                e.sample_rate,
-                e.generation_type,
-                e.text,
-                json.dumps(e.metadata),
-            )
-            for e in entries
-        ]
-        with self._connection() as db, _transaction(db):
-            db.executemany(f"INSERT OR REPLACE INTO files (library, {_COLUMNS}) VALUES ({_marks(15)})", rows)
+        rows = [_row(library, e) for e in entries]
+        with self._connection() as db, self._transaction(db):
+            db.cursor().executemany(self._sql(UPSERT), rows)
+            self._changed(db)
             self._totals.clear()
 
     def remove(self, library: str, paths: Iterable[str]) -> None:
-        with self._connection() as db, _transaction(db):
-            db.executemany("DELETE FROM files WHERE library = ? AND path = ?", [(library, p) for p in paths])
+        rows = [(library, p) for p in paths]
+        with self._connection() as db, self._transaction(db):
+            db.cursor().executemany(self._sql("DELETE FROM files WHERE library = ? AND path = ?"), rows)
+            self._changed(db)
             self._totals.clear()
 
     # ---- reads -----------------------------------------------------------------------------
@@ -210,10 +243,10 @@ class MetadataIndex:
     def stamps(self, library: str) -> dict[str, tuple[int, int, int]]:
         """Every indexed path with its stamp, for reconciling with the folder."""
         with self._connection() as db:
-            rows = db.execute(
-                "SELECT path, size, mtime_ns, sidecar_mtime_ns FROM files WHERE library = ?", (library,)
-            )
-            return {path: (size, mtime, sidecar) for path, size, mtime, sidecar in rows}
+            rows = self._run(
+                db, "SELECT path, size, mtime_ns, sidecar_mtime_ns FROM files WHERE library = ?", [library]
+            ).fetchall()
+        return {path: (size, mtime, sidecar) for path, size, mtime, sidecar in rows}
 
     def page(
         self,
@@ -227,66 +260,74 @@ class MetadataIndex:
     ) -> Page:
         """One page of matches, sorted (ties broken by path, generation type by date) and the total."""
         direction = "DESC" if descending else "ASC"
-        columns, sort_index = _SORTS[sort]
-        order = ", ".join(f"{column} {direction}" for column in (*columns, "path"))
+        columns, sort_index = self.SORTS[sort]
+        nullable = sort in _NULLABLE_SORTS
+        order = ", ".join(
+            self._order(column, direction, nullable=nullable and n == 0)
+            for n, column in enumerate((*columns, "path"))
+        )
         with self._connection() as db:
             leaf = bool(filters.folder) and self._leaf(db, library, filters)
-            where, args = _where(library, filters, leaf=leaf)
+            where, args = self._where(library, filters, leaf=leaf)
             total = self._count(db, where, args)
             hint = ""
-            if filters.folder and not leaf:
+            if filters.folder and not leaf and sort_index:
                 # A folder with subfolders is a range of paths. SQLite sorts the whole range, which
                 # is slow for a large one; reading the sort index in order and skipping rows outside
                 # the range is faster when the range holds a large share of the library.
-                everything = self._count(db, *_where(library, Filters()))
-                if sort_index and total * total > (offset + limit) * everything:
-                    hint = f"INDEXED BY {sort_index}"
-            rows = db.execute(
+                everything = self._count(db, *self._where(library, Filters()))
+                if total * total > (offset + limit) * everything:
+                    hint = self._hint(sort_index)
+            rows = self._run(
+                db,
                 f"SELECT {_COLUMNS} FROM files {hint} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
         return Page([_entry(row) for row in rows], total)
 
-    def _count(self, db: sqlite3.Connection, where: str, args: list[Any]) -> int:
-        version = db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._totals_version:  # another process changed the database
+    def _count(self, db: Any, where: str, args: list[Any]) -> int:
+        version = self._data_version(db)
+        if version is None or version != self._totals_version:  # unknown, or another process wrote
             self._totals.clear()
             self._totals_version = version
         key = (where, tuple(args))
         if key not in self._totals:
             if len(self._totals) > 256:
                 self._totals.clear()
-            self._totals[key] = db.execute(f"SELECT COUNT(*) FROM files WHERE {where}", args).fetchone()[0]
+            self._totals[key] = self._run(db, f"SELECT COUNT(*) FROM files WHERE {where}", args).fetchone()[0]
         return self._totals[key]
 
-    @staticmethod
-    def _leaf(db: sqlite3.Connection, library: str, filters: Filters) -> bool:
+    def _leaf(self, db: Any, library: str, filters: Filters) -> bool:
         """Whether no folder below ``filters.folder`` holds files (then one folder's rows are read in order)."""
-        below = db.execute(
-            "SELECT 1 FROM files INDEXED BY files_by_folder WHERE library = ? AND folder >= ? AND folder < ? LIMIT 1",
+        below = self._run(
+            db,
+            f"SELECT 1 FROM files {self._hint('files_by_folder')} "
+            "WHERE library = ? AND folder >= ? AND folder < ? LIMIT 1",
             (library, f"{filters.folder}/", f"{filters.folder}0"),
         )
         return below.fetchone() is None
 
     def select(self, library: str, filters: Filters) -> list[Entry]:
         """Every match, by path."""
-        where, args = _where(library, filters)
+        where, args = self._where(library, filters)
         with self._connection() as db:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY path", args).fetchall()
+            rows = self._run(db, f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY path", args).fetchall()
         return [_entry(row) for row in rows]
 
     def get(self, library: str, path: str) -> Entry | None:
         with self._connection() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM files WHERE library = ? AND path = ?", (library, path)
+            row = self._run(
+                db, f"SELECT {_COLUMNS} FROM files WHERE library = ? AND path = ?", (library, path)
             ).fetchone()
         return _entry(row) if row else None
 
     def named(self, library: str, name: str) -> list[Entry]:
         """Files with this name in any folder."""
         with self._connection() as db:
-            rows = db.execute(
-                f"SELECT {_COLUMNS} FROM files WHERE library = ? AND name = ? ORDER BY path", (library, name)
+            rows = self._run(
+                db,
+                f"SELECT {_COLUMNS} FROM files WHERE library = ? AND name = ? ORDER BY path",
+                (library, name),
             ).fetchall()
         return [_entry(row) for row in rows]
 
@@ -300,9 +341,11 @@ class MetadataIndex:
             for folder, names in stems.items():  # one indexed lookup per folder
                 for start in range(0, len(names), 500):  # SQLite caps the number of parameters
                     chunk = names[start : start + 500]
-                    rows = db.execute(
-                        f"SELECT {_COLUMNS} FROM files INDEXED BY files_by_folder WHERE library = ? AND folder = ? "
-                        f"AND stem IN ({_marks(len(chunk))}) ORDER BY path",
+                    rows = self._run(
+                        db,
+                        f"SELECT {_COLUMNS} FROM files {self._hint('files_by_folder')} "
+                        f"WHERE library = ? AND folder = ? AND stem IN ({', '.join('?' * len(chunk))}) "
+                        "ORDER BY path",
                         [library, folder, *chunk],
                     ).fetchall()
                     found.extend(_entry(row) for row in rows)
@@ -311,64 +354,78 @@ class MetadataIndex:
     def folder_counts(self, library: str) -> dict[str, int]:
         """Files directly in each folder that holds any (``""`` is the root)."""
         with self._connection() as db:
-            rows = db.execute(
-                "SELECT folder, COUNT(*) FROM files WHERE library = ? GROUP BY folder", (library,)
-            )
-            return dict(rows.fetchall())
+            rows = self._run(
+                db, "SELECT folder, COUNT(*) FROM files WHERE library = ? GROUP BY folder", [library]
+            ).fetchall()
+        return {folder: count for folder, count in rows}
+
+    def _where(self, library: str, f: Filters, *, leaf: bool = False) -> tuple[str, list[Any]]:
+        clauses: list[str] = ["library = ?"]
+        args: list[Any] = [library]
+        if f.folder and leaf:  # no subfolders: an equality the folder indexes can serve in date order
+            clauses.append("folder = ?")
+            args.append(f.folder)
+        elif f.folder:
+            # the folder and everything below it: the paths "a/" <= path < "a0" ("0" follows "/")
+            clauses.append("path >= ? AND path < ?")
+            args += [f"{f.folder}/", f"{f.folder}0"]
+        if f.search:
+            match = f"{self.LIKE} ? ESCAPE '\\'"
+            clauses.append(f"(name {match} OR folder {match} OR text {match})")
+            args += [like(f.search)] * 3
+        if f.names:
+            marks = ", ".join("?" * len(f.names))
+            clauses.append(f"(name IN ({marks}) OR path IN ({marks}))")
+            args += [*f.names, *f.names]
+        if f.generation_type:
+            clauses.append("generation_type = ?")
+            args.append(f.generation_type)
+        if f.created_from is not None:
+            clauses.append("created >= ?")
+            args.append(f.created_from)
+        if f.created_to is not None:
+            clauses.append("created <= ?")
+            args.append(f.created_to)
+        if f.tag:
+            clauses.append(self.TAG_MATCH)
+            args.append(f.tag)
+        return " AND ".join(clauses), args
 
 
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+def open_index(url: str | None, path: Path) -> MetadataIndex:
+    """The configured index: PostgreSQL at ``url`` (``index.url``), else the SQLite file at ``path``."""
+    if url:
+        try:
+            from management.index_postgres import PostgresIndex
+        except ImportError as exc:
+            raise ConfigError(
+                "Invalid configuration: index.url is a PostgreSQL URL, but its driver is not installed "
+                f"({exc}); install the extra: uv sync --extra postgres (pip: pip install 'psycopg[binary]')"
+            ) from exc
+        return PostgresIndex(url)
+    from management.index_sqlite import SQLiteIndex
+
+    return SQLiteIndex(path)
 
 
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _where(library: str, f: Filters, *, leaf: bool = False) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["library = ?"]
-    args: list[Any] = [library]
-    if f.folder and leaf:  # no subfolders: an equality the folder indexes can serve in date order
-        clauses.append("folder = ?")
-        args.append(f.folder)
-    elif f.folder:
-        # the folder and everything below it: the paths "a/" <= path < "a0" ("0" follows "/")
-        clauses.append("path >= ? AND path < ?")
-        args += [f"{f.folder}/", f"{f.folder}0"]
-    if f.search:
-        clauses.append("(name LIKE ? ESCAPE '\\' OR folder LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
-        args += [_like(f.search)] * 3
-    if f.names:
-        clauses.append(f"(name IN ({_marks(len(f.names))}) OR path IN ({_marks(len(f.names))}))")
-        args += [*f.names, *f.names]
-    if f.generation_type:
-        clauses.append("generation_type = ?")
-        args.append(f.generation_type)
-    if f.created_from is not None:
-        clauses.append("created >= ?")
-        args.append(f.created_from)
-    if f.created_to is not None:
-        clauses.append("created <= ?")
-        args.append(f.created_to)
-    if f.tag:
-        clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(metadata, '$.tags') AS t "
-            "WHERE t.type = 'text' AND lower(t.value) = lower(?))"
-        )
-        args.append(f.tag)
-    return " AND ".join(clauses), args
+def _row(library: str, e: Entry) -> tuple[Any, ...]:
+    return (
+        library,
+        e.path,
+        e.folder,
+        e.name,
+        e.stem,
+        e.format,
+        e.size,
+        e.mtime_ns,
+        e.sidecar_mtime_ns,
+        e.created,
+        e.duration,
+        e.sample_rate,
+        plain(e.generation_type),
+        plain(e.text),
+        json.dumps(plain(e.metadata)),
+    )
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:

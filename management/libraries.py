@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from config import PathSettings
+from config import IndexSettings, PathSettings
 from management.catalog import Catalog
-from management.index import MetadataIndex
+from management.index import open_index
 from management.voices import VoiceLibrary, search_text
 
 logger = logging.getLogger(__name__)
@@ -16,8 +16,8 @@ logger = logging.getLogger(__name__)
 class Libraries:
     """Opens the index, reconciles every library with its folder in the background at start."""
 
-    def __init__(self, paths: PathSettings) -> None:
-        self.index = MetadataIndex(paths.index_path)
+    def __init__(self, paths: PathSettings, index: IndexSettings | None = None) -> None:
+        self.index = open_index(index.url if index else None, paths.index_path)
         self.outputs = Catalog(self.index, "outputs", paths.outputs_dir, typed=True, label="output")
         self.vc_inputs = Catalog(self.index, "vc_inputs", paths.vc_inputs_dir, label="vc input")
         self.voices = Catalog(self.index, "voices", paths.voices_dir, search_text=search_text, label="voice")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -99,3 +100,41 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         logger.warning("ignoring unreadable sidecar %s: %s", path, exc)
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def walk_audio(root: Path) -> Iterator[tuple[str, Path, os.stat_result, Path | None, int]]:
+    """Every listable audio file: its relative path, stat, sidecar and the sidecar's mtime (0: none)."""
+    if not root.is_dir():
+        return
+    stack = [(str(root), "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                items = [e for e in it if not e.name.startswith(".") and not e.is_symlink()]
+        except OSError as exc:
+            logger.warning("cannot read %s: %s", directory, exc)
+            continue
+        names = {e.name: e for e in items}
+        sidecar_ns: dict[str, int] = {}
+        for item in items:
+            if item.is_dir():
+                stack.append((item.path, f"{prefix}{item.name}/"))
+                continue
+            stem, suffix = os.path.splitext(item.name)
+            if suffix.lower() not in AUDIO_SUFFIXES or not item.is_file():
+                continue
+            sidecar_name = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
+            try:
+                stat = item.stat()
+                if sidecar_name is not None and sidecar_name not in sidecar_ns:
+                    sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
+            except OSError:  # removed while we walked
+                continue
+            yield (
+                prefix + item.name,
+                Path(item.path),
+                stat,
+                Path(directory, sidecar_name) if sidecar_name else None,
+                sidecar_ns[sidecar_name] if sidecar_name else 0,
+            )

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from exceptions import ConflictError
+from exceptions import ConflictError, IndexUnavailableError
 from management.catalog import Catalog
 from utils.audio.formats import FORMATS
 from utils.files import atomic_write_bytes, project_folder
@@ -67,10 +67,17 @@ class OutputStore:
         return paths
 
     def indexed(self, paths: Iterable[Path], removed: Iterable[Path] = ()) -> None:
-        """Tell the index about published files (and their sidecar) and removed ones; every save ends here."""
+        """Tell the index about published files (and their sidecar) and removed ones; every save ends here.
+
+        An index that cannot be reached (PostgreSQL gone) does not fail the save: the files are kept,
+        logged by name, and recorded once the index answers again."""
         if self.catalog is not None:
-            self.catalog.forget(removed)
-            self.catalog.record(paths)
+            paths, removed = list(paths), list(removed)
+            try:
+                self.catalog.forget(removed)
+                self.catalog.record(paths)
+            except IndexUnavailableError as exc:
+                self.catalog.defer([*removed, *paths], exc)
 
     @contextlib.contextmanager
     def pending(

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
 from main_api import create_app
+from tests.support.postgres import PostgresServer, find_binaries
 from tests.support.speech import speech_wav_path
 
 # Starlette's TestClient sends "Host: testserver"; the server refuses Host names it does not know
@@ -134,3 +135,30 @@ def words(text: str) -> str:
 def similarity(a: str, b: str) -> float:
     """How alike two texts are, word-normalised (1.0 = the same)."""
     return SequenceMatcher(None, words(a), words(b), autojunk=False).ratio()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for this session (a temporary folder, a loopback port), stopped at the end."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed (initdb, pg_ctl): apt-get install postgresql")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (the extra 'postgres'): uv sync --frozen --all-extras")
+    server = PostgresServer(binaries)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_url(request: pytest.FixtureRequest) -> str | None:
+    """Run an index test on each backend: None (the SQLite file), or a new database on the test server."""
+    if request.param == "sqlite":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()

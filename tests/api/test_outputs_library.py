@@ -22,8 +22,11 @@ TONE_ONLY = {"enabled": ["piper"], "default": "piper", "fallback": None}
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(engines={**TONE_ONLY, "enabled": ["piper", "chatterbox-vc"]})
+def settings(make_settings: Callable[..., Settings], index_url: str | None) -> Settings:
+    """Every test on each backend of the index (SQLite, PostgreSQL)."""
+    return make_settings(
+        engines={**TONE_ONLY, "enabled": ["piper", "chatterbox-vc"]}, index={"url": index_url}
+    )
 
 
 def start(settings: Settings) -> TestClient:
@@ -269,7 +272,8 @@ def test_bulk_delete_needs_a_filter_or_all_and_dry_run_deletes_nothing(client: T
 
     everything = client.delete("/api/v1/outputs?all=true&confirm=true").json()
     assert everything["deleted_count"] == 1 and listing(client)["total_files"] == 0
-    assert root.is_dir() and (root / ".index.sqlite3").exists()
+    sqlite = client.app.state.settings.index.url is None  # type: ignore[attr-defined]
+    assert root.is_dir() and (root / ".index.sqlite3").exists() == sqlite  # the index file stays
 
 
 def test_bulk_delete_by_type_and_names(client: TestClient, speech_wav: Path) -> None:
@@ -319,6 +323,7 @@ def test_files_changed_behind_the_servers_back_are_found_at_restart_and_rescan(s
         assert listing(client, "?search=edited")["total_files"] == 1
 
 
+@pytest.mark.parametrize("index_url", [None], ids=["sqlite"])
 def test_the_index_can_be_deleted_and_is_rebuilt(settings: Settings) -> None:
     with start(settings) as client:
         speak(client, project="p")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import management.library_files
 from management.catalog import Catalog
-from management.index import Filters, MetadataIndex
+from management.index import Filters, open_index
 from management.library_files import header_info
 from utils.audio import Clip, encode, get_format, probe
 
@@ -34,14 +35,17 @@ def test_header_info_of_raw_pcm_needs_the_rate_and_of_junk_is_unknown(tmp_path: 
     assert header_info(junk) == (None, None)
 
 
-def _catalog(tmp_path: Path) -> Catalog:
-    return Catalog(MetadataIndex(tmp_path / "index.sqlite3"), "outputs", tmp_path / "outputs", typed=True)
+@pytest.fixture
+def catalog(tmp_path: Path, index_url: str | None) -> Iterator[Catalog]:
+    """An outputs catalog on each backend of the index."""
+    index = open_index(index_url, tmp_path / "index.sqlite3")
+    yield Catalog(index, "outputs", tmp_path / "outputs", typed=True)
+    index.close()
 
 
 def test_outputs_with_records_are_indexed_without_opening_the_audio(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalog = _catalog(tmp_path)
     for n in range(3):
         folder = catalog.root / f"p{n}"
         folder.mkdir(parents=True)
@@ -60,8 +64,7 @@ def test_outputs_with_records_are_indexed_without_opening_the_audio(
     assert catalog.page(Filters(folder="p0"), sort="name", descending=False, page=1, page_size=50).total == 1
 
 
-def test_a_record_that_is_not_json_is_ignored(tmp_path: Path) -> None:
-    catalog = _catalog(tmp_path)
+def test_a_record_that_is_not_json_is_ignored(catalog: Catalog) -> None:
     catalog.root.mkdir()
     (catalog.root / "tts_a.wav").write_bytes(
         encode(Clip(np.zeros(8000, dtype=np.float32), 8000), get_format("wav"))
@@ -75,10 +78,9 @@ def test_a_record_that_is_not_json_is_ignored(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sort", ["name", "date", "size", "duration", "generation_type"])
 @pytest.mark.parametrize("folder", ["series", "series/a", None])
 def test_pages_are_in_order_whichever_plan_the_index_uses(
-    tmp_path: Path, sort: str, folder: str | None
+    catalog: Catalog, sort: str, folder: str | None
 ) -> None:
     """Large subtrees, leaf folders and whole libraries are read differently; the answers agree."""
-    catalog = _catalog(tmp_path)
     for n in range(40):
         where = catalog.root / ("series/a" if n % 3 == 0 else "series/b" if n % 3 == 1 else "")
         where.mkdir(parents=True, exist_ok=True)
@@ -103,3 +105,24 @@ def test_pages_are_in_order_whichever_plan_the_index_uses(
     pages = [catalog.page(chosen, sort=sort, descending=True, page=n, page_size=4) for n in range(1, 12)]
     assert [e.path for p in pages for e in p.entries] == expected
     assert {p.total for p in pages} == {len(expected)}
+
+
+def test_a_listing_total_follows_writes_by_another_replica(
+    catalog: Catalog, tmp_path: Path, index_url: str | None
+) -> None:
+    """Totals are cached between pages; a row written through another connection (another replica)
+    changes them at once."""
+    other = open_index(index_url, tmp_path / "index.sqlite3")
+    replica = Catalog(other, "outputs", catalog.root, typed=True)
+    catalog.root.mkdir()
+    try:
+        for n in range(3):
+            (catalog.root / f"tts_{n}.wav").write_bytes(b"\0" * 100)
+            if n:
+                assert catalog.page(Filters(), sort="date", descending=True, page=1, page_size=1).total == n
+            replica.record([catalog.root / f"tts_{n}.wav"])
+        assert catalog.page(Filters(), sort="date", descending=True, page=2, page_size=1).total == 3
+        replica.forget([catalog.root / "tts_0.wav"])
+        assert catalog.page(Filters(), sort="name", descending=False, page=1, page_size=1).total == 2
+    finally:
+        other.close()

@@ -25,11 +25,11 @@ SCRIPT = textwrap.dedent(
     from core.concat import ConcatOptions
     from core.concat import ConcatJob, Concatenator, ItemSpec
     from management.catalog import Catalog
-    from management.index import MetadataIndex
+    from management.index_sqlite import SQLiteIndex
     from management.outputs import OutputStore
 
     folder, count = Path(sys.argv[1]), int(sys.argv[2])
-    files = Catalog(MetadataIndex(folder / "tmp" / "index.sqlite"), "voices", folder, label="v")
+    files = Catalog(SQLiteIndex(folder / "tmp" / "index.sqlite"), "voices", folder, label="v")
     service = Concatenator(OutputStore(folder), files, files, folder / "tmp")
     items = []
     for i in range(count):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,33 @@ def test_public_dict_removes_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.models.hf_token is not None
     assert "hf_secret_value" not in str(settings.public_dict())
     assert "hf_token" not in settings.public_dict()["models"]
+
+
+def test_the_index_url_must_name_postgresql_and_its_password_is_never_shown() -> None:
+    with pytest.raises(ConfigError, match=r"index\.url: .*PostgreSQL URL"):
+        load_settings(DEFAULT_CONFIG_FILE, index={"url": "mysql://db.example/speech"})
+    settings = load_settings(DEFAULT_CONFIG_FILE, index={"url": "postgresql://speech:s3cret@db:5432/speech"})
+    assert settings.index.url == "postgresql://speech:s3cret@db:5432/speech"
+    assert settings.public_dict()["index"]["url"] == "postgresql://speech:***@db:5432/speech"
+    assert load_settings(DEFAULT_CONFIG_FILE).public_dict()["index"]["url"] is None
+
+
+def test_the_default_index_never_imports_psycopg(tmp_path: Path) -> None:
+    """psycopg is the optional extra `postgres`: a server on SQLite starts without it."""
+    code = (
+        "import sys; from pathlib import Path; from management.index import open_index; "
+        f"index = open_index(None, Path({str(tmp_path / 'i.sqlite3')!r})); index.stamps('outputs'); "
+        "assert 'psycopg' not in sys.modules, 'psycopg imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_a_postgresql_index_without_its_driver_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from management.index import open_index
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    monkeypatch.delitem(sys.modules, "management.index_postgres", raising=False)
+    with pytest.raises(ConfigError, match=r"index\.url .*uv sync --extra postgres"):
+        open_index("postgresql://db/speech", Path("unused"))

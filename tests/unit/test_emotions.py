@@ -10,7 +10,7 @@ import pytest
 from exceptions import ConflictError, InvalidRequestError, NotFoundError
 from management.catalog import Catalog
 from management.emotions import EmotionStore, slug
-from management.index import MetadataIndex
+from management.index_sqlite import SQLiteIndex
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def store(tmp_path: Path) -> EmotionStore:
     (voices / "bob").mkdir(parents=True)
     for name in ("bob/cheer.wav", "bob/gloom.wav"):
         (voices / name).write_bytes(b"RIFF")  # the store checks existence, not content
-    folder = Catalog(MetadataIndex(tmp_path / "index.sqlite"), "voices", voices, label="voice")
+    folder = Catalog(SQLiteIndex(tmp_path / "index.sqlite"), "voices", voices, label="voice")
     return EmotionStore(voices / ".emotions", folder)
 
 

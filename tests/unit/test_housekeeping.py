@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import management.housekeeping
 from config import HousekeepingSettings, RetentionSettings
+from exceptions import ConflictError
 from management.catalog import Catalog
 from management.housekeeping import Housekeeper
-from management.index import Filters, MetadataIndex
+from management.index import Filters, open_index
 from utils.audio import Clip, encode, get_format, header_readable
 
 OLD = time.time() - 2 * 3600  # past the grace period and the temp age
@@ -34,8 +36,8 @@ def junk(path: Path, data: bytes = b"", *, when: float = OLD) -> Path:
     return path
 
 
-def keeper(tmp_path: Path, **settings: object) -> tuple[Housekeeper, Catalog]:
-    index = MetadataIndex(tmp_path / "outputs" / ".index.sqlite3")
+def keeper(tmp_path: Path, index_url: str | None = None, **settings: object) -> tuple[Housekeeper, Catalog]:
+    index = open_index(index_url, tmp_path / "outputs" / ".index.sqlite3")
     outputs = Catalog(index, "outputs", tmp_path / "outputs", typed=True)
     vc_inputs = Catalog(index, "vc_inputs", tmp_path / "vc_inputs")
     folders = {name: tmp_path / name for name in ("outputs", "voices", "vc_inputs")}
@@ -226,3 +228,47 @@ def test_header_check_accepts_every_format_we_write(tmp_path: Path, fmt: str) ->
 )
 def test_header_check_refuses_garbage(tmp_path: Path, name: str, data: bytes) -> None:
     assert not header_readable(junk(tmp_path / name, data))
+
+
+def test_two_replicas_racing_run_housekeeping_once(
+    tmp_path: Path, index_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two servers sharing the folders and the index (a file, or one PostgreSQL database) start a run
+    at the same moment: one runs, the other is told another replica is running it."""
+    corrupt = junk(tmp_path / "outputs" / "tts_corrupt.mp3", b"this is not an mp3 at all" * 40)
+    inside, release = threading.Event(), threading.Event()
+    check = management.housekeeping.header_readable
+
+    def slow_check(path: Path) -> bool:
+        inside.set()
+        release.wait(10)
+        return check(path)
+
+    monkeypatch.setattr(management.housekeeping, "header_readable", slow_check)
+    replicas = [keeper(tmp_path, index_url)[0] for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def run(house: Housekeeper) -> None:
+        barrier.wait()
+        try:
+            results.append(house.run())
+        except ConflictError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=run, args=(house,)) for house in replicas]
+    for thread in threads:
+        thread.start()
+    assert inside.wait(10)  # one run is under way, holding the lock
+    deadline = time.monotonic() + 10
+    while not results and time.monotonic() < deadline:  # the other is refused without waiting
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    [refused] = [r for r in results if isinstance(r, ConflictError)]
+    [done] = [r for r in results if not isinstance(r, ConflictError)]
+    assert refused.code == "housekeeping_running" and "another replica" in refused.message
+    assert removed(done) == {("outputs", "tts_corrupt.mp3", "unreadable")} and not corrupt.exists()
+    # the lock is let go: the next run, in either replica, runs (and finds nothing left)
+    assert removed(replicas[1].run()) == set() and removed(replicas[0].run(dry_run=True)) == set()

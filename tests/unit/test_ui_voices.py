@@ -12,7 +12,7 @@ import soundfile as sf
 from exceptions import ConflictError, InvalidRequestError
 from management.catalog import Catalog
 from management.emotions import EmotionProfile
-from management.index import MetadataIndex
+from management.index_sqlite import SQLiteIndex
 from management.voices import VoiceLibrary, parse_tags, search_text
 from ui.common import BUILTIN
 from ui.speech import values, voice_choices
@@ -30,7 +30,7 @@ from ui.voice_library import (
 @pytest.fixture
 def library(tmp_path: Path) -> VoiceLibrary:
     (tmp_path / "voices").mkdir()
-    index = MetadataIndex(tmp_path / "index.sqlite3")
+    index = SQLiteIndex(tmp_path / "index.sqlite3")
     return VoiceLibrary(Catalog(index, "voices", tmp_path / "voices", search_text=search_text))
 
 
@@ -116,7 +116,7 @@ def test_the_speech_picker_offers_library_voices_with_folders_and_emotion_profil
     for name in ("joe.wav", "narrators/ann.flac"):
         (voices / name).write_bytes(b"")
     profile = EmotionProfile("ann-happy", "Ann", "happy", 0.9, ("narrators/ann.flac",))
-    catalog = Catalog(MetadataIndex(tmp_path / "index.sqlite"), "voices", voices, label="voice")
+    catalog = Catalog(SQLiteIndex(tmp_path / "index.sqlite"), "voices", voices, label="voice")
     catalog.scan()  # the picker lists from the index
     core = SimpleNamespace(
         serving=lambda: ("chatterbox", None),

@@ -14,14 +14,13 @@ import soundfile as sf
 
 from exceptions import InvalidRequestError
 from management.catalog import Catalog
-from management.index import Filters, MetadataIndex
+from management.index import Filters, open_index
 from management.voices import VoiceLibrary, search_text, voice_name
 
 
-def _library(tmp_path: Path) -> VoiceLibrary:
-    catalog = Catalog(
-        MetadataIndex(tmp_path / "index.sqlite3"), "voices", tmp_path / "voices", search_text=search_text
-    )
+def _library(tmp_path: Path, index_url: str | None = None) -> VoiceLibrary:
+    index = open_index(index_url, tmp_path / "index.sqlite3")
+    catalog = Catalog(index, "voices", tmp_path / "voices", search_text=search_text)
     (tmp_path / "voices").mkdir()
     return VoiceLibrary(catalog)
 
@@ -34,8 +33,8 @@ def _voice(library: VoiceLibrary, name: str, seconds: float = 6.0) -> Path:
     return path
 
 
-def test_concurrent_uses_are_all_counted(tmp_path: Path) -> None:
-    library = _library(tmp_path)
+def test_concurrent_uses_are_all_counted(tmp_path: Path, index_url: str | None) -> None:
+    library = _library(tmp_path, index_url)
     path = _voice(library, "a/anna.wav")
     library.add(path, description="Narrator", tags=["calm"])
     threads = [threading.Thread(target=library.record_use, args=(path,)) for _ in range(16)]
