@@ -122,6 +122,8 @@ class SpeechService:
         started = time.perf_counter()
         check_formats(request.output.formats)
         self._saver.outputs.folder(request.output.project)  # refuse a bad project before the model runs
+        if request.word_timestamps:
+            request = replace(request, timestamps=True)
         if request.timestamps and request.output.post.auto_editor:
             raise InvalidRequestError(
                 "timestamps cannot be given for audio whose inner silences auto-editor shortens "
@@ -145,6 +147,13 @@ class SpeechService:
         timed = timed_pieces(clips, reports, moved) if request.timestamps and moved else None
         if timed is not None:
             record["timestamps"] = [t.__dict__ for t in timed]
+        words = (
+            await self._takes.words(clip, timed, request.validation, warnings)
+            if timed and request.word_timestamps
+            else None
+        )
+        if words is not None:
+            record["words"] = [w.__dict__ for w in words]
         stem = tts_stem(request, plan.params)
         made = MadeAudio(
             plan.name,
@@ -161,7 +170,7 @@ class SpeechService:
         )
         # encoding a long text's formats takes a while: off the loop
         result = await asyncio.to_thread(self._saver.save, made)
-        return replace(result, timestamps=timed, fallback=next(iter(plan.notes), None))
+        return replace(result, timestamps=timed, words=words, fallback=next(iter(plan.notes), None))
 
     async def stream(self, request: SpeechRequest, *, save: bool = False) -> SpeechStream:
         """Speak text piece by piece: the audio of each chunk as soon as it is generated.
