@@ -29,7 +29,7 @@ from core.checks import (
 )
 from core.fallback import fallback_notes
 from core.naming import tts_stem
-from core.progress import Progress, ProgressCallback, reporter
+from core.progress import Pace, Progress, ProgressCallback, reporter, ticking
 from core.records import CHUNK_CROSSFADE_MS, SpeechPlan, timed_pieces, tts_record
 from core.requests import ChunkReport, SpeechRequest, SpeechResult, SpeechStream
 from core.saving import MadeAudio, ResultSaver
@@ -90,6 +90,7 @@ class SpeechService:
         self._voices = voice_sources
         self._takes = takes
         self._saver = saver
+        self._pace = Pace()  # moves the progress of a long chunk while it is spoken
 
     def facts(self, name: str) -> EngineFacts:
         """What the named engine declares it can do (a VC engine: no cloning, no languages)."""
@@ -131,7 +132,8 @@ class SpeechService:
                 param="timestamps",
             )
         request = self._voices.with_defaults(request)
-        plan = await self._plan(request, split=request.timestamps)
+        # someone watching progress (a job, the UI) sees it move sentence by sentence, even with Piper
+        plan = await self._plan(request, split=request.timestamps or progress is not None)
         if not wait_for_room:
             self._engines.check_room(plan.name)
         clips: list[Clip] = []
@@ -301,7 +303,30 @@ class SpeechService:
             # An engine that batches (our T3 loop) gets the next few chunks at once; they are heard in order.
             async with ahead(take, len(chunks), engine.traits.chunks_ahead) as results:
                 for index in range(len(chunks)):
-                    clip, report = await results(index)
+                    clip, report = await self._next_chunk(results(index), plan, index, seconds, progress)
                     seconds += clip.duration
                     yield clip, report
                     report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
+
+    async def _next_chunk(
+        self,
+        work: Awaitable[tuple[Clip, ChunkReport]],
+        plan: SpeechPlan,
+        index: int,
+        seconds: float,
+        progress: ProgressCallback | None,
+    ) -> tuple[Clip, ChunkReport]:
+        """Chunk ``index``; meanwhile ``progress`` hears, twice a second, how far along it is likely to be."""
+        chars, total, began = len(plan.chunks[index]), len(plan.chunks), time.monotonic()
+        if progress is None:
+            made = await work
+        else:
+
+            def tick(elapsed: float) -> None:
+                within = self._pace.share(plan.name, chars, elapsed)
+                progress(Progress("speak", index, total, round(seconds, 3), round(within, 3)))
+
+            tick(0.0)
+            made = await ticking(work, tick)
+        self._pace.heard(plan.name, chars, time.monotonic() - began)
+        return made
