@@ -8,7 +8,7 @@ import gradio as gr
 
 from config import Settings
 from core.concat import ConcatOptions
-from core_engine import ConcatJob, ConcatResult, ItemSpec
+from core_engine import ConcatJob, ConcatResult, CoreEngine, ItemSpec
 from ui.common import (
     EngineGetter,
     Loader,
@@ -38,6 +38,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 silence = gr.Number(
                     500, minimum=50, maximum=10_000, step=50, label="Silence (ms)", scale=1, min_width=110
                 )
+            preview = player(label="Output preview", visible=False, elem_id="concat-preview")
             with gr.Row():
                 add = gr.Button("Add output", size="md", elem_id="concat-add")
                 add_silence = gr.Button("Add silence", size="md")
@@ -118,6 +119,12 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             choices,
         )
 
+    @readable
+    async def show(name: str | None) -> Any:
+        path = preview_path(get(), name)
+        return gr.update(value=path, visible=path is not None)
+
+    pick.change(show, pick, preview)
     add.click(append, [recipe, pick], recipe)
     add_silence.click(append_silence, [recipe, silence], recipe)
     join.click(
@@ -126,6 +133,14 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         [audio, files, summary, details, pick],
     )
     return refresh, [pick]
+
+
+def preview_path(core: CoreEngine, name: str | None) -> str | None:
+    """The picked output's file, to play before adding it (None when nothing is picked)."""
+    if not name:
+        return None
+    catalog = core.libraries.outputs
+    return str(catalog.root / catalog.get(name, param="file").path)
 
 
 def describe(result: ConcatResult) -> str:
