@@ -326,7 +326,8 @@ class SpeechService:
                 within = self._pace.share(plan.name, chars, elapsed)
                 progress(Progress("speak", index, total, round(seconds, 3), round(within, 3)))
 
-            tick(0.0)
+            if index == 0:
+                tick(0.0)  # the number of chunks is known before the first one is done
             made = await ticking(work, tick)
         self._pace.heard(plan.name, chars, time.monotonic() - began)
         return made

@@ -9,6 +9,7 @@ from typing import Any
 
 from config import ValidationSettings
 from core.requests import ChunkReport, TimedPiece, ValidationOptions
+from exceptions import EngineUnavailableError
 from recognition import WhisperPool, similarity
 from recognition.takes import choose_take
 from recognition.words import TimedWord, align_words, hear_words
@@ -78,7 +79,14 @@ class TakeChecker:
     ) -> list[TimedWord]:
         """Every word of every piece and when it is heard in ``clip``, each piece aligned on its own."""
         loop = asyncio.get_running_loop()
-        _, model, warning = await loop.run_in_executor(self._asr, self.whisper.model, options.whisper_model)
+        try:
+            _, model, warning = await loop.run_in_executor(
+                self._asr, self.whisper.model, options.whisper_model
+            )
+        except Exception as exc:  # no Whisper model here: the words cannot be timed, the request says so
+            raise EngineUnavailableError(
+                f"word timestamps need a Whisper model: {exc} (see validation.whisper_model)"
+            ) from exc
         if warning:
             warnings.append(warning)
         rate, timed = clip.sample_rate, []

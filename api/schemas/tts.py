@@ -117,9 +117,11 @@ class TTSRequest(OutputFields):
     @classmethod
     def _timestamps_mode(cls, value: object) -> object:
         # without this an unknown mode reports two errors, one per member of the union
-        if isinstance(value, str) and value.strip().lower() not in _TIMESTAMP_WORDS:
+        if not isinstance(value, str):
+            return value
+        if (mode := value.strip().lower()) not in _TIMESTAMP_WORDS:
             raise ValueError('must be true, false, "sentence" or "word"')
-        return value
+        return mode
 
     @field_validator("text")
     @classmethod

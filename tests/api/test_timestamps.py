@@ -152,3 +152,19 @@ def test_an_unknown_timestamps_mode_is_a_422_naming_the_field(tone_client: TestC
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["param"] == "timestamps" and '"word"' in error["message"]
+
+
+def test_word_timestamps_without_a_whisper_model_is_a_503_saying_so(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        engines={"enabled": ["piper"], "default": "piper", "fallback": None},
+        validation={"whisper_model": "not-installed", "allow_download": False},
+    )
+    with TestClient(
+        create_app(settings, engine=CoreEngine(settings, engines={"tone": ToneEngine()}))
+    ) as client:
+        response = client.post("/api/v1/tts", json={"text": THREE, "engine": "tone", "timestamps": " Word "})
+    assert response.status_code == 503
+    assert "word timestamps need a Whisper model" in response.json()["error"]["message"]
+    assert "not-installed" in response.json()["error"]["message"]
