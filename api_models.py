@@ -63,7 +63,7 @@ from api.schemas.outputs import (
     VCInputListResponse,
     VCInputUploadResponse,
 )
-from api.schemas.tts import ChunkInfo, SpeechResponse, TimestampInfo, TTSRequest
+from api.schemas.tts import ChunkInfo, SpeechResponse, TimestampInfo, TTSRequest, WordTimestampInfo
 from api.schemas.vc import VCRequest
 from api.schemas.voices import (
     VoiceBulkUploadResponse,
@@ -137,4 +137,5 @@ __all__ = [
     "VoiceParameters",
     "VoiceQualityInfo",
     "VoiceUploadResponse",
+    "WordTimestampInfo",
 ]

@@ -39,7 +39,8 @@ def speech_request(body: TTSRequest, voice_file: Path | None) -> SpeechRequest:
         seed=body.seed,
         watermark=None if body.disable_watermark is None else not body.disable_watermark,
         language=body.language,
-        timestamps=body.timestamps,
+        timestamps=bool(body.timestamps),
+        word_timestamps=body.timestamps == "word",
         output=output_options(body),
         text_options=TextOptions(
             to_lowercase=body.to_lowercase,

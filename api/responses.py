@@ -8,7 +8,15 @@ from typing import Any
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.library import output_url
-from api_models import ChunkInfo, OutputFields, OutputFileInfo, SaveFields, SpeechResponse, TimestampInfo
+from api_models import (
+    ChunkInfo,
+    OutputFields,
+    OutputFileInfo,
+    SaveFields,
+    SpeechResponse,
+    TimestampInfo,
+    WordTimestampInfo,
+)
 from core_engine import OutputFile, OutputOptions, SpeechResult
 from exceptions import InvalidRequestError
 from utils.audio import PostProcessing
@@ -132,4 +140,5 @@ def _describe(result: SpeechResult, message: str, outputs_dir: str) -> SpeechRes
         timestamps=None
         if result.timestamps is None
         else [TimestampInfo(**piece.__dict__) for piece in result.timestamps],
+        words=None if result.words is None else [WordTimestampInfo(**word.__dict__) for word in result.words],
     )

@@ -112,7 +112,7 @@ class JobManager:
     async def _run(self, job: Job, request: SpeechRequest) -> None:
         loop = asyncio.get_running_loop()
 
-        def on_progress(progress: Progress) -> None:  # called on the event loop, between chunks
+        def on_progress(progress: Progress) -> None:  # on the event loop: between chunks, and during one
             job.progress = progress
             task = loop.create_task(self._changed(job))
             self._notifying.add(task)

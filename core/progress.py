@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -16,10 +20,11 @@ class Progress:
     done: int
     total: int
     audio_seconds: float = 0.0  # audio made so far, where the stage makes audio
+    within: float = 0.0  # the estimated share of the unit under way (0 to 0.95): moves a long unit
 
     @property
     def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
+        return min(self.done + self.within, self.total) / self.total if self.total else 1.0
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -49,3 +54,39 @@ def reporter(
             )
 
     return report
+
+
+async def ticking(work: Awaitable[T], on_tick: Callable[[float], None], every: float = 0.5) -> T:
+    """Await ``work``, calling ``on_tick(seconds since the start)`` every ``every`` seconds meanwhile."""
+    task = asyncio.ensure_future(work)
+    started = time.monotonic()
+    try:
+        while not (await asyncio.wait({task}, timeout=every))[0]:
+            on_tick(time.monotonic() - started)
+        return task.result()
+    finally:
+        if not task.done():  # we were cancelled (a client gone): so is the work
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+class Pace:
+    """Seconds per character each engine took on recent chunks: how far along a chunk under way is.
+
+    An estimate, from wall time (a busy model worker makes it slower); unknown until the engine has
+    spoken one chunk since the server started.
+    """
+
+    def __init__(self) -> None:
+        self._seconds_per_char: dict[str, float] = {}
+
+    def heard(self, engine: str, chars: int, seconds: float) -> None:
+        """A chunk of ``chars`` characters took ``seconds``."""
+        sample = seconds / max(chars, 1)
+        known = self._seconds_per_char.get(engine)
+        self._seconds_per_char[engine] = sample if known is None else (known + sample) / 2
+
+    def share(self, engine: str, chars: int, seconds: float) -> float:
+        """The estimated share of a ``chars`` chunk made after ``seconds`` (0 when unknown, at most 0.95)."""
+        known = self._seconds_per_char.get(engine)
+        return 0.0 if known is None else min(0.95, seconds / (known * max(chars, 1)))

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recognition.words import TimedWord
 from utils.audio import Clip, PostProcessing
 from utils.text import TextOptions
 
@@ -61,6 +62,7 @@ class SpeechRequest:
     watermark: bool | None = None
     language: str | None = None  # None: the engine's (or voice's) default
     timestamps: bool = False  # report where each piece of text starts and ends in the audio
+    word_timestamps: bool = False  # and each word (Whisper-aligned); implies ``timestamps``
     output: OutputOptions = field(default_factory=OutputOptions)
     text_options: TextOptions = field(default_factory=TextOptions)
     validation: ValidationOptions = field(default_factory=ValidationOptions)
@@ -115,6 +117,7 @@ class SpeechResult:
     chunks: list[ChunkReport]
     warnings: list[str] = field(default_factory=list)
     timestamps: list[TimedPiece] | None = None  # when the request asked for them
+    words: list[TimedWord] | None = None  # when the request asked for word timestamps
     fallback: str | None = None  # the fallback engine spoke for the default one, and why
 
 

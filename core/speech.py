@@ -29,7 +29,7 @@ from core.checks import (
 )
 from core.fallback import fallback_notes
 from core.naming import tts_stem
-from core.progress import Progress, ProgressCallback, reporter
+from core.progress import Pace, Progress, ProgressCallback, reporter, ticking
 from core.records import CHUNK_CROSSFADE_MS, SpeechPlan, timed_pieces, tts_record
 from core.requests import ChunkReport, SpeechRequest, SpeechResult, SpeechStream
 from core.saving import MadeAudio, ResultSaver
@@ -90,6 +90,7 @@ class SpeechService:
         self._voices = voice_sources
         self._takes = takes
         self._saver = saver
+        self._pace = Pace()  # moves the progress of a long chunk while it is spoken
 
     def facts(self, name: str) -> EngineFacts:
         """What the named engine declares it can do (a VC engine: no cloning, no languages)."""
@@ -122,6 +123,8 @@ class SpeechService:
         started = time.perf_counter()
         check_formats(request.output.formats)
         self._saver.outputs.folder(request.output.project)  # refuse a bad project before the model runs
+        if request.word_timestamps:
+            request = replace(request, timestamps=True)
         if request.timestamps and request.output.post.auto_editor:
             raise InvalidRequestError(
                 "timestamps cannot be given for audio whose inner silences auto-editor shortens "
@@ -129,7 +132,8 @@ class SpeechService:
                 param="timestamps",
             )
         request = self._voices.with_defaults(request)
-        plan = await self._plan(request, split=request.timestamps)
+        # someone watching progress (a job, the UI) sees it move sentence by sentence, even with Piper
+        plan = await self._plan(request, split=request.timestamps or progress is not None)
         if not wait_for_room:
             self._engines.check_room(plan.name)
         clips: list[Clip] = []
@@ -145,6 +149,13 @@ class SpeechService:
         timed = timed_pieces(clips, reports, moved) if request.timestamps and moved else None
         if timed is not None:
             record["timestamps"] = [t.__dict__ for t in timed]
+        words = (
+            await self._takes.words(clip, timed, request.validation, warnings)
+            if timed and request.word_timestamps
+            else None
+        )
+        if words is not None:
+            record["words"] = [w.__dict__ for w in words]
         stem = tts_stem(request, plan.params)
         made = MadeAudio(
             plan.name,
@@ -161,7 +172,7 @@ class SpeechService:
         )
         # encoding a long text's formats takes a while: off the loop
         result = await asyncio.to_thread(self._saver.save, made)
-        return replace(result, timestamps=timed, fallback=next(iter(plan.notes), None))
+        return replace(result, timestamps=timed, words=words, fallback=next(iter(plan.notes), None))
 
     async def stream(self, request: SpeechRequest, *, save: bool = False) -> SpeechStream:
         """Speak text piece by piece: the audio of each chunk as soon as it is generated.
@@ -292,7 +303,31 @@ class SpeechService:
             # An engine that batches (our T3 loop) gets the next few chunks at once; they are heard in order.
             async with ahead(take, len(chunks), engine.traits.chunks_ahead) as results:
                 for index in range(len(chunks)):
-                    clip, report = await results(index)
+                    clip, report = await self._next_chunk(results(index), plan, index, seconds, progress)
                     seconds += clip.duration
                     yield clip, report
                     report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
+
+    async def _next_chunk(
+        self,
+        work: Awaitable[tuple[Clip, ChunkReport]],
+        plan: SpeechPlan,
+        index: int,
+        seconds: float,
+        progress: ProgressCallback | None,
+    ) -> tuple[Clip, ChunkReport]:
+        """Chunk ``index``; meanwhile ``progress`` hears, twice a second, how far along it is likely to be."""
+        chars, total, began = len(plan.chunks[index]), len(plan.chunks), time.monotonic()
+        if progress is None:
+            made = await work
+        else:
+
+            def tick(elapsed: float) -> None:
+                within = self._pace.share(plan.name, chars, elapsed)
+                progress(Progress("speak", index, total, round(seconds, 3), round(within, 3)))
+
+            if index == 0:
+                tick(0.0)  # the number of chunks is known before the first one is done
+            made = await ticking(work, tick)
+        self._pace.heard(plan.name, chars, time.monotonic() - began)
+        return made

@@ -8,9 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from config import ValidationSettings
-from core.requests import ChunkReport, ValidationOptions
+from core.requests import ChunkReport, TimedPiece, ValidationOptions
+from exceptions import EngineUnavailableError
 from recognition import WhisperPool, similarity
 from recognition.takes import choose_take
+from recognition.words import TimedWord, align_words, hear_words
 from utils.audio import Clip
 
 
@@ -71,3 +73,27 @@ class TakeChecker:
         take = choice.take
         report = ChunkReport(index, chunk, choice.takes, round(take.score, 3), take.transcript, choice.passed)
         return take.clip, report
+
+    async def words(
+        self, clip: Clip, pieces: list[TimedPiece], options: ValidationOptions, warnings: list[str]
+    ) -> list[TimedWord]:
+        """Every word of every piece and when it is heard in ``clip``, each piece aligned on its own."""
+        loop = asyncio.get_running_loop()
+        try:
+            _, model, warning = await loop.run_in_executor(
+                self._asr, self.whisper.model, options.whisper_model
+            )
+        except Exception as exc:  # no Whisper model here: the words cannot be timed, the request says so
+            raise EngineUnavailableError(
+                f"word timestamps need a Whisper model: {exc} (see validation.whisper_model)"
+            ) from exc
+        if warning:
+            warnings.append(warning)
+        rate, timed = clip.sample_rate, []
+        for piece in pieces:
+            part = Clip(clip.samples[int(piece.start * rate) : int(piece.end * rate)], rate)
+            heard = (
+                await loop.run_in_executor(self._asr, hear_words, model, part) if len(part.samples) else []
+            )
+            timed.extend(align_words(piece.text, heard, piece.start, min(piece.end, clip.duration)))
+        return timed

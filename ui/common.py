@@ -50,7 +50,8 @@ def reporting(progress: gr.Progress, label: str) -> Callable[[Progress], None]:
     """A CoreEngine progress callback that moves the page's progress bar."""
 
     def report(step: Progress) -> None:
-        progress((step.done, step.total), desc=f"{label}: {step.stage}", unit=step.stage)
+        # the fraction, not (done, total): it moves within a long chunk too (Progress.within)
+        progress(step.fraction, desc=f"{label}: {step.done}/{step.total}")
 
     return report
 

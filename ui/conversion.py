@@ -1,7 +1,12 @@
-"""The Voice conversion tab: re-voice a clip (picked from vc_inputs/, uploaded or recorded)."""
+"""The Voice conversion tab: re-voice a clip (picked from vc_inputs/, uploaded or recorded).
+
+``layout`` places the components, ``ConversionHandlers`` holds what the events do and ``build``
+wires the two together.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +40,22 @@ def unavailable(core: CoreEngine) -> str | None:
     return info["error"] if info["state"] == "failed" else None
 
 
-def build(get: EngineGetter, settings: Settings) -> Loader:
-    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+@dataclass
+class ConversionView:
+    """The tab's components: the notice, the pickers with their previews, the settings, the result."""
+
+    notice: gr.Markdown
+    source: gr.Dropdown
+    source_preview: gr.Audio
+    target: gr.Dropdown
+    target_preview: gr.Audio
+    inputs: list[Any]  # source, upload, target, target upload, window, overlap, seed, formats, project
+    convert: gr.Button
+    result: list[Any]  # audio, files, summary
+
+
+def layout() -> ConversionView:
+    """Lay out the tab (inside a ``gr.Tab``)."""
     notice = gr.Markdown(visible=False, elem_id="vc-notice")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
@@ -68,10 +87,52 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             audio = player(label="Result", elem_id="vc-audio")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False)
             summary = gr.Markdown(elem_id="vc-summary")
+    inputs = [source, upload, target, target_upload, chunk, overlap, seed, formats, project]
+    return ConversionView(
+        notice, source, source_preview, target, target_preview, inputs, convert, [audio, files, summary]
+    )
+
+
+def conversion_request(
+    picked: str | None,
+    uploaded: str | None,
+    voice: str | None,
+    voice_upload: str | None,
+    window: float | None,
+    overlap_seconds: float | None,
+    seed_value: float | None,
+    chosen: list[str],
+    folder: str,
+) -> ConversionRequest:
+    """What the tab's fields ask for (an upload wins over a pick)."""
+    return ConversionRequest(
+        source=None if picked in (None, NONE) else picked,
+        source_file=Path(uploaded) if uploaded else None,
+        target_voice=None if voice in (None, BUILTIN) else voice,
+        target_file=Path(voice_upload) if voice_upload else None,
+        chunk_sec=float(window or 60),
+        overlap_sec=float(overlap_seconds or 0),
+        seed=int(seed_value or 0),
+        output=OutputOptions(formats=formats_of(chosen), project=(folder or "").strip() or None),
+    )
+
+
+def preview_path(core: CoreEngine, library: str, name: str | None) -> str | None:
+    """The picked file of ``vc_inputs`` or ``voices`` (None for none or the built-in voice)."""
+    if not name or name in (NONE, BUILTIN):
+        return None
+    return str(getattr(core, library).resolve(name, param="file"))
+
+
+class ConversionHandlers:
+    """What the tab's events do, over the running CoreEngine."""
+
+    def __init__(self, get: EngineGetter) -> None:
+        self.get = get
 
     @readable
-    async def refresh() -> tuple[Any, ...]:
-        core = get()
+    async def refresh(self) -> tuple[Any, ...]:
+        core = self.get()
         reason = unavailable(core)
         return (
             gr.update(value=f"**Voice conversion is unavailable:** {reason}", visible=bool(reason)),
@@ -84,19 +145,19 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             ),
         )
 
-    def previewer(library: str) -> Any:
-        @readable
-        async def preview(name: str | None) -> Any:
-            """The picked file in a player (hidden for none or the built-in voice)."""
-            if not name or name in (NONE, BUILTIN):
-                return gr.update(value=None, visible=False)
-            path = getattr(get(), library).resolve(name, param="file")
-            return gr.update(value=str(path), visible=True)
+    @readable
+    async def preview_input(self, name: str | None) -> Any:
+        path = preview_path(self.get(), "vc_inputs", name)
+        return gr.update(value=path, visible=path is not None)
 
-        return preview
+    @readable
+    async def preview_target(self, name: str | None) -> Any:
+        path = preview_path(self.get(), "voices", name)
+        return gr.update(value=path, visible=path is not None)
 
     @readable
     async def run(
+        self,
         picked: str,
         uploaded: str | None,
         voice: str,
@@ -108,28 +169,21 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         folder: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
     ) -> tuple[str | None, list[str], str]:
-        request = ConversionRequest(
-            source=None if picked in (None, NONE) else picked,
-            source_file=Path(uploaded) if uploaded else None,
-            target_voice=None if voice in (None, BUILTIN) else voice,
-            target_file=Path(voice_upload) if voice_upload else None,
-            chunk_sec=float(window or 60),
-            overlap_sec=float(overlap_seconds or 0),
-            seed=int(seed_value or 0),
-            output=OutputOptions(formats=formats_of(chosen), project=folder.strip() or None),
+        request = conversion_request(
+            picked, uploaded, voice, voice_upload, window, overlap_seconds, seed_value, chosen, folder
         )
         progress(0, desc="Loading the voice conversion model")
-        result = await get().convert(request, reporting(progress, "Converting"))
+        result = await self.get().convert(request, reporting(progress, "Converting"))
         return playable(result.files), [str(f.path) for f in result.files], describe(result)
 
-    convert.click(
-        run,
-        [source, upload, target, target_upload, chunk, overlap, seed, formats, project],
-        [audio, files, summary],
-    )
-    source.change(previewer("vc_inputs"), source, source_preview)
-    target.change(previewer("voices"), target, target_preview)
-    return refresh, [notice, source, target, convert]
+
+def build(get: EngineGetter, settings: Settings) -> Loader:
+    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+    view, handlers = layout(), ConversionHandlers(get)
+    view.convert.click(handlers.run, view.inputs, view.result)
+    view.source.change(handlers.preview_input, view.source, view.source_preview)
+    view.target.change(handlers.preview_target, view.target, view.target_preview)
+    return handlers.refresh, [view.notice, view.source, view.target, view.convert]
 
 
 def describe(result: SpeechResult) -> str:

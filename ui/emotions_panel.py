@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -33,8 +34,25 @@ def choices(profiles: list[EmotionProfile]) -> list[tuple[str, str]]:
     return [(f"{p.character} · {p.emotion} ({p.id})", p.id) for p in profiles]
 
 
-def build(get: EngineGetter) -> tuple[gr.Dropdown, Any, list[Any]]:
-    """Lay out the panel; returns the samples picker (the tab refreshes its voices), a loader and its outputs."""
+@dataclass
+class EmotionsView:
+    """The panel's components: the table, the picked profile's actions, the new-profile form."""
+
+    table: gr.Dataframe
+    profile: gr.Dropdown
+    text: gr.Textbox
+    test: gr.Button
+    audio: gr.Audio
+    confirm: gr.Checkbox
+    delete: gr.Button
+    samples: gr.Dropdown
+    form: list[Any]  # character, emotion, samples, exaggeration, cfg, temperature, description
+    create: gr.Button
+    message: gr.Markdown
+
+
+def layout() -> EmotionsView:
+    """Lay out the panel (inside the Voices tab)."""
     gr.Markdown(
         "A character's voice in one mood: its samples (voices from the library), exaggeration and "
         "parameters. Pick one as `emotion:<id>` wherever a voice is asked for, e.g. in the Speech tab."
@@ -71,62 +89,77 @@ def build(get: EngineGetter) -> tuple[gr.Dropdown, Any, list[Any]]:
             description = gr.Textbox(label="Description", max_lines=2)
             create = gr.Button("Create profile", variant="primary", elem_id="emotions-create")
     message = gr.Markdown(elem_id="emotions-message")
+    form = [character, emotion, samples, exaggeration, cfg, temperature, description]
+    return EmotionsView(table, profile, text, test, audio, confirm, delete, samples, form, create, message)
 
-    async def listed(chosen: str | None = None) -> tuple[Any, Any]:
-        profiles = await asyncio.to_thread(get().emotions.list)
+
+def sample_line(profile: EmotionProfile, words: str | None) -> str:
+    """What a profile test says: the given words, else a line naming the character and mood."""
+    return (words or "").strip() or f"This is {profile.character}, sounding {profile.emotion}."
+
+
+class EmotionsHandlers:
+    """What the panel's events do, over the running CoreEngine."""
+
+    def __init__(self, get: EngineGetter) -> None:
+        self.get = get
+
+    async def listed(self, chosen: str | None = None) -> tuple[Any, Any]:
+        profiles = await asyncio.to_thread(self.get().emotions.list)
         ids = [p.id for p in profiles]
         pick = chosen if chosen in ids else (ids[0] if ids else None)
         return rows(profiles), gr.update(choices=choices(profiles), value=pick)
 
     @readable
-    async def refresh() -> tuple[Any, Any]:
-        return await listed()
+    async def refresh(self) -> tuple[Any, Any]:
+        return await self.listed()
 
     @readable
     async def make(
-        who: str, mood: str, picked: list[str], level: float, cfg_value: float, temp: float, about: str
+        self, who: str, mood: str, picked: list[str], level: float, cfg_value: float, temp: float, about: str
     ) -> tuple[Any, ...]:
         created = await asyncio.to_thread(
-            get().emotions.create,
+            self.get().emotions.create,
             character=who or "",
             emotion=mood or "",
             exaggeration=float(level),
             samples=list(picked or []),
             parameters={"cfg_weight": float(cfg_value), "temperature": float(temp)},
-            description=about.strip() or None,
+            description=(about or "").strip() or None,
         )
-        return f"Created profile `{created.id}`.", *await listed(created.id)
+        return f"Created profile `{created.id}`.", *await self.listed(created.id)
 
     @readable
-    async def remove(chosen: str | None, sure: bool) -> tuple[Any, ...]:
+    async def remove(self, chosen: str | None, sure: bool) -> tuple[Any, ...]:
         if not chosen:
             return "Pick a profile first.", gr.update(), gr.update(), False
         if not sure:
             return "Tick “Yes, delete the profile” to delete it.", gr.update(), gr.update(), False
-        gone = await asyncio.to_thread(get().emotions.delete, chosen)
-        return f"Deleted profile `{gone.id}` (its samples stay in the library).", *await listed(), False
+        gone = await asyncio.to_thread(self.get().emotions.delete, chosen)
+        return f"Deleted profile `{gone.id}` (its samples stay in the library).", *await self.listed(), False
 
     @readable
     async def speak(
+        self,
         chosen: str | None,
         words: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
     ) -> tuple[Any, str]:
         if not chosen:
             raise gr.Error("Pick a profile first.", print_exception=False)
-        core = get()
+        core = self.get()
         found = await asyncio.to_thread(core.emotions.get, chosen)
-        said = (words or "").strip() or f"This is {found.character}, sounding {found.emotion}."
-        result = await core.synthesize(
-            SpeechRequest(text=said, voice=f"{PREFIX}{found.id}"), reporting(progress, "Speaking")
-        )
+        request = SpeechRequest(text=sample_line(found, words), voice=f"{PREFIX}{found.id}")
+        result = await core.synthesize(request, reporting(progress, "Speaking"))
         return playable(result.files), f"Spoke with `{found.id}`: saved `{result.files[0].relative}`."
 
-    create.click(
-        make,
-        [character, emotion, samples, exaggeration, cfg, temperature, description],
-        [message, table, profile],
+
+def build(get: EngineGetter) -> tuple[gr.Dropdown, Any, list[Any]]:
+    """Lay out the panel; returns the samples picker (the tab refreshes its voices), a loader and its outputs."""
+    view, handlers = layout(), EmotionsHandlers(get)
+    view.create.click(handlers.make, view.form, [view.message, view.table, view.profile])
+    view.delete.click(
+        handlers.remove, [view.profile, view.confirm], [view.message, view.table, view.profile, view.confirm]
     )
-    delete.click(remove, [profile, confirm], [message, table, profile, confirm])
-    test.click(speak, [profile, text], [audio, message])
-    return samples, refresh, [table, profile]
+    view.test.click(handlers.speak, [view.profile, view.text], [view.audio, view.message])
+    return view.samples, handlers.refresh, [view.table, view.profile]

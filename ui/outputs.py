@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -86,13 +87,32 @@ def metadata_table(metadata: dict[str, Any]) -> str:
     return "\n".join(lines) if len(lines) > 2 else "No record of how this file was made."
 
 
-def build(get: EngineGetter, settings: Settings) -> Loader:
-    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+@dataclass
+class OutputsView:
+    """The tab's components: the filters, the table, the picked file and its record."""
+
+    filters: list[Any]  # folder, type, search
+    refresh: gr.Button
+    table: gr.Dataframe
+    chosen: gr.Dropdown
+    shown: list[Any]  # audio, downloads, metadata
+    confirm: gr.Checkbox
+    delete: gr.Button
+    message: gr.Markdown
+
+    @property
+    def listed(self) -> list[Any]:
+        """What a listing updates: the folder choices, the table, the file picker."""
+        return [self.filters[0], self.table, self.chosen]
+
+
+def layout() -> OutputsView:
+    """Lay out the tab (inside a ``gr.Tab``)."""
     with gr.Row():
         folder = gr.Dropdown([ALL], value=ALL, label="Project folder", scale=2, min_width=160)
         kind = gr.Dropdown(TYPES, value=ALL, label="Type", scale=1, min_width=100)
         search = gr.Textbox(label="Search", placeholder="name or text", scale=2, min_width=160, max_lines=1)
-        refresh_button = gr.Button("Refresh", scale=0, min_width=90)
+        refresh = gr.Button("Refresh", scale=0, min_width=90)
     table = gr.Dataframe(
         headers=COLUMNS,
         value=[],
@@ -113,21 +133,60 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         with gr.Column(scale=1, min_width=280):
             gr.Markdown("**How it was made** (text, engine, parameters or recipe)")
             metadata = gr.Markdown(elem_id="outputs-metadata", max_height=560)
+    return OutputsView(
+        [folder, kind, search], refresh, table, chosen, [audio, download, metadata], confirm, delete, message
+    )
 
-    def listing(core: CoreEngine, where: str, generation_type: str, words: str) -> list[Entry]:
-        filters = Filters(
-            folder=None if where in (None, ALL) else where,
-            generation_type=None if generation_type in (None, ALL) else generation_type,
-            search=(words or "").strip() or None,
-        )
-        page = core.libraries.outputs.page(
-            filters, sort="date", descending=True, page=1, page_size=LISTING_LIMIT
-        )
-        return page.entries
+
+def listing(core: CoreEngine, where: str, generation_type: str, words: str) -> list[Entry]:
+    """The outputs the filters select, newest first."""
+    filters = Filters(
+        folder=None if where in (None, ALL) else where,
+        generation_type=None if generation_type in (None, ALL) else generation_type,
+        search=(words or "").strip() or None,
+    )
+    return core.libraries.outputs.page(
+        filters, sort="date", descending=True, page=1, page_size=LISTING_LIMIT
+    ).entries
+
+
+def formats_of_take(core: CoreEngine, name: str) -> tuple[str, list[str], dict[str, Any]]:
+    """An output's file, every format of its take (one result saved several ways), and its record."""
+    catalog = core.libraries.outputs
+    entry = catalog.get(name, param="file")
+    folder = catalog.root / entry.folder
+    formats = [
+        str(folder / sibling.name)
+        for sibling in catalog.page(
+            Filters(folder=entry.folder or None, search=entry.stem),
+            sort="name",
+            descending=False,
+            page=1,
+            page_size=50,
+        ).entries
+        if sibling.folder == entry.folder and sibling.stem == entry.stem
+    ] or [str(catalog.root / entry.path)]
+    return str(catalog.root / entry.path), formats, entry.metadata
+
+
+def picked_row(event: gr.SelectData) -> Any:
+    """A clicked row picks its take's first format."""
+    row = event.row_value if event.row_value else None
+    if not row:
+        return gr.update()
+    take, formats = row[1], str(row[2]).split(", ")
+    return gr.update(value=f"{take}.{formats[0]}")
+
+
+class OutputsHandlers:
+    """What the tab's events do, over the running CoreEngine."""
+
+    def __init__(self, get: EngineGetter) -> None:
+        self.get = get
 
     @readable
-    async def refresh(where: str = ALL, generation_type: str = ALL, words: str = "") -> tuple[Any, Any, Any]:
-        core = get()
+    async def refresh(self, where: str = ALL, generation_type: str = ALL, words: str = "") -> tuple[Any, ...]:
+        core = self.get()
         entries = listing(core, where, generation_type, words)
         names = [e.path for e in entries]
         return (
@@ -137,51 +196,40 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         )
 
     @readable
-    async def show(name: str | None) -> tuple[Any, Any, Any]:
+    async def show(self, name: str | None) -> tuple[Any, Any, Any]:
         if not name:
             return None, None, None
-        catalog = get().libraries.outputs
-        entry = catalog.get(name, param="file")
-        folder = catalog.root / entry.folder
-        formats = [
-            str(folder / sibling.name)
-            for sibling in catalog.page(
-                Filters(folder=entry.folder or None, search=entry.stem),
-                sort="name",
-                descending=False,
-                page=1,
-                page_size=50,
-            ).entries
-            if sibling.folder == entry.folder and sibling.stem == entry.stem
-        ] or [str(catalog.root / entry.path)]
-        return str(catalog.root / entry.path), formats, metadata_table(entry.metadata)
+        path, formats, metadata = formats_of_take(self.get(), name)
+        return path, formats, metadata_table(metadata)
 
-    def select(data: list[list[Any]] | Any, event: gr.SelectData) -> Any:
-        """A clicked row picks its take's first format."""
-        row = event.row_value if event.row_value else None
-        if not row:
-            return gr.update()
-        take, formats = row[1], str(row[2]).split(", ")
-        return gr.update(value=f"{take}.{formats[0]}")
+    def select(self, data: list[list[Any]] | Any, event: gr.SelectData) -> Any:
+        return picked_row(event)
 
     @readable
     async def remove(
-        name: str | None, sure: bool, where: str, generation_type: str, words: str
+        self, name: str | None, sure: bool, where: str, generation_type: str, words: str
     ) -> tuple[Any, ...]:
         if not name:
             return "Pick a file first.", gr.update(), gr.update(), gr.update(), False
         if not sure:
             return "Tick “Yes, delete it” to delete the file.", gr.update(), gr.update(), gr.update(), False
-        catalog = get().libraries.outputs
+        catalog = self.get().libraries.outputs
         report = catalog.delete([catalog.get(name, param="file")], prune=True)
-        listed = await refresh(where, generation_type, words)
+        listed = await self.refresh(where, generation_type, words)
         return f"Deleted {', '.join(f'`{f}`' for f in report.files)}.", *listed, False
 
-    filters = [folder, kind, search]
-    listed = [folder, table, chosen]
-    for trigger in (refresh_button.click, folder.change, kind.change, search.submit):
-        trigger(refresh, filters, listed)
-    table.select(select, table, chosen)
-    chosen.change(show, chosen, [audio, download, metadata])
-    delete.click(remove, [chosen, confirm, *filters], [message, *listed, confirm])
-    return refresh, listed
+
+def build(get: EngineGetter, settings: Settings) -> Loader:
+    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+    view, handlers = layout(), OutputsHandlers(get)
+    folder, kind, search = view.filters
+    for trigger in (view.refresh.click, folder.change, kind.change, search.submit):
+        trigger(handlers.refresh, view.filters, view.listed)
+    view.table.select(handlers.select, view.table, view.chosen)
+    view.chosen.change(handlers.show, view.chosen, view.shown)
+    view.delete.click(
+        handlers.remove,
+        [view.chosen, view.confirm, *view.filters],
+        [view.message, *view.listed, view.confirm],
+    )
+    return handlers.refresh, view.listed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -103,9 +104,25 @@ def voice_defaults(core: CoreEngine, name: str) -> dict[str, Any]:
     return core.voices.default_parameters(path)
 
 
-def build(get: EngineGetter, settings: Settings) -> Loader:
-    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
-    defaults = settings.generation
+@dataclass
+class SpeechView:
+    """The tab's components: the text and pickers, the generation settings, the actions, the result."""
+
+    text: gr.Textbox
+    engine: gr.Dropdown
+    voice: gr.Dropdown
+    language: gr.Dropdown
+    engine_note: gr.Markdown
+    preview: gr.Audio
+    sliders: list[Any]  # exaggeration, CFG weight, temperature: the ones an engine may ignore
+    settings: list[Any]  # the sliders, then speed, seed, trim, formats, project
+    generate: gr.Button
+    cancel: gr.Button
+    result: list[Any]  # audio, files, summary
+
+
+def layout(settings: Settings) -> SpeechView:
+    """Lay out the tab (inside a ``gr.Tab``)."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             text = gr.Textbox(
@@ -119,37 +136,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 )
             engine_note = gr.Markdown(visible=False, elem_id="speech-engine-note")
             preview = player(label="Voice preview", visible=False, elem_id="speech-preview")
-            with gr.Accordion("Generation settings", open=False):
-                with gr.Row():
-                    exaggeration = gr.Slider(
-                        0,
-                        2,
-                        value=defaults.exaggeration,
-                        step=0.05,
-                        label="Exaggeration",
-                        elem_id="speech-exaggeration",
-                    )
-                    cfg_weight = gr.Slider(
-                        0,
-                        1,
-                        value=defaults.cfg_weight,
-                        step=0.05,
-                        label="CFG weight",
-                        elem_id="speech-cfg_weight",
-                    )
-                with gr.Row():
-                    temperature = gr.Slider(
-                        0.05,
-                        5,
-                        value=defaults.temperature,
-                        step=0.05,
-                        label="Temperature",
-                        elem_id="speech-temperature",
-                    )
-                    speed = gr.Slider(0.5, 2, value=1.0, step=0.05, label="Speed", elem_id="speech-speed")
-                with gr.Row():
-                    seed = gr.Number(0, precision=0, minimum=0, label="Seed (0: random)")
-                    trim = gr.Checkbox(False, label="Trim leading and trailing silence")
+            generation = _generation_settings(settings)
             with gr.Row():
                 formats = format_picker()
                 project = project_box()
@@ -157,16 +144,101 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
                 generate = gr.Button("Generate speech", variant="primary", elem_id="speech-generate", scale=3)
                 cancel = gr.Button("Cancel", variant="stop", elem_id="speech-cancel", scale=1, min_width=90)
         with gr.Column(scale=2, min_width=280):
-            audio = player(label="Result", elem_id="speech-audio")
-            files = gr.File(label="Downloads", file_count="multiple", interactive=False)
-            summary = gr.Markdown(elem_id="speech-summary")
+            result = [
+                player(label="Result", elem_id="speech-audio"),
+                gr.File(label="Downloads", file_count="multiple", interactive=False),
+                gr.Markdown(elem_id="speech-summary"),
+            ]
+    return SpeechView(
+        text,
+        engine,
+        voice,
+        language,
+        engine_note,
+        preview,
+        generation[:3],
+        [*generation, formats, project],
+        generate,
+        cancel,
+        result,
+    )
+
+
+def _generation_settings(settings: Settings) -> list[Any]:
+    """The *Generation settings* accordion: exaggeration, CFG weight, temperature, speed, seed, trim."""
+    defaults = settings.generation
+
+    def slider(low: float, high: float, value: float, label: str, key: str) -> gr.Slider:
+        return gr.Slider(low, high, value=value, step=0.05, label=label, elem_id=f"speech-{key}")
+
+    with gr.Accordion("Generation settings", open=False):
+        with gr.Row():
+            exaggeration = slider(0, 2, defaults.exaggeration, "Exaggeration", "exaggeration")
+            cfg_weight = slider(0, 1, defaults.cfg_weight, "CFG weight", "cfg_weight")
+        with gr.Row():
+            temperature = slider(0.05, 5, defaults.temperature, "Temperature", "temperature")
+            speed = slider(0.5, 2, 1.0, "Speed", "speed")
+        with gr.Row():
+            seed = gr.Number(0, precision=0, minimum=0, label="Seed (0: random)")
+            trim = gr.Checkbox(False, label="Trim leading and trailing silence")
+    return [exaggeration, cfg_weight, temperature, speed, seed, trim]
+
+
+def speech_request(
+    ignored: set[str],
+    words: str,
+    engine_name: str | None,
+    voice_name: str | None,
+    language_name: str | None,
+    controls: tuple[float, float, float],
+    speed_value: float,
+    seed_value: float | None,
+    trim_value: bool,
+    chosen: list[str],
+    folder: str,
+) -> SpeechRequest:
+    """What the tab's fields ask for; the controls the speaking engine ignores (``ignored``) are not sent."""
+    return SpeechRequest(
+        text=words or "",
+        engine=None if engine_name in (None, DEFAULT) else engine_name,
+        voice=None if voice_name in (None, DEFAULT, BUILTIN) else voice_name,
+        language=None if language_name in (None, DEFAULT) else language_name,
+        **{key: value for key, value in zip(CONTROLS, controls, strict=True) if key not in ignored},
+        seed=int(seed_value or 0),
+        output=OutputOptions(
+            formats=formats_of(chosen),
+            project=(folder or "").strip() or None,
+            post=PostProcessing(speed_factor=speed_value, trim=trim_value),
+        ),
+    )
+
+
+def voice_preview(core: CoreEngine, name: str | None) -> tuple[str | None, dict[str, Any]]:
+    """The file that previews a voice (a profile's first sample) and the controls it fills.
+
+    ``(None, {})`` for the built-in voice or an engine's own voice name (Piper's): nothing to play."""
+    if not name or name in (DEFAULT, BUILTIN):
+        return None, {}
+    try:
+        profile = core.profile_for(name)
+        path = core.voices.resolve(profile.samples[0] if profile else name, param="voice")
+    except ChatterboxError:  # an engine's own voice name (Piper)
+        return None, {}
+    return str(path), voice_defaults(core, name)
+
+
+class SpeechHandlers:
+    """What the tab's events do, over the running CoreEngine."""
+
+    def __init__(self, get: EngineGetter) -> None:
+        self.get = get
 
     @readable
     async def refresh(
-        engine_name: str = DEFAULT, voice_name: str | None = None, language_name: str = DEFAULT, *_: Any
+        self, engine_name: str = DEFAULT, voice_name: str | None = None, language_name: str = DEFAULT, *_: Any
     ) -> tuple[Any, ...]:
         """Engines, voices and languages (on page load and when the tab is opened again: keeps the picks)."""
-        core = get()
+        core = self.get()
         engines = tts_engines(core)
         engine_name = engine_name if engine_name in engines else DEFAULT
         voices = voice_choices(core, engine_name)
@@ -181,8 +253,8 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         )
 
     @readable
-    async def pick_engine(name: str) -> tuple[Any, ...]:
-        core = get()
+    async def pick_engine(self, name: str) -> tuple[Any, ...]:
+        core = self.get()
         voices = voice_choices(core, name)
         languages = language_choices(core, name)
         return (
@@ -192,27 +264,15 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         )
 
     @readable
-    async def pick_voice(name: str) -> tuple[Any, ...]:
+    async def pick_voice(self, name: str) -> tuple[Any, ...]:
         """Preview the voice (a profile's first sample) and show its saved defaults in the sliders."""
-        core = get()
-        keep = (gr.update(), gr.update(), gr.update())
-        if not name or name in (DEFAULT, BUILTIN):
-            return gr.update(value=None, visible=False), *keep
-        try:
-            profile = core.profile_for(name)
-            sample = profile.samples[0] if profile else name
-            path = core.voices.resolve(sample, param="voice")
-        except ChatterboxError:  # an engine's own voice name (Piper)
-            return gr.update(value=None, visible=False), *keep
-        saved = voice_defaults(core, name)
-        fills = [
-            gr.update(value=saved[key]) if key in saved else gr.update()
-            for key in ("exaggeration", "cfg_weight", "temperature")
-        ]
-        return gr.update(value=str(path), visible=True), *fills
+        path, saved = voice_preview(self.get(), name)
+        fills = [gr.update(value=saved[key]) if key in saved else gr.update() for key in CONTROLS]
+        return gr.update(value=path, visible=path is not None), *fills
 
     @readable
     async def speak(
+        self,
         words: str,
         engine_name: str,
         voice_name: str,
@@ -227,33 +287,29 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
         folder: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker
     ) -> tuple[str | None, list[str], str]:
-        _, ignored, _ = speaking_engine(get(), engine_name)  # greyed-out sliders are not sent
-        controls = zip(CONTROLS, (exaggeration_value, cfg_value, temperature_value), strict=True)
-        request = SpeechRequest(
-            text=words or "",
-            engine=None if engine_name in (None, DEFAULT) else engine_name,
-            voice=None if voice_name in (None, DEFAULT, BUILTIN) else voice_name,
-            language=None if language_name in (None, DEFAULT) else language_name,
-            **{key: value for key, value in controls if key not in ignored},
-            seed=int(seed_value or 0),
-            output=OutputOptions(
-                formats=formats_of(chosen),
-                project=folder.strip() or None,
-                post=PostProcessing(speed_factor=speed_value, trim=trim_value),
-            ),
-        )
+        _, ignored, _ = speaking_engine(self.get(), engine_name)  # greyed-out sliders are not sent
+        controls = (exaggeration_value, cfg_value, temperature_value)
+        request = speech_request(
+            ignored, words, engine_name, voice_name, language_name, controls, speed_value, seed_value,
+            trim_value, chosen, folder,
+        )  # fmt: skip
         progress(0, desc="Starting")
-        result = await get().synthesize(request, reporting(progress, "Speaking"))
+        result = await self.get().synthesize(request, reporting(progress, "Speaking"))
         return playable(result.files), [str(f.path) for f in result.files], describe(result)
 
-    settings = [exaggeration, cfg_weight, temperature, speed, seed, trim, formats, project]
-    speaking = generate.click(speak, [text, engine, voice, language, *settings], [audio, files, summary])
+
+def build(get: EngineGetter, settings: Settings) -> Loader:
+    """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
+    view, handlers = layout(settings), SpeechHandlers(get)
+    pickers = [view.text, view.engine, view.voice, view.language]
+    speaking = view.generate.click(handlers.speak, [*pickers, *view.settings], view.result)
     # Stops the work: no chunk after the one being spoken is started, and nothing is saved.
-    cancel.click(None, cancels=[speaking])
-    sliders = [exaggeration, cfg_weight, temperature]
-    engine.change(pick_engine, engine, [voice, language, engine_note, *sliders])
-    voice.change(pick_voice, voice, [preview, *sliders])
-    return refresh, [engine, voice, language, engine_note, *sliders]
+    view.cancel.click(None, cancels=[speaking])
+    view.engine.change(
+        handlers.pick_engine, view.engine, [view.voice, view.language, view.engine_note, *view.sliders]
+    )
+    view.voice.change(handlers.pick_voice, view.voice, [view.preview, *view.sliders])
+    return handlers.refresh, [view.engine, view.voice, view.language, view.engine_note, *view.sliders]
 
 
 def describe(result: SpeechResult) -> str:

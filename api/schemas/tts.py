@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from api.schemas.common import OutputFields, OutputFileInfo, example
 from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Temperature, TopK, TopP
+
+# what ``timestamps`` takes as a string: the two modes, and the words a form field uses for a boolean
+_TIMESTAMP_WORDS = {"sentence", "word", "true", "false", "1", "0", "yes", "no", "on", "off"}
 
 
 class TTSRequest(OutputFields):
@@ -28,10 +31,11 @@ class TTSRequest(OutputFields):
         "export format (or `return_format`); every export format is saved once the last piece is sent. "
         "Not with `trim`, `normalize_audio`, `use_auto_editor` or `timestamps`, which need the whole audio.",
     )
-    timestamps: bool = Field(
+    timestamps: bool | Literal["sentence", "word"] = Field(
         False,
-        description="Return the start and end (seconds) of each sentence piece in the JSON answer "
-        "(and its metadata). The text is cut into pieces at sentence boundaries for this, whatever the engine. "
+        description="`true` or `sentence`: return the start and end (seconds) of each sentence piece in the JSON "
+        "answer (and its metadata). The text is cut into pieces at sentence boundaries for this, whatever the "
+        "engine. `word`: each word's start and end too (`words`), aligned by the offline Whisper model. "
         "Not with `use_auto_editor`.",
     )
     language: str | None = Field(
@@ -109,6 +113,16 @@ class TTSRequest(OutputFields):
         description="When no take matches: keep the longest transcript (true) or the best score (false).",
     )
 
+    @field_validator("timestamps", mode="before")
+    @classmethod
+    def _timestamps_mode(cls, value: object) -> object:
+        # without this an unknown mode reports two errors, one per member of the union
+        if not isinstance(value, str):
+            return value
+        if (mode := value.strip().lower()) not in _TIMESTAMP_WORDS:
+            raise ValueError('must be true, false, "sentence" or "word"')
+        return mode
+
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
@@ -122,6 +136,14 @@ class TimestampInfo(BaseModel):
 
     index: int
     text: str = Field(description="The piece as spoken (after text handling).")
+    start: float = Field(description="Seconds from the start of the audio.")
+    end: float = Field(description="Seconds from the start of the audio.")
+
+
+class WordTimestampInfo(BaseModel):
+    """When a word of the text is heard in the saved audio."""
+
+    word: str = Field(description="The word as written in the spoken text (punctuation kept).")
     start: float = Field(description="Seconds from the start of the audio.")
     end: float = Field(description="Seconds from the start of the audio.")
 
@@ -154,4 +176,7 @@ class SpeechResponse(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     timestamps: list[TimestampInfo] | None = Field(
         None, description="With `timestamps: true`: each piece of text and when it is heard."
+    )
+    words: list[WordTimestampInfo] | None = Field(
+        None, description='With `timestamps: "word"`: each word of the text, in order, and when it is heard.'
     )

@@ -68,7 +68,10 @@ def test_a_job_reports_progress_then_its_files(setup: tuple[TestClient, GatedTon
     job_id = submitted.json()["job_id"]
     first = wait_for(client, job_id, lambda j: j["progress"]["chunks_done"] == 1)
     assert first["status"] == "running"
-    assert first["progress"] == {"chunks_done": 1, "chunks_total": 3, "fraction": 0.333, "audio_seconds": 3.0}
+    progress = first["progress"]
+    assert (progress["chunks_done"], progress["chunks_total"], progress["audio_seconds"]) == (1, 3, 3.0)
+    # the fraction also counts the estimated share of the chunk under way, never a whole chunk
+    assert 0.333 <= progress["fraction"] < 0.667
     engine.gate.set()
     done = wait_for(client, job_id, lambda j: j["status"] == "done")
     assert done["progress"]["audio_seconds"] == 9.0 and done["finished"] >= done["started"]
@@ -122,3 +125,50 @@ def test_bad_jobs_fail_up_front_or_on_the_job(setup: tuple[TestClient, GatedTone
     ).json()["job_id"]
     failed = wait_for(client, job_id, lambda j: j["status"] == "failed")  # found out when the job runs
     assert failed["error"]["param"] == "voice"
+
+
+class SlowTone(ToneEngine):
+    """The tone, after ``delay`` seconds: one chunk that takes a while, as a long sentence would."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+        time.sleep(self.delay)
+        return super().synthesize(text, voice, params)
+
+
+def test_progress_moves_while_a_single_long_chunk_is_spoken(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(engines={"enabled": ["piper"], "default": "piper", "fallback": None})
+    core = CoreEngine(settings, engines={"tone": SlowTone(2.0)})
+    body = {"text": "One sentence that takes the engine two seconds to say.", "engine": "tone"}
+    with TestClient(create_app(settings, engine=core)) as client:
+        # the first job teaches the server the engine's pace; the second shows it moving within its chunk
+        first = client.post("/api/v1/tts/jobs", json=body).json()["job_id"]
+        wait_for(client, first, lambda j: j["status"] == "done")
+        job_id = client.post("/api/v1/tts/jobs", json=body).json()["job_id"]
+        seen: list[float] = []
+        while (job := client.get(f"/api/v1/tts/jobs/{job_id}").json())["status"] in ("queued", "running"):
+            if job["progress"]["chunks_done"] == 0 and job["progress"]["chunks_total"] == 1:
+                seen.append(job["progress"]["fraction"])
+            time.sleep(0.1)
+    assert job["status"] == "done" and job["progress"]["fraction"] == 1.0
+    moving = sorted(set(seen))
+    assert seen == sorted(seen) and len(moving) >= 3, seen  # it moved, and never backwards
+    assert 0.0 < moving[-1] <= 0.95 and moving[1] < 0.5
+
+
+def test_a_long_piper_job_counts_its_sentences(make_settings: Callable[..., Settings]) -> None:
+    # Piper takes any length in one call; a job cuts it at sentences so its progress can move.
+    settings = make_settings(engines={"enabled": ["piper"], "default": "piper", "fallback": None})
+    text = " ".join(f"This is sentence number {n} of a short chapter read by Piper." for n in range(12))
+    with TestClient(create_app(settings)) as client:
+        job_id = client.post("/api/v1/tts/jobs", json={"text": text, "engine": "piper"}).json()["job_id"]
+        done = wait_for(client, job_id, lambda j: j["status"] in ("done", "failed"))
+    assert done["status"] == "done", done
+    assert (
+        done["progress"]["chunks_total"] >= 3
+        and done["progress"]["chunks_done"] == done["progress"]["chunks_total"]
+    )
+    assert done["result"]["duration_seconds"] > 30

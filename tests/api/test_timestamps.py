@@ -108,3 +108,63 @@ def test_short_sentences_each_get_their_own_span(
         part = tmp_path / f"short{piece['index']}.wav"
         sf.write(str(part), samples[int(piece["start"] * rate) : int(piece["end"] * rate)], rate)
         assert similarity(transcribe(part), piece["text"]) > 0.7
+
+
+def test_word_timestamps_list_the_texts_words_in_order_inside_the_audio(
+    piper_client: TestClient, transcribe: Callable[[Path], str], tmp_path: Path
+) -> None:
+    text = "The quick brown fox jumps over the lazy dog. Then it runs far away into the green forest."
+    data = _tts(piper_client, text=text, to_lowercase=False, timestamps="word")
+    words = data["words"]
+    assert [w["word"] for w in words] == text.split()
+    times = [t for w in words for t in (w["start"], w["end"])]
+    assert times == sorted(times) and times[0] >= 0 and times[-1] <= data["duration_seconds"]
+    assert all(w["end"] > w["start"] for w in words)
+    # each word lies in its sentence's span, and the second sentence's first word starts near it
+    first, second = data["timestamps"]
+    assert all(first["start"] <= w["start"] and w["end"] <= first["end"] for w in words[:9])
+    assert abs(words[9]["start"] - second["start"]) < 0.6
+    # The audio from a word's start on says the text from that word on, without the word before
+    # ("brown", "into") but with the one after ("jumps", "green"): the times are where it is heard.
+    wav = piper_client.get(data["output_files"][0]["url"]).content
+    samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
+    for k, before, after in ((3, "brown", "jumps"), (15, "into", "green")):
+        part = tmp_path / f"from{k}.wav"
+        sf.write(str(part), samples[int(words[k]["start"] * rate) :], rate)
+        heard = transcribe(part)
+        assert similarity(heard, " ".join(text.split()[k:])) > 0.8, (k, heard)
+        heard_words = heard.lower().replace(".", " ").replace(",", " ").split()
+        assert before not in heard_words and after in heard_words, (k, heard)
+    path = data["output_files"][0]["filename"]
+    assert piper_client.get(f"/api/v1/outputs/{path}").json()["metadata"]["words"] == words
+
+
+def test_word_timestamps_with_auto_editor_is_a_400_naming_the_field(tone_client: TestClient) -> None:
+    response = tone_client.post(
+        "/api/v1/tts", json={"text": THREE, "engine": "tone", "timestamps": "word", "use_auto_editor": True}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "timestamps"
+
+
+def test_an_unknown_timestamps_mode_is_a_422_naming_the_field(tone_client: TestClient) -> None:
+    response = tone_client.post("/api/v1/tts", json={"text": THREE, "engine": "tone", "timestamps": "letter"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "timestamps" and '"word"' in error["message"]
+
+
+def test_word_timestamps_without_a_whisper_model_is_a_503_saying_so(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        engines={"enabled": ["piper"], "default": "piper", "fallback": None},
+        validation={"whisper_model": "not-installed", "allow_download": False},
+    )
+    with TestClient(
+        create_app(settings, engine=CoreEngine(settings, engines={"tone": ToneEngine()}))
+    ) as client:
+        response = client.post("/api/v1/tts", json={"text": THREE, "engine": "tone", "timestamps": " Word "})
+    assert response.status_code == 503
+    assert "word timestamps need a Whisper model" in response.json()["error"]["message"]
+    assert "not-installed" in response.json()["error"]["message"]

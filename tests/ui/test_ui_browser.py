@@ -132,6 +132,8 @@ def test_concatenate_tab_joins_outputs_and_silence(page: Any, server: str, shots
     open_tab(page, "Concatenate")
     recipe = page.locator("#concat-recipe textarea")
     pick(page, "#concat-pick", label(first, "First part."))  # the picker shows what each output says
+    heard = player_seconds(page, server, "#concat-preview")  # the pick plays before it is added
+    assert heard == pytest.approx(decode(io.BytesIO(httpx.get(f"{server}/outputs/{first}").content)).duration)
     page.locator("#concat-add").click()
     expect(recipe).to_have_value(first)
     page.get_by_role("button", name="Add silence").click()  # 500 ms by default
@@ -237,9 +239,11 @@ def test_cloning_voice_preview_and_voice_conversion(
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"{doubles}/ui/")
+    clip = decode(speech_wav).duration
     pick(page, "#speech-voice", "joe.wav")
     preview = page.locator("#speech-preview a[data-testid='download-link']")
     expect(preview).to_have_attribute("href", re.compile(r"joe\.wav$"))
+    assert player_seconds(page, doubles, "#speech-preview") == pytest.approx(clip, abs=0.01)  # it plays
     page.locator("#speech-text textarea").fill("Cloned.")
     page.locator("#speech-generate").click()
     page.locator("#speech-summary").get_by_text("Saved").wait_for()
@@ -249,6 +253,8 @@ def test_cloning_voice_preview_and_voice_conversion(
     open_tab(page, "Voice conversion")
     pick(page, "#vc-source", "joe.wav")
     pick(page, "#vc-target", "joe.wav")
+    for preview in ("#vc-source-preview", "#vc-target-preview"):  # each pick plays before converting
+        assert player_seconds(page, doubles, preview) == pytest.approx(clip, abs=0.01)
     page.locator("#vc-convert").click()
     page.locator("#vc-summary").get_by_text("Saved").wait_for()
     converted = player_seconds(page, doubles, "#vc-audio")

@@ -66,7 +66,8 @@ def test_engine_progress_moves_the_page_progress_bar() -> None:
     calls: list[tuple[Any, dict[str, Any]]] = []
     report = reporting(lambda *args, **kwargs: calls.append((args, kwargs)), "Speaking")  # type: ignore[arg-type]
     report(Progress("speak", 2, 5, 3.5))
-    assert calls == [(((2, 5),), {"desc": "Speaking: speak", "unit": "speak"})]
+    report(Progress("speak", 2, 5, 3.5, within=0.5))  # the third chunk half made (estimated)
+    assert calls == [((0.4,), {"desc": "Speaking: 2/5"}), ((0.5,), {"desc": "Speaking: 2/5"})]
 
 
 def test_the_language_picker_lists_what_the_chosen_engine_speaks(make_settings: Any) -> None:
