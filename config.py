@@ -151,6 +151,9 @@ class ModelSettings(_Section):
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     # With t3_loop: own, torch.compile T3's layers (first calls compile; needs a C++ compiler on CPU).
     compile: bool = False
+    # Compiled CPU kernels (oneDNN) kept for reuse, one per layer and input shape: each holds up to
+    # ~0.5 MB, and every new text length makes new shapes. Ignored where ONEDNN_PRIMITIVE_CACHE_CAPACITY is set.
+    cpu_kernel_cache: Annotated[int, Field(ge=0, le=4096)] = 128
     voice_cache_size: Annotated[int, Field(ge=0)] = 32
     voice_cache_mb: Annotated[float, Field(ge=0)] = 512
     conditionals_cache_dir: Path | None = Path("cache/conditionals")

@@ -23,7 +23,7 @@ from config import ModelSettings
 from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
-from engines.device import resolve_device
+from engines.device import bound_cpu_kernel_cache, resolve_device
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
 from monitoring.logs import request_id_var
@@ -81,6 +81,7 @@ class ChatterboxTTSEngine:
         weights = self.weights()
         folder = resolve_weights(self._settings, weights)  # before the slow import: fail fast
         device = resolve_device(self._settings.device)
+        bound_cpu_kernel_cache(self._settings.cpu_kernel_cache)
         logger.info("loading %s from %s on %s", self.name, folder, device)
         self.model = self._from_local(folder, device)
         self.device = device

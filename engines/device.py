@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from exceptions import EngineUnavailableError
@@ -18,3 +20,14 @@ def resolve_device(preference: str) -> str:
     if preference == "mps" and not mps:
         raise EngineUnavailableError("models.device is 'mps' but torch sees no MPS device")
     return preference
+
+
+def bound_cpu_kernel_cache(entries: int) -> None:
+    """Cap oneDNN's cache of compiled CPU kernels (one per layer and input shape) unless the
+    environment already does. Its own default, 1024, let the server's memory grow about 2 MB a
+    request (every new text length is a new shape) until a thousand shapes were held; oneDNN reads
+    the variable when it makes its first kernel, so this works until then (docs/reliability.md)."""
+    if not any(
+        os.environ.get(name) for name in ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "DNNL_PRIMITIVE_CACHE_CAPACITY")
+    ):
+        os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(entries)
