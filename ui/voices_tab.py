@@ -57,7 +57,9 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
             quality = gr.Markdown(elem_id="voices-quality")
         with gr.Column(scale=2, min_width=280):
             with gr.Row():
-                new_name = gr.Textbox(label="Name", placeholder="default: the file's name", max_lines=1)
+                new_name = gr.Textbox(
+                    label="Display name", placeholder="optional; the file keeps its name", max_lines=1
+                )
                 new_folder = gr.Textbox(label="Folder", placeholder="optional, e.g. narrators", max_lines=1)
             new_description = gr.Textbox(label="Description", max_lines=2)
             new_tags = gr.Textbox(label="Tags", placeholder="comma-separated: calm, male", max_lines=1)
