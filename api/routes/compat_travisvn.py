@@ -1,8 +1,9 @@
 """travisvn/chatterbox-tts-api's routes, for its clients (base URL ``http://host:7860/v1``).
 
 Its requests, field for field: ``POST /v1/audio/speech/upload`` and ``/v1/audio/speech/stream/upload``
-(multipart, an optional ``voice_file``), ``POST /v1/audio/speech/stream`` (JSON, WAV streamed), ``GET /v1/voices``, ``/v1/languages``, ``/v1/ping``
-(also without ``/v1``). See docs/clients.md.
+(multipart, an optional ``voice_file``), ``POST /v1/audio/speech/stream`` (JSON, WAV streamed),
+``GET /v1/voices``, ``/v1/languages``, ``/v1/ping`` (also without ``/v1``). Its voice library routes are
+in compat_travisvn_voices.py. See docs/clients.md.
 """
 
 from __future__ import annotations
