@@ -226,6 +226,18 @@ class OpenAISettings(_Section):
     save_outputs: bool = False
 
 
+Mp3Bitrate = Literal[32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]  # MPEG-1 Layer III
+
+
+class AudioSettings(_Section):
+    """How mp3 and WAV files and answers are written (every route, saved files and streams)."""
+
+    # kbit/s. At 24 kHz and below (Chatterbox, Piper) MP3 is MPEG-2, which stops at 160: higher values give 160.
+    mp3_bitrate_kbps: Mp3Bitrate = 192
+    # WAV samples: 16-bit integers (every player), 24/32-bit integers, or 32-bit float (what Plus wrote).
+    wav_sample_format: Literal["s16", "s24", "s32", "float"] = "s16"
+
+
 class CompatSettings(_Section):
     """Answers for clients written against other servers (docs/clients.md, docs/migration-from-plus.md)."""
 
@@ -235,13 +247,15 @@ class CompatSettings(_Section):
     # Error bodies also carry Plus's `success: false` and `error_code` (also per request: ?compat=plus or
     # the header X-Compat: plus).
     error_fields: bool = False
-    # Plus's generation defaults: temperature 0.75, cfg_weight 1.0, no watermark (keys set explicitly win).
+    # Plus's defaults: temperature 0.75, cfg_weight 1.0, no watermark, mp3 320 kbps, float WAV (keys set
+    # explicitly win).
     plus_defaults: bool = False
 
 
 PLUS_DEFAULTS: dict[str, dict[str, Any]] = {
     "generation": {"temperature": 0.75, "cfg_weight": 1.0},
     "models": {"watermark": False},
+    "audio": {"mp3_bitrate_kbps": 320, "wav_sample_format": "float"},
 }
 
 
@@ -363,6 +377,7 @@ class Settings(BaseSettings):
     piper: PiperSettings = PiperSettings()
     generation: GenerationSettings = GenerationSettings()
     limits: LimitSettings = LimitSettings()
+    audio: AudioSettings = AudioSettings()
     downloads: DownloadSettings = DownloadSettings()
     validation: ValidationSettings = ValidationSettings()
     openai: OpenAISettings = OpenAISettings()

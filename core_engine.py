@@ -47,6 +47,7 @@ from management.housekeeping import Housekeeper
 from management.libraries import Libraries
 from management.outputs import OutputStore
 from monitoring.metrics import Metrics
+from utils.audio.formats import configure_formats
 from utils.files import project_folder
 
 __all__ = [
@@ -84,6 +85,9 @@ class CoreEngine:
             engines = build_engines(settings)
         self.settings = settings
         self.metrics = metrics
+        configure_formats(  # settings audio.*: how every mp3 and WAV is written
+            mp3_bitrate=settings.audio.mp3_bitrate_kbps * 1000, wav_samples=settings.audio.wav_sample_format
+        )
         self.engines = EngineManager(
             engines, settings.engines, settings.models, max_queued=settings.limits.max_queued_requests
         )

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from core.requests import SpeechRequest
-from engines.base import SynthesisEngine, language_code
+from engines.base import SynthesisEngine, VoiceBlend, language_code
 from exceptions import InvalidRequestError
 from utils.audio import get_format
 from utils.text import prepare_text
@@ -72,7 +72,9 @@ def check_streamable(request: SpeechRequest) -> None:
             )
 
 
-def check_language(engine: SynthesisEngine, voice: Path | str | None, requested: str | None) -> str | None:
+def check_language(
+    engine: SynthesisEngine, voice: Path | str | VoiceBlend | None, requested: str | None
+) -> str | None:
     """The language to speak: the requested one if the engine (with this voice) speaks it, else a 400."""
     named = voice if isinstance(voice, str) else None  # a cloned voice does not change the language
     speaks = engine.languages_for(named)

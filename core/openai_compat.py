@@ -14,7 +14,8 @@ from typing import Any
 from config import OPENAI_VOICES, TTS_ENGINES, OpenAISettings
 from core.requests import OutputOptions, SpeechRequest, SpeechStream
 from core.speech import SpeechService
-from core.voice_sources import VoiceSources
+from core.voice_blend import blend_text
+from core.voice_sources import VoiceSources, check_blendable
 from exceptions import InvalidRequestError, NotFoundError
 from utils.audio import PostProcessing
 from utils.text import TextOptions
@@ -86,7 +87,7 @@ class VoiceChoice:
     """The voice to speak with (None: the engine's own) and how the name was understood."""
 
     voice: str | None
-    source: str  # library, emotion, alias, openai, engine
+    source: str  # library, emotion, alias, openai, engine, blend
 
 
 def choose_voice(
@@ -201,6 +202,8 @@ def _voice_choice(
 ) -> VoiceChoice:
     if voice is None:
         return VoiceChoice(settings.fallback_voice if engine.clones_voices else None, "default")
+    if (parts := voices.blend_of(voice)) is not None:
+        return _blend_choice(voices, engine, voice, parts, settings)
     in_library = voices.in_library(voice)
     engine_voices = [voice] if not engine.clones_voices and engine.has_voice(voice) else []
     return choose_voice(
@@ -211,3 +214,21 @@ def _voice_choice(
         engine_voices=engine_voices,
         is_profile=not in_library and voices.profile_for(voice) is not None,
     )
+
+
+def _blend_choice(
+    voices: VoiceSources, engine: Any, voice: str, parts: list[tuple[str, float]], settings: OpenAISettings
+) -> VoiceChoice:
+    """Kokoro's ``a(2)+b(1)``: each part resolved as a voice on its own (aliases too) to a library voice."""
+    check_blendable(engine, voice)
+    chosen = []
+    for name, weight in parts:
+        part = _voice_choice(voices, engine, name, settings)
+        if part.voice is None or part.source not in ("library", "alias", "openai"):
+            raise InvalidRequestError(
+                f"voice {voice!r}: {name!r} is not a library voice (a blend mixes files in voices/)",
+                param="voice",
+                code="invalid_voice_blend",
+            )
+        chosen.append((part.voice, weight))
+    return VoiceChoice(blend_text(chosen), "blend")

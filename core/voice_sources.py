@@ -10,7 +10,8 @@ from pathlib import Path
 
 from config import Settings
 from core.requests import SpeechRequest
-from engines.base import SynthesisEngine
+from core.voice_blend import parse_blend
+from engines.base import SynthesisEngine, VoiceBlend
 from exceptions import ChatterboxError, InvalidRequestError, NotFoundError
 from management.downloads import download_audio, is_url
 from management.emotions import PREFIX as EMOTION_PREFIX
@@ -56,6 +57,18 @@ class VoiceSources:
             return False
         return True
 
+    def blend_of(self, voice: str | None) -> list[tuple[str, float]] | None:
+        """The parts of a blend (``a+b``, ``a(2)+b(1)``); None when ``voice`` is not one (a file in
+        voices/ may really be named ``a+b.wav``)."""
+        if not voice or "+" not in voice or is_url(voice) or self.in_library(voice):
+            return None
+        return parse_blend(voice)
+
+    def blend_for(self, engine: SynthesisEngine, voice: str, parts: list[tuple[str, float]]) -> VoiceBlend:
+        """The library voices of a blend, for an engine that can mix them; else a 400 naming ``voice``."""
+        check_blendable(engine, voice)
+        return VoiceBlend(tuple((self.voices.resolve(name, param="voice"), weight) for name, weight in parts))
+
     def with_defaults(self, request: SpeechRequest) -> SpeechRequest:
         """Fill the controls a request left unset from its voice: an emotion profile (whose first
         sample becomes the voice) or a library voice's saved ``default_parameters``."""
@@ -77,8 +90,9 @@ class VoiceSources:
     @contextlib.asynccontextmanager
     async def for_engine(
         self, engine: SynthesisEngine, voice: str | None, upload: Path | None
-    ) -> AsyncIterator[Path | str | None]:
-        """What the engine takes as ``voice``: a reference file for cloning engines, else a name."""
+    ) -> AsyncIterator[Path | str | VoiceBlend | None]:
+        """What the engine takes as ``voice``: a reference file (or a blend of them) for cloning
+        engines, else a name."""
         if upload is not None:
             if not engine.clones_voices:
                 raise InvalidRequestError(
@@ -92,6 +106,11 @@ class VoiceSources:
                 raise InvalidRequestError(exc.message, param="reference_audio", code=exc.code) from exc
         elif not voice:
             yield None
+        elif (parts := self.blend_of(voice)) is not None:
+            blend = self.blend_for(engine, voice, parts)
+            yield blend
+            for path, _ in blend.parts:  # counted once the request has used them
+                await asyncio.to_thread(self.voices.record_use, path)
         elif engine.clones_voices:
             async with self.audio_file(self.voices, voice, "voice") as path:
                 yield path
@@ -116,3 +135,14 @@ class VoiceSources:
             yield path
         finally:
             path.unlink(missing_ok=True)
+
+
+def check_blendable(engine: SynthesisEngine, voice: str) -> None:
+    """A 400 naming ``voice`` when the engine cannot mix voices (only the Chatterbox engines can)."""
+    if not (engine.clones_voices and getattr(engine, "blends_voices", False)):
+        raise InvalidRequestError(
+            f"voice {voice!r} is a blend of voices; engine {engine.name!r} cannot blend voices "
+            "(the Chatterbox engines can): send one voice",
+            param="voice",
+            code="voice_blend_unsupported",
+        )

@@ -32,6 +32,21 @@ class SynthesisParams:
     language: str | None = None  # a short code the engine speaks (see ``languages_for``); None: its default
 
 
+@dataclass(frozen=True)
+class VoiceBlend:
+    """Reference voices mixed by weight (Kokoro's ``a(2)+b(1)``), for engines with ``blends_voices``.
+
+    The speaker is the weighted mean of the voices' speaker embeddings; the speech prompt (what the
+    model continues from: rhythm, recording) is the first voice's.
+    """
+
+    parts: tuple[tuple[Path, float], ...]  # (voice file, weight); the weights sum to 1
+
+    @property
+    def first(self) -> Path:
+        return self.parts[0][0]
+
+
 def language_code(value: str) -> str:
     """A language tag as a short lower-case code: ``en_US``, ``en-us`` and ``EN`` are all ``en``."""
     return re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
@@ -92,8 +107,9 @@ class SynthesisEngine(SpeechEngine, Protocol):
     def has_voice(self, name: str) -> bool:
         """Whether a named (non-cloned) voice exists."""
 
-    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
-        """Speak one chunk of text; ``voice=None`` uses the engine's built-in voice."""
+    def synthesize(self, text: str, voice: Path | str | VoiceBlend | None, params: SynthesisParams) -> Clip:
+        """Speak one chunk of text; ``voice=None`` uses the engine's built-in voice (a ``VoiceBlend`` only
+        reaches engines whose ``blends_voices`` is true)."""
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams
+from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams, VoiceBlend
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import bound_cpu_kernel_cache, resolve_device
@@ -46,6 +46,7 @@ class ChatterboxTTSEngine:
     traits = EngineTraits(worker_group="chatterbox")  # one worker thread for the weights TTS and VC share
     kind: Literal["tts"] = "tts"
     clones_voices = True
+    blends_voices = True  # a VoiceBlend mixes the voices' speaker embeddings (``_blended``)
     varies_with_seed = True
     languages: tuple[str, ...] = ("en",)
 
@@ -133,7 +134,7 @@ class ChatterboxTTSEngine:
         with self._stage_lock:
             return self._conditionals(voice)[0]
 
-    def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+    def synthesize(self, text: str, voice: Path | str | VoiceBlend | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
         with self._calls:
             self._running += 1
@@ -144,14 +145,16 @@ class ChatterboxTTSEngine:
                 self._running -= 1
                 self._calls.notify_all()
 
-    def _speak(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+    def _speak(self, text: str, voice: Path | str | VoiceBlend | None, params: SynthesisParams) -> Clip:
         import torch
         from chatterbox.models.s3tokenizer import drop_invalid_tokens
 
         model = self._require_model()
         batched = self._settings.t3_loop == "own"
         with self._stage_lock:
-            key, conds = self._conditionals(Path(voice) if voice is not None else None)
+            key, conds = self._conditionals(
+                voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
+            )
             self.conditioning_log.append((request_id_var.get(), key))
             t3_cond = self._t3_cond(conds, params)
             seed_everything(params.seed)
@@ -299,8 +302,10 @@ class ChatterboxTTSEngine:
             raise EngineUnavailableError("chatterbox is not loaded")
         return self.model
 
-    def _conditionals(self, voice: Path | None) -> tuple[str, Any]:
+    def _conditionals(self, voice: Path | VoiceBlend | None) -> tuple[str, Any]:
         """The cache key and conditionals of a voice file (None: the checkpoint's built-in voice)."""
+        if isinstance(voice, VoiceBlend):
+            return self._blended(voice)
         model = self._require_model()
         if voice is None:
             if model.conds is None:
@@ -310,6 +315,17 @@ class ChatterboxTTSEngine:
                 )
             return BUILTIN_KEY, model.conds
         return self._voices.get(voice, self._compute_conditionals)
+
+    def _blended(self, blend: VoiceBlend) -> tuple[str, Any]:
+        """Mixed conditionals: the weighted mean of the voices' speaker embeddings (T3's and S3Gen's);
+        the speech prompt (T3's prompt tokens, S3Gen's prompt tokens and mel) of the first voice."""
+        each = [(self._voices.get(path, self._compute_conditionals), weight) for path, weight in blend.parts]
+        first = each[0][0][1]
+        speaker = sum(conds.t3.speaker_emb * weight for (_, conds), weight in each)
+        embedding = sum(conds.gen["embedding"] * weight for (_, conds), weight in each)
+        t3 = replace(first.t3, speaker_emb=speaker)
+        key = "+".join(f"{key}*{weight:.4g}" for (key, _), weight in each)
+        return key, replace(first, t3=t3, gen={**first.gen, "embedding": embedding})
 
     def _load_conditionals(self, path: Path) -> Any:
         from chatterbox.tts import Conditionals

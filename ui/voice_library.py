@@ -31,17 +31,19 @@ def store_upload(
     tags: list[str],
     default_parameters: dict[str, Any],
 ) -> tuple[Entry, dict[str, Any] | None]:
-    """Copy an uploaded clip beside voices/<folder>/<name><ext> (checked: it must be audio) and store it
-    through ``VoiceLibrary.publish``, as the API's uploads are."""
+    """Copy an uploaded clip to voices/<folder>/<its file name> (checked: it must be audio) and store it
+    through ``VoiceLibrary.publish``, as the API's uploads are: the file keeps its name, ``name`` is the
+    display name (``voice`` accepts both)."""
     source = Path(source)
     suffix = source.suffix.lower() or ".wav"
-    stem = voice_name(name, param="name") if name and name.strip() else voice_name(source.stem, param="name")
+    stem = voice_name(source.stem, param="voice file", strip_extension=False)
+    shown = voice_name(name, param="name", strip_extension=False) if name and name.strip() else None
     folder = (folder or "").strip().strip("/")
     base = resolve_inside(library.root, folder, param="folder") if folder else library.root.resolve()
-    target = resolve_inside(base, stem + suffix, param="name")
+    target = resolve_inside(base, stem + suffix, param="voice file")
     if target.exists() and not overwrite:
         raise ConflictError(
-            f"voice {target.name!r} already exists; tick Overwrite to replace it", param="name"
+            f"voice {target.name!r} already exists; tick Overwrite to replace it", param="voice file"
         )
     base.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=base, prefix=f".{target.name}.", suffix=".part")
@@ -54,10 +56,11 @@ def store_upload(
             Path(temp),
             target,
             overwrite=overwrite,
-            param="name",
+            param="voice file",
             description=description,
             tags=tags,
             default_parameters=default_parameters,
+            display_name=shown,
         )
     finally:
         Path(temp).unlink(missing_ok=True)

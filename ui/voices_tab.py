@@ -77,7 +77,9 @@ def _add_panel(settings: Settings) -> tuple[list[Any], gr.Button, gr.Markdown]:
             quality = gr.Markdown(elem_id="voices-quality")
         with gr.Column(scale=2, min_width=280):
             with gr.Row():
-                name = gr.Textbox(label="Name", placeholder="default: the file's name", max_lines=1)
+                name = gr.Textbox(
+                    label="Display name", placeholder="optional; the file keeps its name", max_lines=1
+                )
                 folder = gr.Textbox(label="Folder", placeholder="optional, e.g. narrators", max_lines=1)
             description = gr.Textbox(label="Description", max_lines=2)
             tag_text = gr.Textbox(label="Tags", placeholder="comma-separated: calm, male", max_lines=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -12,7 +11,7 @@ from config import TTS_ENGINES, Settings
 from core.openai_compat import OpenAISpeech
 from core_engine import CoreEngine, SpeechStream
 from engines.remote import engine_name
-from exceptions import InvalidRequestError, NotFoundError
+from exceptions import InvalidRequestError
 from utils.audio import Clip
 
 # Kokoro's one-letter language codes (its lang_code field) -> ours.
@@ -27,8 +26,6 @@ KOKORO_LANG_CODES = {
     "p": "pt",
     "z": "zh",
 }
-# "alloy+nova", "alloy(2)+nova(1)": Kokoro's voice blends.
-_BLEND_PART = re.compile(r"^\s*([^()+]+?)\s*(?:\(\s*(\d+(?:\.\d+)?)\s*\))?\s*$")
 
 
 def known_models(settings: Settings) -> set[str]:
@@ -66,43 +63,9 @@ def language_of(body: OpenAISpeechRequest) -> str | None:
     return KOKORO_LANG_CODES.get(code, code)
 
 
-def parse_blend(voice: str) -> list[tuple[str, float]] | None:
-    """``"a(2)+b(1)"`` -> ``[("a", 2.0), ("b", 1.0)]``; None when ``voice`` is not a blend."""
-    if "+" not in voice:
-        return None
-    parts = []
-    for piece in voice.split("+"):
-        match = _BLEND_PART.match(piece)
-        if match is None:
-            raise InvalidRequestError(
-                f"voice {voice!r}: {piece!r} is not a voice name with an optional weight like name(2)",
-                param="voice",
-            )
-        parts.append((match.group(1), float(match.group(2) or 1)))
-    return parts
-
-
-def check_blend(core: CoreEngine, voice: str | None) -> None:
-    """A blend ("a+b") that is not itself a file name: a clear 400, as no engine here mixes voices yet."""
-    if voice is None or parse_blend(voice) is None:
-        return
-    try:
-        core.voices.resolve(voice, param="voice")
-        return  # a file really named "a+b.wav"
-    except (NotFoundError, InvalidRequestError):
-        pass
-    raise InvalidRequestError(
-        f"voice {voice!r} is a blend of voices; no engine of this server can blend voices yet "
-        "(send one voice)",
-        param="voice",
-        code="voice_blend_unsupported",
-    )
-
-
 def openai_speech(body: OpenAISpeechRequest, core: CoreEngine, model: str | None) -> OpenAISpeech:
     """The request in the terms of ``core.openai_compat``."""
     voice = body.voice if isinstance(body.voice, str) or body.voice is None else body.voice.id
-    check_blend(core, voice)
     normalize = (body.normalization_options or {}).get("normalize", True) is not False
     return OpenAISpeech(
         model=model,

@@ -5,6 +5,7 @@ from api.routes import (
     compat_devnen,
     compat_plus,
     compat_travisvn,
+    compat_travisvn_voices,
     concat,
     emotions,
     engines,
@@ -37,6 +38,7 @@ ROUTERS = [
     cleanup.router,
     emotions.router,
     compat_travisvn.router,
+    compat_travisvn_voices.router,
     compat_devnen.router,
     compat_plus.router,
 ]

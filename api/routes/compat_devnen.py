@@ -1,4 +1,4 @@
-"""devnen/Chatterbox-TTS-Server's routes, for its clients: ``POST /tts`` and ``GET /get_predefined_voices``.
+"""devnen/Chatterbox-TTS-Server's routes, for its clients: ``POST /tts``, its voice lists and uploads.
 
 Its predefined voices and reference clips are both voices in our ``voices/`` folder. See docs/clients.md.
 """
@@ -6,24 +6,25 @@ Its predefined voices and reference clips are both voices in our ``voices/`` fol
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.compat.devnen import SettingsReadOnlyError, predefined_voices, store_uploads, upload_answer
 from api.compat.speech import whole_clip
-from api.deps import EngineDep
+from api.deps import EngineDep, SettingsDep, VoicesDep
 from api_models import ErrorResponse
 from core.requests import OutputOptions, SpeechRequest
 from core_engine import CoreEngine
 from exceptions import InvalidRequestError
-from management.index import Filters
 from parameters import CfgWeight, Exaggeration, Seed, Speed, Temperature
 from utils.audio import FORMATS, PostProcessing, encode, get_format
 
 router = APIRouter(tags=["compat: devnen"])
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
+UploadFiles = Annotated[list[UploadFile], File(description="Audio files, each kept under its own name.")]
 
 
 class DevnenTTSRequest(BaseModel):
@@ -93,26 +94,41 @@ async def devnen_tts(body: DevnenTTSRequest, engine: EngineDep) -> Response:
     return Response(encode(clip, fmt), media_type=fmt.content_type, headers=headers)
 
 
-def _display_name(stem: str) -> str:
-    """devnen's display names: ``my_voice-2`` -> ``My Voice 2``."""
-    words = stem.replace("_", " ").replace("-", " ").split()
-    return " ".join(word.capitalize() for word in words) or stem
-
-
 @router.get("/get_predefined_voices")
-async def get_predefined_voices(engine: EngineDep) -> list[dict[str, str]]:
+async def get_predefined_voices(voices: VoicesDep) -> list[dict[str, str]]:
     """devnen's voice list: `[{"display_name", "filename"}]`, every voice in voices/."""
-    catalog = engine.libraries.voice_library.catalog
-    if not catalog.root.is_dir():
-        return []
-    voices = []
-    for entry in catalog.select(Filters()):
-        stem = entry.name.rsplit(".", 1)[0]
-        name = entry.metadata.get("name")
-        voices.append(
-            {
-                "display_name": str(name) if name and name != stem else _display_name(stem),
-                "filename": entry.path,
-            }
-        )
-    return sorted(voices, key=lambda voice: voice["display_name"].lower())
+    return predefined_voices(voices)
+
+
+@router.get("/get_reference_files")
+async def get_reference_files(voices: VoicesDep) -> list[str]:
+    """devnen's clone-mode list: every voice file in voices/ (what `reference_audio_filename` takes)."""
+    return voices.names()
+
+
+@router.post("/upload_reference", responses=_ERRORS)
+async def upload_reference(voices: VoicesDep, settings: SettingsDep, files: UploadFiles) -> JSONResponse:
+    """devnen's upload: each file into voices/ under its own name; `uploaded_files`, `errors` per file."""
+    stored, errors = await store_uploads(voices, files, settings.limits.max_upload_mb)
+    return upload_answer(len(files), stored, errors, ("all_reference_files", voices.names()))
+
+
+@router.post("/upload_predefined_voice", responses=_ERRORS)
+async def upload_predefined_voice(
+    voices: VoicesDep, settings: SettingsDep, files: UploadFiles
+) -> JSONResponse:
+    """devnen's predefined-voice upload: the same folder here (voices/), listed as `/get_predefined_voices` does."""
+    stored, errors = await store_uploads(voices, files, settings.limits.max_upload_mb)
+    listing = ("all_predefined_voices", predefined_voices(voices))
+    return upload_answer(len(files), stored, errors, listing, noun="predefined voice file")
+
+
+@router.post("/save_settings", responses={403: {"model": ErrorResponse}})
+@router.post("/reset_settings", responses={403: {"model": ErrorResponse}})
+async def save_settings() -> None:
+    """devnen's settings routes: refused (403); the configuration is config.yaml, not written over HTTP."""
+    raise SettingsReadOnlyError(
+        "this server does not change its configuration over HTTP; edit config.yaml (or set CHATTERBOX_* "
+        "variables) and restart. Generation values can be sent with each request instead",
+        code="settings_read_only",
+    )

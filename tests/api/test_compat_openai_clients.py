@@ -119,7 +119,7 @@ def test_kokoro_download_link_names_a_saved_file(cloning: TestClient) -> None:
     assert decode(saved.content).duration == pytest.approx(decode(response.content).duration, abs=0.1)
 
 
-def test_kokoro_voice_blend_is_a_clear_400(cloning: TestClient) -> None:
+def test_kokoro_voice_blend_on_an_engine_that_cannot_blend_is_a_clear_400(cloning: TestClient) -> None:
     for voice in ("alloy+nova", "alloy(2)+nova(1)"):
         response = cloning.post(
             f"{BASE}/audio/speech", json={"model": "kokoro", "input": "Hi.", "voice": voice}

@@ -284,3 +284,49 @@ def test_speech_and_conversion_leave_no_tensors_behind(client: TestClient) -> No
     for seed in range(2, 5):
         work(seed)
     assert _live_tensors() - before <= 2  # what 3 more of each left alive
+
+
+def test_a_voice_blend_mixes_the_speaker_embeddings(
+    client: TestClient, speech_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kokoro's ``a(3)+b(1)``: T3 and S3Gen get 3/4 of one speaker embedding and 1/4 of the other."""
+    import torch
+
+    from engines.base import VoiceBlend
+
+    settings = client.app.state.settings
+    engine = client.app.state.engine.engines.engine("chatterbox")
+    samples, rate = sf.read(str(speech_wav), dtype="float32")
+    other = Path(settings.paths.voices_dir) / "other.wav"
+    sf.write(str(other), samples[::2], rate)  # twice as fast: another speaker embedding
+    narrator = Path(settings.paths.voices_dir) / "narrator.wav"
+    t3 = engine.model.t3
+    seen: list[dict] = []
+    real = t3.inference
+
+    def recording(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(t3, "inference", recording)
+    body = {"model": "kokoro", "input": "Hello.", "voice": "narrator(3)+other(1)", "response_format": "wav"}
+    response = client.post("/v1/audio/speech", json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-voice-source"] == "blend"
+    audio, sample_rate = _audio(response)
+    assert sample_rate == 24_000 and audio.size > 0
+
+    parts = {
+        path.stem: engine._voices.get(path, engine._compute_conditionals)[1] for path in (narrator, other)
+    }
+    a, b = parts["narrator"], parts["other"]
+    assert not torch.allclose(a.t3.speaker_emb, b.t3.speaker_emb)
+    sent = seen[-1]["t3_cond"].speaker_emb.float().cpu()
+    expected = (0.75 * a.t3.speaker_emb + 0.25 * b.t3.speaker_emb).float().cpu()
+    assert torch.allclose(sent, expected, atol=1e-5)
+    _, mixed = engine._conditionals(VoiceBlend(((narrator, 0.75), (other, 0.25))))
+    assert torch.allclose(mixed.gen["embedding"], 0.75 * a.gen["embedding"] + 0.25 * b.gen["embedding"])
+    assert torch.equal(mixed.gen["prompt_token"], a.gen["prompt_token"])  # the prompt: the first voice's
+    assert torch.equal(
+        a.t3.speaker_emb, engine._voices.get(narrator, engine._compute_conditionals)[1].t3.speaker_emb
+    )

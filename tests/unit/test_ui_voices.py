@@ -61,23 +61,25 @@ def test_an_upload_lands_in_its_folder_with_its_metadata_and_a_quality_report(
     entry, quality = store(
         library,
         clip,
-        name="anna",
+        name="Anna",
         folder="narrators/",
         tags=["calm"],
         default_parameters={"exaggeration": 0.7},
     )
-    assert entry.path == "narrators/anna.wav"
-    assert (library.root / "narrators" / "anna.wav").is_file()
+    # the file keeps the upload's name and `name` is the display name, as the API's uploads do
+    assert entry.path == "narrators/Anna Reads.wav" and entry.metadata["name"] == "Anna"
+    assert (library.root / "narrators" / "Anna Reads.wav").is_file()
+    assert library.resolve("Anna", param="voice") == library.root / "narrators" / "Anna Reads.wav"
     assert entry.metadata["tags"] == ["calm"]
     assert entry.metadata["default_parameters"] == {"exaggeration": 0.7}
     assert quality is not None and abs(quality["duration_seconds"] - 6.0) < 0.01
     report = quality_report(entry, quality)
     assert (
-        "narrators/anna.wav" in report and "LUFS" in report and "⚠️ noisy" in report
+        "narrators/Anna Reads.wav" in report and "LUFS" in report and "⚠️ noisy" in report
     )  # a steady tone: no pauses
     assert folders(library) == [ALL, "narrators"]
     assert tags(library) == [ALL, "calm"]
-    assert [e.path for e in listing(library, ALL, "calm", "")] == ["narrators/anna.wav"]
+    assert [e.path for e in listing(library, ALL, "calm", "")] == ["narrators/Anna Reads.wav"]
 
 
 def test_a_taken_name_needs_overwrite_and_a_non_audio_file_leaves_nothing(

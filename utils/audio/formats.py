@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from exceptions import InvalidRequestError
 
@@ -64,6 +64,26 @@ FORMATS: dict[str, AudioFormat] = {
         AudioFormat("pcm", "pcm", "audio/pcm", None, None),  # raw 16-bit signed little-endian mono
     )
 }
+
+
+# WAV sample formats (setting ``audio.wav_sample_format``) -> FFmpeg's PCM codec in the WAV container.
+WAV_CODECS = {"s16": "pcm_s16le", "s24": "pcm_s24le", "s32": "pcm_s32le", "float": "pcm_f32le"}
+DEFAULT_MP3_BITRATE = 192_000
+DEFAULT_WAV_SAMPLES = "s16"
+
+
+def configure_formats(
+    *, mp3_bitrate: int = DEFAULT_MP3_BITRATE, wav_samples: str = DEFAULT_WAV_SAMPLES
+) -> None:
+    """Set how every mp3 and WAV in this process is written (settings ``audio.*``, applied by the server).
+
+    One table for the process, as the server writes with one configuration; ``configure_formats()``
+    restores the shipped defaults (192 kbit/s, 16-bit WAV).
+    """
+    if wav_samples not in WAV_CODECS:
+        raise ValueError(f"unknown WAV sample format {wav_samples!r}; choose one of: {', '.join(WAV_CODECS)}")
+    FORMATS["mp3"] = replace(FORMATS["mp3"], bitrate=mp3_bitrate)
+    FORMATS["wav"] = replace(FORMATS["wav"], codec=WAV_CODECS[wav_samples])
 
 
 def get_format(name: str, *, param: str = "format") -> AudioFormat:
