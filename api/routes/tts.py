@@ -45,7 +45,7 @@ async def create_speech(
         if "reference_audio" in uploads:
             voice_file = await stack.enter_async_context(
                 temporary_upload(
-                    uploads["reference_audio"],
+                    uploads["reference_audio"][0],
                     settings.paths.temp_dir,
                     max_mb=settings.limits.max_upload_mb,
                     param="reference_audio",
@@ -64,7 +64,7 @@ async def create_speech(
 
 
 async def _progressive(
-    engine: CoreEngine, body: TTSRequest, uploads: dict[str, UploadFile], return_format: str | None
+    engine: CoreEngine, body: TTSRequest, uploads: dict[str, list[UploadFile]], return_format: str | None
 ) -> StreamingResponse:
     """The audio as it is generated; the uploaded voice is kept until the stream ends."""
     fmt = get_format(return_format or body.export_formats[0], param="return_format")
@@ -73,7 +73,7 @@ async def _progressive(
     if "reference_audio" in uploads:
         voice_file = await stack.enter_async_context(
             temporary_upload(
-                uploads["reference_audio"],
+                uploads["reference_audio"][0],
                 engine.settings.paths.temp_dir,
                 max_mb=engine.settings.limits.max_upload_mb,
                 param="reference_audio",
