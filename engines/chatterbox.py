@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +25,6 @@ from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprin
 from engines.device import resolve_device
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
-from monitoring.logs import request_id_var
 from utils.audio import Clip, check_usable
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # upstream draws a progress bar per chunk into the logs
@@ -61,8 +59,6 @@ class ChatterboxTTSEngine:
         self.fingerprint = ""  # of the loaded weights; names cached conditionals
         codec = CacheCodec(tensor_bytes, _save_conditionals, self._load_conditionals)
         self._voices: ConditionalsCache[Any] = conditionals_cache(settings, codec)
-        # Which conditionals each call used, by request id: proof that concurrent requests with
-        # different voices never borrow each other's (the concurrency test reads it).
         self._t3_scheduler: Any = None
         self._t3_dtype: Any = None  # T3's weights when not float32 (models.dtype); None: as loaded
         # With our loop, several chunks run on the worker at once (see ``concurrency``): they meet in
@@ -70,7 +66,6 @@ class ChatterboxTTSEngine:
         self._stage_lock = threading.RLock()
         self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
         self._running = 0
-        self.conditioning_log: deque[tuple[str | None, str]] = deque(maxlen=10_000)
 
     @property
     def loaded(self) -> bool:
@@ -150,8 +145,7 @@ class ChatterboxTTSEngine:
         model = self._require_model()
         batched = self._settings.t3_loop == "own"
         with self._stage_lock:
-            key, conds = self._conditionals(Path(voice) if voice is not None else None)
-            self.conditioning_log.append((request_id_var.get(), key))
+            _, conds = self._conditionals(Path(voice) if voice is not None else None)
             t3_cond = self._t3_cond(conds, params)
             seed_everything(params.seed)
             with torch.inference_mode():
