@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 
 from api.forms import FormShape, save_upload, upload_name
 from core_engine import CoreEngine

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from fastapi import Request, UploadFile
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile  # what a parsed form holds (FastAPI's subclasses it)
 
 from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
 from management.library_files import is_audio

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import Query
 
-from api.responses import output_options
+from api.responses import Responses, output_options
 from api_models import ErrorResponse, TTSRequest
 from core_engine import SpeechRequest, ValidationOptions
 from utils.text import TextOptions
 
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
+ERRORS: Responses = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
 ResponseModeQuery = Annotated[
     str | None,
     Query(description="`stream` (default) returns the audio; `url`/`json` returns JSON. Wins over the body."),

@@ -91,7 +91,7 @@ def cleanup_response(run: CleanupRun) -> CleanupResponse:
         start_time=_iso(run.started),
         end_time=_iso(run.finished),
         duration_seconds=round(run.finished - run.started, 3),
-        trigger=run.trigger,  # type: ignore[arg-type]
+        trigger=run.trigger,
         forced=run.trigger == "request",
         dry_run=run.dry_run,
         stopped=run.stopped,

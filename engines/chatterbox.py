@@ -244,7 +244,7 @@ class ChatterboxTTSEngine:
 
     def _scheduler(self, model: Any) -> Any:
         """The continuous-batching scheduler of this model's T3 (one per load, its thread started lazily)."""
-        from engines.t3_loop import Decoder
+        from engines.t3_loop import Decoder, Style
         from engines.t3_scheduler import T3Scheduler
 
         with self._stage_lock:
@@ -252,7 +252,7 @@ class ChatterboxTTSEngine:
             if current is None or current.decoder.t3 is not model.t3:
                 if current is not None:
                     current.close()
-                style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
+                style: Style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
                 decoder = Decoder(model.t3, style)
                 self._t3_scheduler = T3Scheduler(decoder, self._settings.t3_batch_size, self.name)
             return self._t3_scheduler
@@ -329,7 +329,7 @@ class ChatterboxTTSEngine:
             )
             prompt_tokens = torch.atleast_2d(prompt_tokens).to(self.device)
         speaker = torch.from_numpy(model.ve.embeds_from_wavs([ref_16k], sample_rate=S3_SR))
-        speaker = speaker.mean(axis=0, keepdim=True).to(self.device)
+        speaker = speaker.mean(dim=0, keepdim=True).to(self.device)
         t3 = T3Cond(
             speaker_emb=speaker,
             cond_prompt_speech_tokens=prompt_tokens,

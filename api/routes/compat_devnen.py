@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.compat.speech import whole_clip
 from api.deps import EngineDep
-from api_models import ErrorResponse
+from api.params import ERRORS
+from api.responses import Responses
 from core.requests import OutputOptions, SpeechRequest
 from core_engine import CoreEngine
 from exceptions import InvalidRequestError
@@ -23,7 +24,6 @@ from parameters import CfgWeight, Exaggeration, Seed, Speed, Temperature
 from utils.audio import FORMATS, PostProcessing, encode, get_format
 
 router = APIRouter(tags=["compat: devnen"])
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
 
 
 class DevnenTTSRequest(BaseModel):
@@ -63,7 +63,10 @@ def _voice(body: DevnenTTSRequest, core: CoreEngine) -> str | None:
     return name  # None: the engine's own voice
 
 
-_AUDIO = {200: {"content": {FORMATS[name].content_type: {} for name in ("wav", "mp3", "opus")}}, **_ERRORS}
+_AUDIO: Responses = {
+    200: {"content": {FORMATS[name].content_type: {} for name in ("wav", "mp3", "opus")}},
+    **ERRORS,
+}
 
 
 @router.post("/tts", response_class=Response, responses=_AUDIO)

@@ -18,15 +18,16 @@ from api.compat.speech import openai_speech, whole_clip
 from api.compat.speech_answer import answer_speech
 from api.deps import EngineDep
 from api.forms import temporary_upload
-from api_models import ErrorResponse, OpenAISpeechRequest
+from api.params import ERRORS
+from api.responses import Responses
+from api_models import OpenAISpeechRequest
 from exceptions import InvalidRequestError
 from management.index import Filters
 from parameters import CfgWeight, Exaggeration, Speed, Temperature
 from utils.audio import FORMATS, encode, get_format
 
 router = APIRouter(tags=["compat: travisvn"])
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
-_AUDIO = {200: {"content": {f.content_type: {} for f in FORMATS.values()}}, **_ERRORS}
+_AUDIO: Responses = {200: {"content": {f.content_type: {} for f in FORMATS.values()}}, **ERRORS}
 
 
 @router.post("/v1/audio/speech/stream", response_class=Response, responses=_AUDIO)
