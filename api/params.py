@@ -9,6 +9,7 @@ from fastapi import Query
 
 from api.responses import Responses, output_options
 from api_models import ErrorResponse, TTSRequest
+from core.requests import copy_controls
 from core_engine import SpeechRequest, ValidationOptions
 from utils.text import TextOptions
 
@@ -29,14 +30,7 @@ def speech_request(body: TTSRequest, voice_file: Path | None) -> SpeechRequest:
         engine=body.engine,
         voice=body.voice,
         voice_file=voice_file,
-        exaggeration=body.exaggeration,
-        cfg_weight=body.cfg_weight,
-        temperature=body.temperature,
-        repetition_penalty=body.repetition_penalty,
-        min_p=body.min_p,
-        top_p=body.top_p,
-        top_k=body.top_k,
-        seed=body.seed,
+        **copy_controls(body, SpeechRequest),
         watermark=None if body.disable_watermark is None else not body.disable_watermark,
         language=body.language,
         timestamps=body.timestamps,
