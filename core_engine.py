@@ -19,6 +19,7 @@ from typing import Any
 from config import Settings
 from core.concat import Concatenator, ConcatJob, ConcatResult, ItemSpec
 from core.conversion import ConversionService
+from core.engine_list import EngineListing, engine_listing
 from core.jobs import JobManager
 from core.openai_compat import Delivery, OpenAISpeech, VoiceChoice, open_stream, speech_request
 from core.progress import Progress, ProgressCallback
@@ -211,6 +212,10 @@ class CoreEngine:
     def engines_info(self) -> list[dict[str, Any]]:
         """State of every configured engine."""
         return self.engines.infos()
+
+    def engine_listing(self) -> EngineListing:
+        """Every engine's state and declared abilities, and which one serves: what every listing shows."""
+        return engine_listing(self.settings.engines.default, self.engines, self.speech)
 
     def serving(self) -> tuple[str | None, str | None]:
         """The engine that answers requests naming none, and why it is not the default (or None)."""

@@ -1,62 +1,27 @@
-"""Reading emotion-profile bodies (JSON, or multipart with sample uploads) and saving their samples."""
+"""The shape of emotion-profile forms (JSON, or multipart with sample uploads) and saving their samples."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from fastapi import Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
 
-from api.forms import save_upload, upload_name
+from api.forms import FormShape, save_upload, upload_name
 from core_engine import CoreEngine
 from engines.base import MIN_REFERENCE_SECONDS
-from exceptions import InvalidRequestError
 from management.emotions import PARAMETERS, EmotionProfile, slug
 from utils.files import project_folder
 
-M = TypeVar("M", bound=BaseModel)
 UPLOAD_FIELD = "sample_files"
 MAX_UPLOADS = 4
 
-
-async def read_profile_body(request: Request, model: type[M]) -> tuple[M, list[UploadFile]]:
-    """The validated body and any ``sample_files`` uploads (multipart: parameters as plain fields)."""
-    uploads: list[UploadFile] = []
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        data: dict[str, Any] = {}
-        samples: list[str] = []
-        for key, value in form.multi_items():
-            if isinstance(value, str):
-                if key == "samples":
-                    samples += [part.strip() for part in value.split(",") if part.strip()]
-                elif key in PARAMETERS:
-                    data.setdefault("parameters", {})[key] = value
-                elif key == "parameters":
-                    data["parameters"] = _json(value, key)
-                else:
-                    data[key] = value
-            elif key == UPLOAD_FIELD:
-                uploads.append(value)
-            else:
-                raise InvalidRequestError(
-                    f"unexpected file field {key!r}; files go in {UPLOAD_FIELD!r}", param=key
-                )
-        if samples:
-            data["samples"] = samples
-        if len(uploads) > MAX_UPLOADS:
-            raise InvalidRequestError(f"at most {MAX_UPLOADS} sample files per request", param=UPLOAD_FIELD)
-    else:
-        raw = await request.body()
-        data = _json(raw, "body") if raw.strip() else {}
-    try:
-        return model.model_validate(data), uploads
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from exc
+PROFILE_FORM = FormShape(
+    lists=("samples",), group="parameters", group_keys=frozenset(PARAMETERS), max_files=MAX_UPLOADS
+)
+"""A profile's form: ``samples`` comma-separated, its parameters as plain fields (or ``parameters`` as
+JSON), up to ``MAX_UPLOADS`` files in ``sample_files``."""
 
 
 async def save_samples(engine: CoreEngine, uploads: list[UploadFile], folder: str) -> list[Path]:
@@ -138,12 +103,3 @@ def remove(paths: list[Path]) -> None:
 def _voice_name(engine: CoreEngine) -> Any:
     root = Path(engine.settings.paths.voices_dir).resolve()
     return lambda path: path.resolve().relative_to(root).as_posix()
-
-
-def _json(raw: str | bytes, param: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"type": "json_invalid", "loc": (param,), "msg": f"JSON decode error: {exc}", "input": None}]
-        ) from exc

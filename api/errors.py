@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +23,7 @@ def error_response(
     type_: str,
     param: str | None = None,
     code: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """The one error body: ``{"error": {message, type, param, code}, "detail": message}``."""
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}, "detail": message}
@@ -60,7 +61,7 @@ def disk_full(exc: BaseException) -> bool:
     return False
 
 
-def _field_name(loc: tuple[int | str, ...]) -> str:
+def _field_name(loc: Sequence[int | str]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
     return ".".join(parts) or "body"
 

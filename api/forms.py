@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from fastapi import Request, UploadFile
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile  # what a parsed form holds (FastAPI's subclasses it)
 
 from exceptions import ConflictError, InvalidRequestError, PayloadTooLargeError
 from management.library_files import is_audio
 from utils.audio import check_usable, decode
 
 M = TypeVar("M", bound=BaseModel)
-_LIST_FIELDS = ("export_formats",)  # sent as "wav,mp3" in forms (as Plus did)
 _CHUNK = 1 << 20
 
 
@@ -50,44 +52,65 @@ def body_schema(model: type[BaseModel], files: dict[str, str]) -> dict[str, Any]
     }
 
 
+@dataclass(frozen=True)
+class FormShape:
+    """How a multipart form's plain fields map onto the JSON body: ``lists`` are sent comma-separated
+    (``wav,mp3``, as Plus did); ``group`` is an object field that may come as JSON text, and whose keys
+    (``group_keys``) may also be sent as plain fields; each file field takes up to ``max_files`` files."""
+
+    lists: tuple[str, ...] = ("export_formats",)
+    group: str | None = None
+    group_keys: frozenset[str] = frozenset()
+    max_files: int = 1
+
+
 async def read_body(
-    request: Request, model: type[M], files: tuple[str, ...]
-) -> tuple[M, dict[str, UploadFile]]:
-    """The validated model and the named uploads; bad input raises the usual 400 naming the field."""
-    uploads: dict[str, UploadFile] = {}
+    request: Request, model: type[M], files: tuple[str, ...], shape: FormShape = FormShape()
+) -> tuple[M, dict[str, list[UploadFile]]]:
+    """The validated model and the uploads by field, from a JSON body or a multipart form; bad input
+    raises the usual 400 naming the field. An empty JSON body is an empty object."""
+    uploads: dict[str, list[UploadFile]] = {}
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
         data: Any = {}
         for key, value in form.multi_items():
             if isinstance(value, str):
-                data[key] = value
+                _form_field(data, key, value, shape)
             elif key in files:
-                uploads[key] = value
+                uploads.setdefault(key, []).append(value)
+                if len(uploads[key]) > shape.max_files:
+                    raise InvalidRequestError(f"at most {shape.max_files} file(s) in {key!r}", param=key)
             else:
                 raise InvalidRequestError(
                     f"unexpected file field {key!r}; files go in: {', '.join(files)}", param=key
                 )
-        for key in _LIST_FIELDS:
-            if isinstance(data.get(key), str):
-                data[key] = [part.strip() for part in data[key].split(",") if part.strip()]
     else:
-        try:
-            data = await request.json()
-        except ValueError as exc:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "json_invalid",
-                        "loc": ("body",),
-                        "msg": f"JSON decode error: {exc}",
-                        "input": None,
-                    }
-                ]
-            ) from exc
+        raw = await request.body()
+        data = _json(raw, "body") if raw.strip() else {}
     try:
         return model.model_validate(data), uploads
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
+def _form_field(data: dict[str, Any], key: str, value: str, shape: FormShape) -> None:
+    if key in shape.lists:
+        data.setdefault(key, []).extend(part.strip() for part in value.split(",") if part.strip())
+    elif shape.group is not None and key in shape.group_keys:
+        data.setdefault(shape.group, {})[key] = value
+    elif key == shape.group:
+        data[key] = _json(value, key)
+    else:
+        data[key] = value
+
+
+def _json(raw: str | bytes, param: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": (param,), "msg": f"JSON decode error: {exc}", "input": None}]
+        ) from exc
 
 
 async def save_upload(

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Query
 
-from api.responses import output_options
+from api.responses import Responses, output_options
 from api_models import ErrorResponse, TTSRequest
+from core.requests import copy_controls
 from core_engine import SpeechRequest, ValidationOptions
 from utils.text import TextOptions
 
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
+ERRORS: Responses = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
 ResponseModeQuery = Annotated[
     str | None,
     Query(description="`stream` (default) returns the audio; `url`/`json` returns JSON. Wins over the body."),
@@ -29,14 +30,7 @@ def speech_request(body: TTSRequest, voice_file: Path | None) -> SpeechRequest:
         engine=body.engine,
         voice=body.voice,
         voice_file=voice_file,
-        exaggeration=body.exaggeration,
-        cfg_weight=body.cfg_weight,
-        temperature=body.temperature,
-        repetition_penalty=body.repetition_penalty,
-        min_p=body.min_p,
-        top_p=body.top_p,
-        top_k=body.top_k,
-        seed=body.seed,
+        **copy_controls(body, SpeechRequest),
         watermark=None if body.disable_watermark is None else not body.disable_watermark,
         language=body.language,
         timestamps=bool(body.timestamps),

@@ -21,7 +21,10 @@ from core_engine import OutputFile, OutputOptions, SpeechResult
 from exceptions import InvalidRequestError
 from utils.audio import PostProcessing
 
-AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
+# What a route may answer, for the OpenAPI document (FastAPI's ``responses=``).
+Responses = dict[int | str, dict[str, Any]]
+
+AUDIO_RESPONSES: Responses = {
     200: {
         "content": {
             "audio/wav": {},

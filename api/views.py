@@ -10,8 +10,14 @@ from api_models import (
     CleanupScheduler,
     CleanupStatusResponse,
     EmotionInfo,
+    EngineCapabilities,
+    EngineInfo,
+    EngineListResponse,
     EngineMemory,
+    EnginesResponse,
+    EngineStatus,
 )
+from core.engine_list import EngineEntry, EngineListing
 from engines.memory import MB, MemoryReport
 from management.emotions import PREFIX, EmotionProfile
 from management.housekeeping import CleanupRun, SchedulerState
@@ -27,6 +33,52 @@ def engine_memory(report: MemoryReport) -> EngineMemory:
     )
 
 
+_STATES = {"ready": "loaded", "failed": "unavailable"}  # loading and unloaded keep their names
+
+
+def engine_list(listing: EngineListing) -> EngineListResponse:
+    """``/api/v1/models``: the manager's view of every engine, and which one serves by default."""
+    return EngineListResponse(
+        default=listing.default,
+        serving=listing.serving,
+        serving_reason=listing.serving_reason,
+        engines=[EngineInfo(**entry.info) for entry in listing.engines],
+    )
+
+
+def engines_response(listing: EngineListing, memory: MemoryReport) -> EnginesResponse:
+    """``/api/v1/engines``: every engine with its capabilities, in the words of the capability view."""
+    return EnginesResponse(
+        default=listing.default,
+        serving=listing.serving,
+        engines=[engine_status(entry) for entry in listing.engines],
+        memory=engine_memory(memory),
+    )
+
+
+def engine_status(entry: EngineEntry) -> EngineStatus:
+    """The capability view of one engine from the manager's ``info`` and what the engine declares."""
+    info, facts = entry.info, entry.facts
+    details = {key: value for key, value in info.items() if key not in ("name", "kind", "state", "error")}
+    kind = info["kind"]
+    capabilities = EngineCapabilities(
+        voice_cloning=facts.clones_voices,
+        voice_conversion=kind == "vc",
+        text_to_speech=kind == "tts",
+        streaming=kind == "tts",
+        languages=list(facts.languages or details.get("languages", [])),
+        sample_rate=details.get("sample_rate"),
+    )
+    return EngineStatus(
+        name=info["name"],
+        kind=kind,
+        state=_STATES.get(info["state"], info["state"]),
+        reason=info["error"],
+        capabilities=capabilities,
+        details=details,
+    )
+
+
 def emotion_info(profile: EmotionProfile) -> EmotionInfo:
     """The public view of one emotion profile (``voice`` is what a speech request sends)."""
     return EmotionInfo(voice=f"{PREFIX}{profile.id}", **profile.as_dict())
@@ -39,7 +91,7 @@ def cleanup_response(run: CleanupRun) -> CleanupResponse:
         start_time=_iso(run.started),
         end_time=_iso(run.finished),
         duration_seconds=round(run.finished - run.started, 3),
-        trigger=run.trigger,  # type: ignore[arg-type]
+        trigger=run.trigger,
         forced=run.trigger == "request",
         dry_run=run.dry_run,
         stopped=run.stopped,

@@ -31,7 +31,7 @@ from config import Settings
 from engines.base import MIN_REFERENCE_SECONDS
 from exceptions import ConflictError, InvalidRequestError
 from management.index import Entry, Filters, Page
-from management.voices import ImportReport, VoiceLibrary, parse_tags, voice_name
+from management.voices import ImportReport, VoiceLibrary, import_zip, parse_tags, voice_name
 from utils.files import resolve_inside
 
 
@@ -260,7 +260,8 @@ async def import_archive(
     limit = settings.limits.max_archive_mb
     async with spooled(upload, Path(settings.paths.temp_dir), max_mb=limit, param=param) as path:
         return await asyncio.to_thread(
-            voices.import_zip,
+            import_zip,
+            voices,
             path,
             folder=folder,
             overwrite=overwrite,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config import OPENAI_VOICES, TTS_ENGINES, OpenAISettings
-from core.requests import OutputOptions, SpeechRequest, SpeechStream
+from core.requests import OutputOptions, SpeechRequest, SpeechStream, copy_controls
 from core.speech import SpeechService
 from core.voice_blend import blend_text
 from core.voice_sources import VoiceSources, check_blendable
@@ -163,28 +163,19 @@ async def speech_request(
     choice = _voice_choice(voices, engine, speech.voice, settings)
     wanted = delivery(speech.instructions)
     explicit = {
-        key: value
-        for key, value in (
-            ("exaggeration", speech.exaggeration),
-            ("cfg_weight", speech.cfg_weight),
-            ("temperature", speech.temperature),
-        )
-        if value is not None
+        key: value for key, value in copy_controls(speech, SpeechRequest).items() if value is not None
     }
     controls = {**wanted.controls, **explicit}  # fields sent explicitly win over instructions
     request = SpeechRequest(
         text=speech.input,
         engine=name,
         voice=choice.voice,
-        seed=speech.seed,
         language=speech.language,
         output=OutputOptions(
             formats=speech.formats, post=PostProcessing(speed_factor=speech.speed * wanted.speed)
         ),
         text_options=_text_options(speech.normalize_text),
-        exaggeration=controls.get("exaggeration"),
-        cfg_weight=controls.get("cfg_weight"),
-        temperature=controls.get("temperature"),
+        **controls,
     )
     return request, choice, wanted
 

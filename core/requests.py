@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
+from config import GenerationSettings
+from engines.base import SynthesisParams
 from recognition.words import TimedWord
 from utils.audio import Clip, PostProcessing
 from utils.text import TextOptions
+
+# The sampling fields of SynthesisParams that have a configured default (config.GenerationSettings):
+# a request leaves them unset to get the engine's or the config's value.
+SAMPLING_KEYS = tuple(f.name for f in fields(SynthesisParams) if f.name in GenerationSettings.model_fields)
+CONTROL_KEYS = (*SAMPLING_KEYS, "seed")  # what a door copies from its body into a request, by name
+
+
+def copy_controls(body: object, target: type) -> dict[str, Any]:
+    """The sampling controls and seed that ``body`` carries and the ``target`` request dataclass takes,
+    by name: a new sampling parameter needs no mapping code at any door."""
+    taken = {f.name for f in fields(target)}
+    return {key: getattr(body, key) for key in CONTROL_KEYS if key in taken and hasattr(body, key)}
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import cast
 
 import numpy as np
 
-from config import GenerationSettings, Settings
+from config import Settings
 from core.ahead import ahead
 from core.checks import (
     check_formats,
@@ -31,7 +31,7 @@ from core.fallback import fallback_notes
 from core.naming import tts_stem
 from core.progress import Pace, Progress, ProgressCallback, reporter, ticking
 from core.records import CHUNK_CROSSFADE_MS, SpeechPlan, timed_pieces, tts_record
-from core.requests import ChunkReport, SpeechRequest, SpeechResult, SpeechStream
+from core.requests import SAMPLING_KEYS, ChunkReport, SpeechRequest, SpeechResult, SpeechStream
 from core.saving import MadeAudio, ResultSaver
 from core.take_checker import TakeChecker
 from core.voice_sources import VoiceSources
@@ -43,10 +43,6 @@ from utils.audio.joiner import Joiner
 from utils.text import chunk_text
 
 logger = logging.getLogger(__name__)
-
-# The sampling fields of SynthesisParams that have a configured default (config.GenerationSettings):
-# a request leaves them unset to get the engine's or the config's value.
-SAMPLING_KEYS = tuple(f.name for f in fields(SynthesisParams) if f.name in GenerationSettings.model_fields)
 
 
 def synthesis_params(

@@ -76,8 +76,11 @@ class SpeechEngine(Protocol):
     """What the CoreEngine needs from any engine: a name, a kind, its traits, load and unload."""
 
     name: str
-    kind: Literal["tts", "vc"]
     traits: EngineTraits
+
+    @property
+    def kind(self) -> Literal["tts", "vc"]:
+        """Which protocol it implements (read-only: an engine declares ``kind: Literal["tts"]``)."""
 
     @property
     def loaded(self) -> bool: ...

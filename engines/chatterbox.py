@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +25,6 @@ from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprin
 from engines.device import bound_cpu_kernel_cache, resolve_device
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
-from monitoring.logs import request_id_var
 from utils.audio import Clip, check_usable
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # upstream draws a progress bar per chunk into the logs
@@ -62,8 +60,6 @@ class ChatterboxTTSEngine:
         self.fingerprint = ""  # of the loaded weights; names cached conditionals
         codec = CacheCodec(tensor_bytes, _save_conditionals, self._load_conditionals)
         self._voices: ConditionalsCache[Any] = conditionals_cache(settings, codec)
-        # Which conditionals each call used, by request id: proof that concurrent requests with
-        # different voices never borrow each other's (the concurrency test reads it).
         self._t3_scheduler: Any = None
         self._t3_dtype: Any = None  # T3's weights when not float32 (models.dtype); None: as loaded
         # With our loop, several chunks run on the worker at once (see ``concurrency``): they meet in
@@ -71,7 +67,6 @@ class ChatterboxTTSEngine:
         self._stage_lock = threading.RLock()
         self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
         self._running = 0
-        self.conditioning_log: deque[tuple[str | None, str]] = deque(maxlen=10_000)
 
     @property
     def loaded(self) -> bool:
@@ -152,10 +147,9 @@ class ChatterboxTTSEngine:
         model = self._require_model()
         batched = self._settings.t3_loop == "own"
         with self._stage_lock:
-            key, conds = self._conditionals(
+            _, conds = self._conditionals(
                 voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
             )
-            self.conditioning_log.append((request_id_var.get(), key))
             t3_cond = self._t3_cond(conds, params)
             seed_everything(params.seed)
             with torch.inference_mode():
@@ -254,7 +248,7 @@ class ChatterboxTTSEngine:
 
     def _scheduler(self, model: Any) -> Any:
         """The continuous-batching scheduler of this model's T3 (one per load, its thread started lazily)."""
-        from engines.t3_loop import Decoder
+        from engines.t3_loop import Decoder, Style
         from engines.t3_scheduler import T3Scheduler
 
         with self._stage_lock:
@@ -262,7 +256,7 @@ class ChatterboxTTSEngine:
             if current is None or current.decoder.t3 is not model.t3:
                 if current is not None:
                     current.close()
-                style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
+                style: Style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
                 decoder = Decoder(model.t3, style)
                 self._t3_scheduler = T3Scheduler(decoder, self._settings.t3_batch_size, self.name)
             return self._t3_scheduler
@@ -352,7 +346,7 @@ class ChatterboxTTSEngine:
             )
             prompt_tokens = torch.atleast_2d(prompt_tokens).to(self.device)
         speaker = torch.from_numpy(model.ve.embeds_from_wavs([ref_16k], sample_rate=S3_SR))
-        speaker = speaker.mean(axis=0, keepdim=True).to(self.device)
+        speaker = speaker.mean(dim=0, keepdim=True).to(self.device)
         t3 = T3Cond(
             speaker_emb=speaker,
             cond_prompt_speech_tokens=prompt_tokens,

@@ -158,8 +158,8 @@ def load_nano(folder: Path, device: str) -> Any:
     ve.to(device).eval()
 
     t3 = T3(t3_config("nano"))
-    state = load_file(folder / T3_FILES["nano"])
-    if "model" in state:
+    state: dict[str, Any] = load_file(folder / T3_FILES["nano"])
+    if "model" in state:  # upstream's own check for a wrapped checkpoint
         state = state["model"][0]
     t3.load_state_dict(state)
     del t3.tfmr.wte  # T3 feeds embeddings itself, as upstream does for turbo

@@ -46,7 +46,7 @@ def _closing_analyzer_class() -> type:
         AlignmentStreamAnalyzer,
     )
 
-    class ClosingAnalyzer(AlignmentStreamAnalyzer):  # type: ignore[misc]
+    class ClosingAnalyzer(AlignmentStreamAnalyzer):
         """Upstream's analyzer that can remove its hooks and waits for three repeated tokens."""
 
         closes_its_hooks = True
@@ -99,7 +99,7 @@ def tapped_analyzer(t3: Any, len_cond: int, text_length: int) -> Any:
     from chatterbox.models.t3 import t3 as t3_module
     from chatterbox.models.t3.inference.alignment_stream_analyzer import LLAMA_ALIGNED_HEADS
 
-    class TappedAnalyzer(t3_module.AlignmentStreamAnalyzer):  # type: ignore[misc,name-defined]
+    class TappedAnalyzer(t3_module.AlignmentStreamAnalyzer):
         heads = tuple(LLAMA_ALIGNED_HEADS)
 
         def _add_attention_spy(self, *args: Any) -> None:
@@ -122,7 +122,7 @@ def closing_analyzer(t3: Any) -> Iterator[None]:
     finally:
         patched = getattr(t3, "patched_model", None)
         analyzer = getattr(patched, "alignment_stream_analyzer", None)
-        if analyzer is not None and hasattr(analyzer, "close"):
+        if patched is not None and analyzer is not None and hasattr(analyzer, "close"):
             analyzer.close()
             patched.alignment_stream_analyzer = None
 

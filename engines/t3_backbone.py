@@ -101,6 +101,7 @@ class Backbone:
     ) -> Tensor:
         """Write k, v at their positions in the cache, attend over the cache; (rows, heads, T, head_dim)."""
         keys, values = cache.keys[index, rows], cache.values[index, rows]
+        attn_mask: Tensor | None
         if mask is None:  # prefill: positions 0..T-1, causal
             length = q.size(2)
             keys[:, :, :length], values[:, :, :length] = k, v
@@ -165,7 +166,7 @@ class LlamaBackbone(Backbone):
     def _layer_inputs(self, h: Tensor, positions: Tensor) -> Any:
         return self.tfmr.rotary_emb(h, positions)  # cos, sin (llama3 scaling)
 
-    def _layer(  # type: ignore[override]
+    def _layer(
         self,
         index: int,
         layer: Any,
@@ -207,7 +208,7 @@ class GPT2Backbone(Backbone):
     def _embed_positions(self, h: Tensor, positions: Tensor) -> Tensor:
         return h + self.tfmr.wpe(positions)
 
-    def _layer(  # type: ignore[override]
+    def _layer(
         self,
         index: int,
         layer: Any,

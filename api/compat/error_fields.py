@@ -30,7 +30,8 @@ PLUS_CODES = {
 
 def plus_fields(body: dict[str, Any], status: int) -> dict[str, Any]:
     """``body`` with Plus's fields added (ours untouched)."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body.get("error")
+    error = error if isinstance(error, dict) else {}
     code = PLUS_CODES.get(status) or str(error.get("code") or error.get("type") or "ERROR").upper()
     timestamp = datetime.now(UTC).isoformat()
     return {**body, "success": False, "error_code": code, "timestamp": timestamp}

@@ -9,6 +9,7 @@ import numpy as np
 from api_models import OpenAISpeechRequest
 from config import TTS_ENGINES, Settings
 from core.openai_compat import OpenAISpeech
+from core.requests import copy_controls
 from core_engine import CoreEngine, SpeechStream
 from engines.remote import engine_name
 from exceptions import InvalidRequestError
@@ -73,10 +74,7 @@ def openai_speech(body: OpenAISpeechRequest, core: CoreEngine, model: str | None
         voice=voice,
         instructions=body.instructions,
         speed=body.speed,
-        exaggeration=body.exaggeration,
-        cfg_weight=body.cfg_weight,
-        temperature=body.temperature,
-        seed=body.seed,
+        **copy_controls(body, OpenAISpeech),
         language=language_of(body),
         normalize_text=normalize,
         formats=(body.download_format or body.response_format,),

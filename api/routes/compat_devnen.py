@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.compat.devnen import SettingsReadOnlyError, predefined_voices, store_uploads, upload_answer
 from api.compat.speech import whole_clip
 from api.deps import EngineDep, SettingsDep, VoicesDep
+from api.params import ERRORS
+from api.responses import Responses
 from api_models import ErrorResponse
 from core.requests import OutputOptions, SpeechRequest
 from core_engine import CoreEngine
@@ -23,7 +25,6 @@ from parameters import CfgWeight, Exaggeration, Seed, Speed, Temperature
 from utils.audio import FORMATS, PostProcessing, encode, get_format
 
 router = APIRouter(tags=["compat: devnen"])
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
 UploadFiles = Annotated[list[UploadFile], File(description="Audio files, each kept under its own name.")]
 
 
@@ -64,7 +65,10 @@ def _voice(body: DevnenTTSRequest, core: CoreEngine) -> str | None:
     return name  # None: the engine's own voice
 
 
-_AUDIO = {200: {"content": {FORMATS[name].content_type: {} for name in ("wav", "mp3", "opus")}}, **_ERRORS}
+_AUDIO: Responses = {
+    200: {"content": {FORMATS[name].content_type: {} for name in ("wav", "mp3", "opus")}},
+    **ERRORS,
+}
 
 
 @router.post("/tts", response_class=Response, responses=_AUDIO)
@@ -106,14 +110,14 @@ async def get_reference_files(voices: VoicesDep) -> list[str]:
     return voices.names()
 
 
-@router.post("/upload_reference", responses=_ERRORS)
+@router.post("/upload_reference", responses=ERRORS)
 async def upload_reference(voices: VoicesDep, settings: SettingsDep, files: UploadFiles) -> JSONResponse:
     """devnen's upload: each file into voices/ under its own name; `uploaded_files`, `errors` per file."""
     stored, errors = await store_uploads(voices, files, settings.limits.max_upload_mb)
     return upload_answer(len(files), stored, errors, ("all_reference_files", voices.names()))
 
 
-@router.post("/upload_predefined_voice", responses=_ERRORS)
+@router.post("/upload_predefined_voice", responses=ERRORS)
 async def upload_predefined_voice(
     voices: VoicesDep, settings: SettingsDep, files: UploadFiles
 ) -> JSONResponse:

@@ -28,14 +28,15 @@ from api.compat.travisvn import (
 )
 from api.deps import EngineDep
 from api.forms import temporary_upload
+from api.params import ERRORS
+from api.responses import Responses
 from api.streaming import audio_bytes
-from api_models import ErrorResponse, OpenAISpeechRequest
+from api_models import OpenAISpeechRequest
 from management.index import Filters
 from utils.audio import FORMATS, encode
 
 router = APIRouter(tags=["compat: travisvn"])
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 413, 503)}
-_AUDIO = {200: {"content": {f.content_type: {} for f in FORMATS.values()}}, **_ERRORS}
+_AUDIO: Responses = {200: {"content": {f.content_type: {} for f in FORMATS.values()}}, **ERRORS}
 
 
 @router.post("/v1/audio/speech/stream", response_class=Response, responses=_AUDIO)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import EngineDep
-from api.emotions import UPLOAD_FIELD, create_profile, read_profile_body, update_profile
-from api.forms import body_schema
+from api.emotions import PROFILE_FORM, UPLOAD_FIELD, create_profile, update_profile
+from api.forms import body_schema, read_body
 from api.params import ERRORS, ResponseModeQuery, ReturnFormatQuery, speech_request
 from api.responses import AUDIO_RESPONSES, speech_response
 from api.views import emotion_info
@@ -37,8 +37,8 @@ _FILES = {UPLOAD_FIELD: "Multipart only: sample clips to keep in voices/<folder>
 )
 async def create_emotion(request: Request, engine: EngineDep) -> EmotionInfo:
     """Create a profile from voices in voices/ and/or uploaded samples; 409 when the name is taken."""
-    body, uploads = await read_profile_body(request, EmotionCreateRequest)
-    return emotion_info(await create_profile(engine, body, uploads))
+    body, uploads = await read_body(request, EmotionCreateRequest, (UPLOAD_FIELD,), PROFILE_FORM)
+    return emotion_info(await create_profile(engine, body, uploads.get(UPLOAD_FIELD, [])))
 
 
 @router.get("", response_model=EmotionListResponse)
@@ -65,8 +65,8 @@ def get_emotion(profile_id: str, engine: EngineDep) -> EmotionInfo:
 )
 async def update_emotion(profile_id: str, request: Request, engine: EngineDep) -> EmotionInfo:
     """Change some of a profile's fields; uploaded samples are added to its list."""
-    body, uploads = await read_profile_body(request, EmotionUpdateRequest)
-    return emotion_info(await update_profile(engine, profile_id, body, uploads))
+    body, uploads = await read_body(request, EmotionUpdateRequest, (UPLOAD_FIELD,), PROFILE_FORM)
+    return emotion_info(await update_profile(engine, profile_id, body, uploads.get(UPLOAD_FIELD, [])))
 
 
 @router.delete("/{profile_id}", response_model=EmotionDeleteResponse, responses=ERRORS)

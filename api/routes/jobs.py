@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import EngineDep
 from api.params import ERRORS, speech_request
-from api.responses import file_infos
+from api.responses import Responses, file_infos
 from api_models import TTSRequest
 from core.jobs import Job
 
@@ -40,7 +40,7 @@ async def get_job(job_id: str, engine: EngineDep) -> JSONResponse:
     return JSONResponse(_describe(engine.jobs.get(job_id), str(engine.settings.paths.outputs_dir)))
 
 
-_EVENTS = {
+_EVENTS: Responses = {
     200: {
         "description": "A stream of server-sent events (`event: progress|done|failed|cancelled`, JSON data).",
         "content": {"text/event-stream": {}},

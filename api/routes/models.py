@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import EngineDep
+from api.views import engine_list
 from api_models import EngineInfo, EngineListResponse, EngineRequest
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
@@ -13,13 +14,7 @@ router = APIRouter(prefix="/api/v1/models", tags=["models"])
 @router.get("", response_model=EngineListResponse)
 async def list_models(engine: EngineDep) -> EngineListResponse:
     """Every configured engine with its state, and which one serves by default."""
-    serving, reason = engine.serving()
-    return EngineListResponse(
-        default=engine.settings.engines.default,
-        serving=serving,
-        serving_reason=reason,
-        engines=[EngineInfo(**info) for info in engine.engines_info()],
-    )
+    return engine_list(engine.engine_listing())
 
 
 @router.post("/load", response_model=EngineInfo)

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from api.compat.speech_answer import answer_speech
 from api.compat.voice_list import voice_entries
 from api.deps import EngineDep
+from api.responses import Responses
 from api_models import ErrorResponse, OpenAISpeechRequest
 from config import TTS_ENGINES, Settings
 from engines.remote import engine_name
@@ -26,7 +27,7 @@ from utils.audio import FORMATS
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
 _STARTED = int(time.time())
-_ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 502, 503)}
+_ERRORS: Responses = {code: {"model": ErrorResponse} for code in (400, 404, 502, 503)}
 _AUDIO_TYPES: dict[str, Any] = {"audio/mpeg": {}} | {f.content_type: {} for f in FORMATS.values()}
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
 
 from api.deps import EngineDep
 from api.forms import body_schema, read_body, temporary_upload
@@ -45,7 +46,7 @@ async def create_speech(
         if "reference_audio" in uploads:
             voice_file = await stack.enter_async_context(
                 temporary_upload(
-                    uploads["reference_audio"],
+                    uploads["reference_audio"][0],
                     settings.paths.temp_dir,
                     max_mb=settings.limits.max_upload_mb,
                     param="reference_audio",
@@ -64,7 +65,7 @@ async def create_speech(
 
 
 async def _progressive(
-    engine: CoreEngine, body: TTSRequest, uploads: dict[str, UploadFile], return_format: str | None
+    engine: CoreEngine, body: TTSRequest, uploads: dict[str, list[UploadFile]], return_format: str | None
 ) -> StreamingResponse:
     """The audio as it is generated; the uploaded voice is kept until the stream ends."""
     fmt = get_format(return_format or body.export_formats[0], param="return_format")
@@ -73,7 +74,7 @@ async def _progressive(
     if "reference_audio" in uploads:
         voice_file = await stack.enter_async_context(
             temporary_upload(
-                uploads["reference_audio"],
+                uploads["reference_audio"][0],
                 engine.settings.paths.temp_dir,
                 max_mb=engine.settings.limits.max_upload_mb,
                 param="reference_audio",

@@ -41,7 +41,7 @@ async def convert_voice(
     async with contextlib.AsyncExitStack() as stack:
         source_file = target_file = None
         if "input_audio" in uploads:
-            upload = uploads["input_audio"]
+            upload = uploads["input_audio"][0]
             if body.save_input:  # kept, like a file uploaded to /api/v1/vc_input
                 folder = engine.vc_inputs_folder(body.project)
                 name = upload_name(upload.filename)
@@ -67,7 +67,7 @@ async def convert_voice(
         if "target_voice" in uploads:
             target_file = await stack.enter_async_context(
                 temporary_upload(
-                    uploads["target_voice"],
+                    uploads["target_voice"][0],
                     settings.paths.temp_dir,
                     max_mb=limit,
                     param="target_voice",

@@ -45,7 +45,7 @@ from api_models import (
     VoiceMetadataUpdate,
     VoiceUploadResponse,
 )
-from management.voices import VoiceEdit
+from management.voices import VoiceEdit, export_zip
 from utils.audio import FORMATS
 
 router = APIRouter(prefix="/api/v1", tags=["voices"])
@@ -94,7 +94,7 @@ def export_voices(voices: VoicesDep, chosen: VoiceFiltersDep) -> StreamingRespon
     """The library (or the voices matching the filters) as a zip of audio and sidecars, streamed."""
     name = f"voices-{datetime.now():%Y-%m-%d_%H%M%S}.zip"
     return StreamingResponse(
-        voices.export(voices.catalog.select(chosen)),
+        export_zip(voices, voices.catalog.select(chosen)),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,7 +19,6 @@ from exceptions import ConflictError, NotFoundError
 from management.catalog import Catalog
 from management.index import Entry, Filters
 from management.library_files import read_sidecar, sidecar_of, sidecar_path
-from management.voices.archive import ImportReport, export_zip, import_zip
 from management.voices.records import GENERATION_DEFAULTS, VoiceEdit, clean_tags, new_record, now, voice_name
 from utils.audio import decode
 from utils.audio.quality import analyze_voice
@@ -29,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 class VoiceLibrary:
-    """Reference voices: resolve a name, add, edit, count uses, export and import; rows in ``catalog``."""
+    """Reference voices: resolve a name, add, edit, count uses; rows in ``catalog`` (zips: ``archive``)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -235,35 +234,6 @@ class VoiceLibrary:
         found = sidecar_of(path, lambda p: p.is_file())
         saved = (read_sidecar(found) if found else {}).get("default_parameters") or {}
         return {key: value for key, value in saved.items() if key in GENERATION_DEFAULTS}
-
-    # ---- export and import (management/voices/archive.py) ---------------------------------------
-
-    def export(self, entries: list[Entry]) -> Iterator[bytes]:
-        """A zip of the voices and their sidecars (paths inside voices/), produced piece by piece."""
-        return export_zip(self, entries)
-
-    def import_zip(
-        self,
-        archive: Path,
-        *,
-        folder: str | None = None,
-        overwrite: bool = False,
-        max_bytes: int,
-        param: str = "archive",
-        check_parameters: Callable[[Any], dict[str, Any]] | None = None,
-        min_seconds: float = 0.0,
-    ) -> ImportReport:
-        """Unpack voices (and their sidecars) from a zip; see ``archive.import_zip``."""
-        return import_zip(
-            self,
-            archive,
-            folder=folder,
-            overwrite=overwrite,
-            max_bytes=max_bytes,
-            param=param,
-            check_parameters=check_parameters,
-            min_seconds=min_seconds,
-        )
 
     # ---- helpers ---------------------------------------------------------------------------
 

@@ -268,6 +268,34 @@ def test_samples_can_be_uploaded_with_the_profile(client: TestClient, engine: Re
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "sample_files"
 
 
+def test_more_sample_files_than_allowed_are_refused(client: TestClient) -> None:
+    files = [("sample_files", (f"s{i}.wav", io.BytesIO(wav_bytes()), "audio/wav")) for i in range(5)]
+    response = client.post("/api/v1/emotions", data={"character": "Cy", "emotion": "calm"}, files=files)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "sample_files"
+    assert "at most 4" in response.json()["error"]["message"]
+    assert not (voices_dir(client) / "cy").exists()  # nothing kept from a refused request
+
+
+def test_profile_parameters_may_come_as_json_text_in_a_form(client: TestClient) -> None:
+    def sample() -> list:
+        return [("sample_files", ("di.wav", io.BytesIO(wav_bytes()), "audio/wav"))]
+
+    response = client.post(
+        "/api/v1/emotions",
+        data={"character": "Di", "emotion": "glad", "parameters": '{"cfg_weight": 0.2}'},
+        files=sample(),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["parameters"] == {"cfg_weight": 0.2}
+    bad = client.post(
+        "/api/v1/emotions",
+        data={"character": "Di", "emotion": "sad", "parameters": "{not json"},
+        files=sample(),
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "parameters"
+
+
 def decode_bytes(data: bytes) -> Clip:
     import tempfile
 

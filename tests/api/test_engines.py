@@ -32,6 +32,16 @@ def test_missing_weights_fall_back_to_piper_and_say_why(
         named = client.post("/api/v1/tts", json={"text": "Hi.", "engine": "chatterbox"})
         assert named.status_code == 503
         assert "t3_cfg.safetensors" in named.json()["error"]["message"]
+        models, engines = client.get("/api/v1/models").json(), client.get("/api/v1/engines").json()
+    # the two listings tell the same story, each in its own words
+    assert models["serving"] == engines["serving"] == "piper"
+    assert models["default"] == engines["default"] == "chatterbox"
+    states = {"ready": "loaded", "failed": "unavailable"}
+    assert [(e["name"], states.get(e["state"], e["state"]), e["error"]) for e in models["engines"]] == [
+        (e["name"], e["state"], e["reason"]) for e in engines["engines"]
+    ]
+    failed = next(e for e in engines["engines"] if e["name"] == "chatterbox")
+    assert failed["state"] == "unavailable" and "ve.safetensors" in failed["reason"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for name in ("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors"):
         assert f"lacks {name}" in logged

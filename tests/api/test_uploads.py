@@ -71,6 +71,21 @@ def test_bad_uploads_and_form_fields_name_the_field(
     assert not temp.exists() or list(temp.iterdir()) == []  # nothing half-written is left
 
 
+def test_a_second_file_in_a_one_file_field_is_refused(
+    cloner: tuple[TestClient, ToneEngine], speech_wav: Path
+) -> None:
+    client, engine = cloner
+    audio = speech_wav.read_bytes()
+    response = client.post(
+        "/api/v1/tts",
+        data={"text": "Which voice?", "engine": "tone"},
+        files=[("reference_audio", ("a.wav", audio)), ("reference_audio", ("b.wav", audio))],
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "reference_audio"
+    assert engine.voices_heard == []  # refused before any speech, not one of the two picked silently
+
+
 def test_a_voice_cannot_be_uploaded_to_an_engine_that_does_not_clone(
     piper_client: TestClient, speech_wav: Path
 ) -> None:

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from config import load_settings
 from main_api import create_app
+from monitoring.logs import request_id_var
 from tests.conftest import wait_until_ready
 from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
 
@@ -240,6 +241,18 @@ def test_fifty_concurrent_requests_each_use_their_own_voice(
         sf.write(str(path), samples[i * 4000 : i * 4000 + 2 * rate] * (0.3 + 0.1 * i), rate)
         voices[f"crowd{i}"] = path
     names = list(voices)
+    # Which conditionals each call used, by request id: the engine's own lookup, observed from outside.
+    used: dict[str, set[str]] = {}
+    lookup = engine._conditionals
+
+    def recording(voice: Path | None) -> tuple[str, object]:
+        key, conds = lookup(voice)
+        request_id = request_id_var.get()
+        if request_id and request_id.startswith("crowd-"):
+            used.setdefault(request_id, set()).add(key)
+        return key, conds
+
+    monkeypatch.setattr(engine, "_conditionals", recording)
 
     def speak(n: int) -> int:
         body = {"text": "Hi there.", "voice": names[n % 5], "seed": n + 1, "export_formats": ["wav"]}
@@ -251,10 +264,6 @@ def test_fifty_concurrent_requests_each_use_their_own_voice(
 
     expected = {name: engine.prepare_voice(path) for name, path in voices.items()}
     assert len(set(expected.values())) == 5
-    used: dict[str, set[str]] = {}
-    for request_id, key in engine.conditioning_log:
-        if request_id and request_id.startswith("crowd-"):
-            used.setdefault(request_id, set()).add(key)
     assert len(used) == 50
     for n in range(50):
         assert used[f"crowd-{n}"] == {expected[names[n % 5]]}, n

@@ -15,7 +15,7 @@ import soundfile as sf
 from exceptions import InvalidRequestError
 from management.catalog import Catalog
 from management.index import Filters, open_index
-from management.voices import VoiceLibrary, search_text, voice_name
+from management.voices import VoiceLibrary, export_zip, search_text, voice_name
 
 
 def _library(tmp_path: Path, index_url: str | None = None) -> VoiceLibrary:
@@ -87,7 +87,7 @@ def test_the_export_is_a_valid_zip_produced_in_pieces(tmp_path: Path) -> None:
     library = _library(tmp_path)
     for name in ("a.wav", "b/c.wav"):
         library.add(_voice(library, name, seconds=60.0), analyze=False)
-    pieces = list(library.export(library.catalog.select(Filters())))
+    pieces = list(export_zip(library, library.catalog.select(Filters())))
     assert len(pieces) > 3 and max(len(p) for p in pieces) <= 2 * 2**20  # never the whole archive at once
     with zipfile.ZipFile(io.BytesIO(b"".join(pieces))) as archive:
         assert archive.testzip() is None
