@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams
+from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, PartialAudio, SynthesisParams
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
+from engines.s3gen_stream import TokenFeed, WindowedAudio, vocode_while_decoding
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
 from monitoring.logs import request_id_var
@@ -71,6 +72,8 @@ class ChatterboxTTSEngine:
         self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
         self._running = 0
         self.conditioning_log: deque[tuple[str | None, str]] = deque(maxlen=10_000)
+        # Per streamed window: tokens T3 had decoded when it was vocoded, samples sent by then.
+        self.stream_log: deque[tuple[int, int]] = deque(maxlen=10_000)
 
     @property
     def loaded(self) -> bool:
@@ -132,20 +135,34 @@ class ChatterboxTTSEngine:
         with self._stage_lock:
             return self._conditionals(voice)[0]
 
+    @property
+    def streams_windows(self) -> bool:
+        """Whether a chunk's audio can go out window by window (our T3 loop; not turbo's vocoder)."""
+        return self._settings.t3_loop == "own" and self.windowed_vocoding
+
+    windowed_vocoding = True  # turbo vocodes with trailing silence tokens: whole chunks only
+
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
+        return self.synthesize_windowed(text, voice, params, None)
+
+    def synthesize_windowed(
+        self, text: str, voice: Path | str | None, params: SynthesisParams, partial: PartialAudio | None
+    ) -> Clip:
+        """As ``synthesize``; once ``partial.wanted``, the audio goes out in windows as T3 decodes."""
         with self._calls:
             self._running += 1
         try:
-            return self._speak(text, voice, params)
+            return self._speak(text, voice, params, partial if self.streams_windows else None)
         finally:
             with self._calls:
                 self._running -= 1
                 self._calls.notify_all()
 
-    def _speak(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
+    def _speak(
+        self, text: str, voice: Path | str | None, params: SynthesisParams, partial: PartialAudio | None
+    ) -> Clip:
         import torch
-        from chatterbox.models.s3tokenizer import drop_invalid_tokens
 
         model = self._require_model()
         batched = self._settings.t3_loop == "own"
@@ -158,21 +175,68 @@ class ChatterboxTTSEngine:
                 tokens = self._text_tokens(model, text, params)
                 if not batched:  # upstream samples from the global RNG seeded just above
                     speech = self._sample_speech(model, t3_cond, tokens, params)
+        windows = None
         if batched:  # our loop: its own generator; waits in the batch without the lock
             with torch.inference_mode():
-                speech = self._sample_speech(model, t3_cond, tokens, params)
+                if partial is None:
+                    speech = self._sample_speech(model, t3_cond, tokens, params)
+                else:
+                    speech, windows = self._sample_streamed(model, t3_cond, tokens, params, conds, partial)
         with self._stage_lock:
             if batched:
                 seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
             with torch.inference_mode():
-                speech = drop_invalid_tokens(speech[0])
-                speech = speech[speech < _SPEECH_VOCAB].to(self.device)
-                if speech.numel() == 0:
-                    raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
-                samples = self._vocode(model, speech, conds)
-            if params.watermark:
-                samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+                samples = self._vocode_tokens(model, speech[0], conds, params, text=text)
+        if windows is not None and windows.started:
+            windows.finish(samples)  # the stream's last piece: from the whole, as the file has it
         return Clip(samples, SAMPLE_RATE)
+
+    def _vocode_tokens(
+        self, model: Any, speech: Any, conds: Any, params: SynthesisParams, *, text: str
+    ) -> Any:
+        """Watermarked samples for one row of T3's tokens (its start, stop and control tokens dropped)."""
+        from chatterbox.models.s3tokenizer import drop_invalid_tokens
+
+        speech = drop_invalid_tokens(speech)
+        speech = speech[speech < _SPEECH_VOCAB].to(self.device)
+        if speech.numel() == 0:
+            raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
+        samples = self._vocode(model, speech, conds)
+        if params.watermark:
+            samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+        return samples
+
+    def _sample_streamed(
+        self,
+        model: Any,
+        t3_cond: Any,
+        tokens: Any,
+        params: SynthesisParams,
+        conds: Any,
+        partial: PartialAudio,
+    ) -> tuple[Any, WindowedAudio]:
+        """Decode in the batch; meanwhile, once the listener waits, vocode windows of the tokens so far."""
+        import torch
+
+        from engines.t3_sequences import batched_tokens
+        from engines.worker import cancel_event
+
+        sequence = self._sequence(model, t3_cond, tokens, params)
+        sequence.feed = feed = TokenFeed(keep=lambda token: token < _SPEECH_VOCAB)
+        ticket = self._scheduler(model).submit(sequence, cancel_event())
+
+        def vocode(window: list[int]) -> Any:
+            with self._stage_lock:
+                speech = torch.tensor(window, dtype=torch.long)
+                return self._vocode_tokens(model, speech, conds, params, text="")
+
+        try:
+            windows = vocode_while_decoding(feed, partial, vocode, SAMPLE_RATE, self.stream_log)
+        except BaseException:
+            ticket.cancel.set()  # a failed window: its sequence leaves the batch
+            raise
+        ticket.wait()
+        return batched_tokens(sequence, self.name), windows
 
     # ---- the stages a variant replaces ----------------------------------------------------------
 
@@ -223,9 +287,16 @@ class ChatterboxTTSEngine:
                 min_p=params.min_p,
                 top_p=params.top_p,
             )
-        from engines.t3_sequences import chatterbox_sequence, decode_batched, generator
+        from engines.t3_sequences import decode_batched
 
-        sequence = chatterbox_sequence(
+        sequence = self._sequence(model, t3_cond, tokens, params)
+        return decode_batched(self._scheduler(model), sequence, self.name)
+
+    def _sequence(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
+        """One chunk for our loop: its prefill, sampling, own seeded generator and budget."""
+        from engines.t3_sequences import chatterbox_sequence, generator
+
+        return chatterbox_sequence(
             model.t3,
             t3_cond,
             tokens,
@@ -234,7 +305,6 @@ class ChatterboxTTSEngine:
             self._settings.max_new_tokens,
             multilingual=self.name == "chatterbox-multilingual",
         )
-        return decode_batched(self._scheduler(model), sequence, self.name)
 
     def _sampling(self, params: SynthesisParams) -> Any:
         from engines.t3_loop import Sampling

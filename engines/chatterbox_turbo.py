@@ -191,6 +191,8 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
     )
     languages = ("en",)
 
+    windowed_vocoding = False  # its vocoder adds trailing silence tokens: chunks are streamed whole
+
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         super().__init__(settings, max_chunk_chars)
         self.variant: Variant = choose_variant(settings.turbo)
