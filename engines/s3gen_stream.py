@@ -76,7 +76,10 @@ class WindowedAudio:
         hold: int = HOLD,
         fade: int = FADE,
     ) -> None:
-        assert hold * SAMPLES_PER_TOKEN >= fade and context >= 1
+        if hold * SAMPLES_PER_TOKEN < fade or context < 1:
+            raise ValueError(
+                "a window needs context before it and a held-back end at least as long as its crossfade"
+            )
         self._vocode, self._send = vocode, send
         self._first, self._size, self._context, self._hold, self._fade = first, size, context, hold, fade
         self.sent_tokens = 0  # audio up to this token has been sent (the tail's samples aside)
