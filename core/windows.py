@@ -8,7 +8,7 @@ chunk, and tells the engine which chunk a listener waits on (only that one is wo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from engines.base import PartialAudio
@@ -21,12 +21,17 @@ class ChunkWindows:
     """One ``PartialAudio`` and queue per chunk of a text."""
 
     def __init__(self, count: int) -> None:
-        loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         self._queues: list[asyncio.Queue[Clip]] = [asyncio.Queue() for _ in range(count)]
-        self.partials = [
-            PartialAudio(send=lambda samples, q=queue: loop.call_soon_threadsafe(q.put_nowait, samples))
-            for queue in self._queues
-        ]
+        self.partials = [PartialAudio(send=self._sender(queue)) for queue in self._queues]
+
+    def _sender(self, queue: asyncio.Queue[Clip]) -> Callable[[Clip], None]:
+        """Called on the engine's thread: the piece reaches the queue on the event loop."""
+
+        def send(piece: Clip) -> None:
+            self._loop.call_soon_threadsafe(queue.put_nowait, piece)
+
+        return send
 
     async def hear(self, index: int, result: Awaitable[T], done: list[T]) -> AsyncIterator[Clip]:
         """Chunk ``index``'s pieces as the engine sends them; then its ``result`` is appended to ``done``.
