@@ -38,6 +38,7 @@ from core.voice_sources import VoiceSources
 from core.windows import ChunkWindows
 from engines.base import ListsVoices, StreamsWindows, SynthesisEngine, SynthesisParams
 from engines.manager import EngineManager
+from engines.worker import collecting_notes
 from exceptions import ChatterboxError, InvalidRequestError
 from utils.audio import Clip, change_speed, concatenate
 from utils.audio.joiner import Joiner
@@ -307,13 +308,21 @@ class SpeechService:
                 # even when other requests interleave on the model worker.
                 async def generate(take: int) -> Clip:
                     seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
-                    if windows is not None:
-                        speaker = cast(StreamsWindows, engine)
-                        partial = windows.partials[index]
-                        return await self._engines.call(
-                            name, speaker.synthesize_windowed, chunks[index], voice, seeded, partial
-                        )
-                    return await self._engines.call(name, engine.synthesize, chunks[index], voice, seeded)
+                    with collecting_notes() as notes:  # what the engine says about it (cut at its budget)
+                        if windows is not None:
+                            speaker = cast(StreamsWindows, engine)
+                            partial = windows.partials[index]
+                            clip = await self._engines.call(
+                                name, speaker.synthesize_windowed, chunks[index], voice, seeded, partial
+                            )
+                        else:
+                            clip = await self._engines.call(
+                                name, engine.synthesize, chunks[index], voice, seeded
+                            )
+                    warnings.extend(
+                        f"chunk {index + 1}: {n}" for n in notes if f"chunk {index + 1}: {n}" not in warnings
+                    )
+                    return clip
 
                 return self._takes.take(index, chunks[index], generate, checker, request.validation)
 

@@ -24,8 +24,9 @@ from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, PartialAudio, Synt
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import resolve_device
-from engines.s3gen_stream import TokenFeed, WindowedAudio, vocode_while_decoding
+from engines.s3gen_stream import TokenFeed, WindowedAudio, vocode_while_decoding, wait_for_listener
 from engines.seeding import seed_everything
+from engines.worker import Cancelled, cancel_event, note
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
 from monitoring.logs import request_id_var
 from utils.audio import Clip, check_usable
@@ -182,6 +183,15 @@ class ChatterboxTTSEngine:
                     speech = self._sample_speech(model, t3_cond, tokens, params)
                 else:
                     speech, windows = self._sample_streamed(model, t3_cond, tokens, params, conds, partial)
+        if self._hit_budget(model, speech):
+            note(
+                f"speech reached the token budget (models.max_new_tokens={self._settings.max_new_tokens}) "
+                "before its end: the audio may be cut"
+            )
+        if partial is not None:
+            wait_for_listener(partial, cancel_event())
+            if (cancel := cancel_event()) is not None and cancel.is_set():
+                raise Cancelled()
         with self._stage_lock:
             if batched:
                 seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
@@ -190,6 +200,11 @@ class ChatterboxTTSEngine:
         if windows is not None and windows.started:
             windows.finish(samples)  # the stream's last piece: from the whole, as the file has it
         return Clip(samples, SAMPLE_RATE)
+
+    def _hit_budget(self, model: Any, speech: Any) -> bool:
+        """Whether T3 stopped at its budget, not at its stop token (both loops keep the stop token)."""
+        stop = model.t3.hp.stop_speech_token
+        return speech.size(-1) >= self._settings.max_new_tokens and not bool((speech[0] == stop).any())
 
     def _vocode_tokens(
         self, model: Any, speech: Any, conds: Any, params: SynthesisParams, *, text: str
@@ -219,7 +234,6 @@ class ChatterboxTTSEngine:
         import torch
 
         from engines.t3_sequences import batched_tokens
-        from engines.worker import cancel_event
 
         sequence = self._sequence(model, t3_cond, tokens, params)
         sequence.feed = feed = TokenFeed(keep=lambda token: token < _SPEECH_VOCAB)

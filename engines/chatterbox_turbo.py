@@ -245,6 +245,10 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
         )
         return decode_batched(self._scheduler(model), sequence, self.name)
 
+    def _hit_budget(self, model: Any, speech: Any) -> bool:
+        """Turbo's loops drop the stop token and sample one past the budget when it is not reached."""
+        return speech.size(-1) > self._settings.max_new_tokens
+
     def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
         """Meanflow S3Gen in two steps, with upstream's trailing silence tokens."""
         import torch

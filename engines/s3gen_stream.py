@@ -146,3 +146,14 @@ def vocode_while_decoding(
             windows.window(so_far)
             if log is not None:
                 log.append((len(feed.tokens), windows.sent_samples))
+
+
+def wait_for_listener(partial: PartialAudio, cancel: threading.Event | None) -> None:
+    """Until the listener waits on this chunk: chunks of one text are vocoded in the order they are heard.
+
+    Without it a later chunk, decoded in the same batch, may take S3Gen first and hold back the first
+    audio; a cancelled call stops waiting (``engines.worker.Cancelled`` follows from its caller).
+    """
+    while not partial.wanted.wait(0.05):
+        if cancel is not None and cancel.is_set():
+            return
