@@ -35,8 +35,10 @@ from core.requests import SAMPLING_KEYS, ChunkReport, SpeechRequest, SpeechResul
 from core.saving import MadeAudio, ResultSaver
 from core.take_checker import TakeChecker
 from core.voice_sources import VoiceSources
-from engines.base import ListsVoices, SynthesisEngine, SynthesisParams
+from core.windows import ChunkWindows
+from engines.base import ListsVoices, StreamsWindows, SynthesisEngine, SynthesisParams
 from engines.manager import EngineManager
+from engines.worker import collecting_notes
 from exceptions import ChatterboxError, InvalidRequestError
 from utils.audio import Clip, change_speed, concatenate
 from utils.audio.joiner import Joiner
@@ -136,8 +138,9 @@ class SpeechService:
         reports: list[ChunkReport] = []
         warnings: list[str] = []
         async for clip, report in self._speak(plan, request, warnings, progress, wait=wait_for_room):
-            clips.append(clip)
-            reports.append(report)
+            if report is not None:  # (not windowed: every clip is a chunk's)
+                clips.append(clip)
+                reports.append(report)
         generated = time.perf_counter() - started
         joined = concatenate(clips, crossfade_ms=CHUNK_CROSSFADE_MS)
         clip, original, moved = await asyncio.to_thread(request.output.post.run_timed, joined)  # off the loop
@@ -187,31 +190,40 @@ class SpeechService:
         plan = await self._plan(request, split=True)
         self._engines.check_room(plan.name)  # the place itself is taken when generation starts
         speed = request.output.post.speed_factor
-        heard: list[np.ndarray] = []
+        whole: list[np.ndarray] = []
         reports: list[ChunkReport] = []
         warnings: list[str] = []
 
         async def pieces() -> AsyncIterator[Clip]:
-            joiner: Joiner | None = None
-            rate = 0
-            async for clip, report in self._speak(plan, request, warnings, None):
+            heard = saved = None  # Joiners: what is streamed, what is saved (each chunk's whole clip)
+            rate = streamed = 0  # samples of the current chunk already streamed in windows
+            # Windows only at speed 1: a speed change per window would be heard at every seam.
+            speak = self._speak(plan, request, warnings, None, windowed=speed == 1.0)
+            async for clip, report in speak:
+                if heard is None or saved is None:
+                    rate = clip.sample_rate
+                    hold = int(rate * CHUNK_CROSSFADE_MS / 1000)
+                    heard, saved = Joiner(hold=hold), Joiner(hold=hold)
+                if report is None:  # a window of the chunk being made: a seam with the last chunk only
+                    crossfade = heard.hold if streamed == 0 else 0
+                    streamed += clip.samples.size
+                    if (ready := heard.add(clip.samples, crossfade=crossfade)).size:
+                        yield Clip(ready, rate)
+                    continue
                 reports.append(report)
                 if speed != 1.0:
                     clip = await asyncio.to_thread(change_speed, clip, speed)
-                if joiner is None:
-                    rate = clip.sample_rate
-                    joiner = Joiner(hold=int(rate * CHUNK_CROSSFADE_MS / 1000))
-                if (ready := joiner.add(clip.samples, crossfade=joiner.hold)).size:
-                    if save:
-                        heard.append(ready)
-                    yield Clip(ready, rate)
-            if joiner is not None and (rest := joiner.finish()).size:
                 if save:
-                    heard.append(rest)
+                    whole.append(saved.add(clip.samples, crossfade=saved.hold))
+                if streamed == 0 and (ready := heard.add(clip.samples, crossfade=heard.hold)).size:
+                    yield Clip(ready, rate)
+                streamed = 0
+            if heard is not None and (rest := heard.finish()).size:
                 yield Clip(rest, rate)
-            if save and heard:
-                whole = Clip(np.concatenate(heard), rate)
-                await self._save_streamed(plan, request, whole, reports, warnings, started)
+            if save and saved is not None:
+                whole.append(saved.finish())
+                audio = Clip(np.concatenate(whole), rate)
+                await self._save_streamed(plan, request, audio, reports, warnings, started)
 
         return SpeechStream(plan.name, plan.params.seed, pieces(), next(iter(plan.notes), None))
 
@@ -271,13 +283,24 @@ class SpeechService:
         progress: ProgressCallback | None,
         *,
         wait: bool = False,
-    ) -> AsyncIterator[tuple[Clip, ChunkReport]]:
-        """Each chunk's kept take, in order (Whisper-checked when the engine varies with the seed)."""
+        windowed: bool = False,
+    ) -> AsyncIterator[tuple[Clip, ChunkReport | None]]:
+        """Each chunk's kept take, in order (Whisper-checked when the engine varies with the seed).
+
+        With ``windowed`` (streams) and an engine that streams windows, a chunk's audio also comes
+        before it, piece by piece as the engine makes it, with no report (``None``); the pieces add
+        up to the chunk's clip, or there are none (the chunk was done before anyone waited for it).
+        """
         name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
         checker = await self._takes.checker(request.validation, warnings) if engine.varies_with_seed else None
         warnings.extend(plan.notes)
         warnings.extend(ignored_controls(engine, request))
+        # One take per chunk only: takes that Whisper may reject are not streamed.
+        streams = (
+            windowed and checker is None and isinstance(engine, StreamsWindows) and engine.streams_windows
+        )
+        windows = ChunkWindows(len(chunks)) if streams else None
         seconds = 0.0
         async with (
             self._engines.admit(name, wait=wait),
@@ -292,14 +315,34 @@ class SpeechService:
                 # even when other requests interleave on the model worker.
                 async def generate(take: int) -> Clip:
                     seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
-                    return await self._engines.call(name, engine.synthesize, chunks[index], voice, seeded)
+                    with collecting_notes() as notes:  # what the engine says about it (cut at its budget)
+                        if windows is not None:
+                            speaker = cast(StreamsWindows, engine)
+                            partial = windows.partials[index]
+                            clip = await self._engines.call(
+                                name, speaker.synthesize_windowed, chunks[index], voice, seeded, partial
+                            )
+                        else:
+                            clip = await self._engines.call(
+                                name, engine.synthesize, chunks[index], voice, seeded
+                            )
+                    warnings.extend(
+                        f"chunk {index + 1}: {n}" for n in notes if f"chunk {index + 1}: {n}" not in warnings
+                    )
+                    return clip
 
                 return self._takes.take(index, chunks[index], generate, checker, request.validation)
 
             # An engine that batches (our T3 loop) gets the next few chunks at once; they are heard in order.
             async with ahead(take, len(chunks), engine.traits.chunks_ahead) as results:
                 for index in range(len(chunks)):
-                    clip, report = await self._next_chunk(results(index), plan, index, seconds, progress)
+                    if windows is None:
+                        clip, report = await self._next_chunk(results(index), plan, index, seconds, progress)
+                    else:
+                        done: list[tuple[Clip, ChunkReport]] = []
+                        async for piece in windows.hear(index, results(index), done):
+                            yield piece, None
+                        clip, report = done[0]
                     seconds += clip.duration
                     yield clip, report
                     report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))

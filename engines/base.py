@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -113,6 +114,31 @@ class SynthesisEngine(SpeechEngine, Protocol):
     def synthesize(self, text: str, voice: Path | str | VoiceBlend | None, params: SynthesisParams) -> Clip:
         """Speak one chunk of text; ``voice=None`` uses the engine's built-in voice (a ``VoiceBlend`` only
         reaches engines whose ``blends_voices`` is true)."""
+
+
+@dataclass
+class PartialAudio:
+    """Where an engine sends one chunk's audio piece by piece while it still generates the rest.
+
+    The listener sets ``wanted`` once it waits on this chunk: an engine streams only from then on (a
+    chunk done before anyone waits for it is heard whole). Either the pieces sent add up to the
+    returned clip's length, or none was sent.
+    """
+
+    send: Callable[[Clip], None]
+    wanted: threading.Event = field(default_factory=threading.Event)
+
+
+@runtime_checkable
+class StreamsWindows(Protocol):
+    """An engine that can send a chunk's first audio before its last token (S3Gen in windows)."""
+
+    streams_windows: bool  # False: this instance cannot (its settings): ``synthesize`` instead
+
+    def synthesize_windowed(
+        self, text: str, voice: Path | str | None, params: SynthesisParams, partial: PartialAudio
+    ) -> Clip:
+        """As ``synthesize``; meanwhile the audio so far goes to ``partial`` (see ``PartialAudio``)."""
 
 
 @runtime_checkable

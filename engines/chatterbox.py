@@ -14,16 +14,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams, VoiceBlend
+from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, PartialAudio, SynthesisParams, VoiceBlend
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import bound_cpu_kernel_cache, resolve_device
+from engines.s3gen_stream import TokenFeed, WindowedAudio, vocode_while_decoding, wait_for_listener
 from engines.seeding import seed_everything
+from engines.worker import Cancelled, cancel_event, note
 from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
 from utils.audio import Clip, check_usable
 
@@ -67,6 +70,8 @@ class ChatterboxTTSEngine:
         self._stage_lock = threading.RLock()
         self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
         self._running = 0
+        # Per streamed window: tokens T3 had decoded when it was vocoded, samples sent by then.
+        self.stream_log: deque[tuple[int, int]] = deque(maxlen=10_000)
 
     @property
     def loaded(self) -> bool:
@@ -129,20 +134,42 @@ class ChatterboxTTSEngine:
         with self._stage_lock:
             return self._conditionals(voice)[0]
 
+    @property
+    def streams_windows(self) -> bool:
+        """Whether a chunk's audio can go out window by window (our T3 loop; not turbo's vocoder)."""
+        return self._settings.t3_loop == "own" and self.windowed_vocoding
+
+    windowed_vocoding = True  # turbo vocodes with trailing silence tokens: whole chunks only
+
     def synthesize(self, text: str, voice: Path | str | VoiceBlend | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
+        return self.synthesize_windowed(text, voice, params, None)
+
+    def synthesize_windowed(
+        self,
+        text: str,
+        voice: Path | str | VoiceBlend | None,
+        params: SynthesisParams,
+        partial: PartialAudio | None,
+    ) -> Clip:
+        """As ``synthesize``; once ``partial.wanted``, the audio goes out in windows as T3 decodes."""
         with self._calls:
             self._running += 1
         try:
-            return self._speak(text, voice, params)
+            return self._speak(text, voice, params, partial if self.streams_windows else None)
         finally:
             with self._calls:
                 self._running -= 1
                 self._calls.notify_all()
 
-    def _speak(self, text: str, voice: Path | str | VoiceBlend | None, params: SynthesisParams) -> Clip:
+    def _speak(
+        self,
+        text: str,
+        voice: Path | str | VoiceBlend | None,
+        params: SynthesisParams,
+        partial: PartialAudio | None,
+    ) -> Clip:
         import torch
-        from chatterbox.models.s3tokenizer import drop_invalid_tokens
 
         model = self._require_model()
         batched = self._settings.t3_loop == "own"
@@ -156,21 +183,81 @@ class ChatterboxTTSEngine:
                 tokens = self._text_tokens(model, text, params)
                 if not batched:  # upstream samples from the global RNG seeded just above
                     speech = self._sample_speech(model, t3_cond, tokens, params)
+        windows = None
         if batched:  # our loop: its own generator; waits in the batch without the lock
             with torch.inference_mode():
-                speech = self._sample_speech(model, t3_cond, tokens, params)
+                if partial is None:
+                    speech = self._sample_speech(model, t3_cond, tokens, params)
+                else:
+                    speech, windows = self._sample_streamed(model, t3_cond, tokens, params, conds, partial)
+        if self._hit_budget(model, speech):
+            note(
+                f"speech reached the token budget (models.max_new_tokens={self._settings.max_new_tokens}) "
+                "before its end: the audio may be cut"
+            )
+        if partial is not None:
+            wait_for_listener(partial, cancel_event())
+            if (cancel := cancel_event()) is not None and cancel.is_set():
+                raise Cancelled()
         with self._stage_lock:
             if batched:
                 seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
             with torch.inference_mode():
-                speech = drop_invalid_tokens(speech[0])
-                speech = speech[speech < _SPEECH_VOCAB].to(self.device)
-                if speech.numel() == 0:
-                    raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
-                samples = self._vocode(model, speech, conds)
-                if params.watermark:  # in inference mode: else its autograd graph outlives the call
-                    samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+                samples = self._vocode_tokens(model, speech[0], conds, params, text=text)
+        if windows is not None and windows.started:
+            windows.finish(samples)  # the stream's last piece: from the whole, as the file has it
         return Clip(samples, SAMPLE_RATE)
+
+    def _hit_budget(self, model: Any, speech: Any) -> bool:
+        """Whether T3 stopped at its budget, not at its stop token (both loops keep the stop token)."""
+        stop = model.t3.hp.stop_speech_token
+        return speech.size(-1) >= self._settings.max_new_tokens and not bool((speech[0] == stop).any())
+
+    def _vocode_tokens(
+        self, model: Any, speech: Any, conds: Any, params: SynthesisParams, *, text: str
+    ) -> Any:
+        """Watermarked samples for one row of T3's tokens (its start, stop and control tokens dropped)."""
+        from chatterbox.models.s3tokenizer import drop_invalid_tokens
+
+        speech = drop_invalid_tokens(speech)
+        speech = speech[speech < _SPEECH_VOCAB].to(self.device)
+        if speech.numel() == 0:
+            raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
+        samples = self._vocode(model, speech, conds)
+        if params.watermark:  # in inference mode (the callers'): else its autograd graph outlives the call
+            samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+        return samples
+
+    def _sample_streamed(
+        self,
+        model: Any,
+        t3_cond: Any,
+        tokens: Any,
+        params: SynthesisParams,
+        conds: Any,
+        partial: PartialAudio,
+    ) -> tuple[Any, WindowedAudio]:
+        """Decode in the batch; meanwhile, once the listener waits, vocode windows of the tokens so far."""
+        import torch
+
+        from engines.t3_sequences import batched_tokens
+
+        sequence = self._sequence(model, t3_cond, tokens, params)
+        sequence.feed = feed = TokenFeed(keep=lambda token: token < _SPEECH_VOCAB)
+        ticket = self._scheduler(model).submit(sequence, cancel_event())
+
+        def vocode(window: list[int]) -> Any:
+            with self._stage_lock:
+                speech = torch.tensor(window, dtype=torch.long)
+                return self._vocode_tokens(model, speech, conds, params, text="")
+
+        try:
+            windows = vocode_while_decoding(feed, partial, vocode, SAMPLE_RATE, self.stream_log)
+        except BaseException:
+            ticket.cancel.set()  # a failed window: its sequence leaves the batch
+            raise
+        ticket.wait()
+        return batched_tokens(sequence, self.name), windows
 
     # ---- the stages a variant replaces ----------------------------------------------------------
 
@@ -221,9 +308,16 @@ class ChatterboxTTSEngine:
                 min_p=params.min_p,
                 top_p=params.top_p,
             )
-        from engines.t3_sequences import chatterbox_sequence, decode_batched, generator
+        from engines.t3_sequences import decode_batched
 
-        sequence = chatterbox_sequence(
+        sequence = self._sequence(model, t3_cond, tokens, params)
+        return decode_batched(self._scheduler(model), sequence, self.name)
+
+    def _sequence(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
+        """One chunk for our loop: its prefill, sampling, own seeded generator and budget."""
+        from engines.t3_sequences import chatterbox_sequence, generator
+
+        return chatterbox_sequence(
             model.t3,
             t3_cond,
             tokens,
@@ -232,7 +326,6 @@ class ChatterboxTTSEngine:
             self._settings.max_new_tokens,
             multilingual=self.name == "chatterbox-multilingual",
         )
-        return decode_batched(self._scheduler(model), sequence, self.name)
 
     def _sampling(self, params: SynthesisParams) -> Any:
         from engines.t3_loop import Sampling

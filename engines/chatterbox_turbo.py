@@ -191,6 +191,8 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
     )
     languages = ("en",)
 
+    windowed_vocoding = False  # its vocoder adds trailing silence tokens: chunks are streamed whole
+
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         super().__init__(settings, max_chunk_chars)
         self.variant: Variant = choose_variant(settings.turbo)
@@ -242,6 +244,10 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
             self._settings.max_new_tokens,
         )
         return decode_batched(self._scheduler(model), sequence, self.name)
+
+    def _hit_budget(self, model: Any, speech: Any) -> bool:
+        """Turbo's loops drop the stop token and sample one past the budget when it is not reached."""
+        return speech.size(-1) > self._settings.max_new_tokens
 
     def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
         """Meanflow S3Gen in two steps, with upstream's trailing silence tokens."""

@@ -51,6 +51,7 @@ class Sequence:
     generator: torch.Generator
     max_new_tokens: int
     analyzer: Any = None  # multilingual alignment analyzer (reads ``taps``), or None
+    feed: Any = None  # ``engines.s3gen_stream.TokenFeed``: its tokens published as they come (streaming)
     tokens: list[int] = dataclasses.field(default_factory=list)  # filled by the decoder
     hit_budget: bool = False
 
@@ -173,6 +174,13 @@ class Live:
         self.length = length + 1
         self.sampled += 1
         self.done = self.done | (token.view(()) == self.decoder.stop)
+
+    def so_far(self) -> list[int]:
+        """Its tokens sampled so far, up to its first stop (a host sync: read at the scheduler's checks)."""
+        first = 1 if self.decoder.style == "chatterbox" else 0
+        sampled = self.history[0, first : min(self.length, first + self.budget)].tolist()
+        stop = self.decoder.stop
+        return sampled[: sampled.index(stop)] if stop in sampled else sampled
 
     def collect(self) -> None:
         """Its tokens up to its first stop (chatterbox keeps the stop, as upstream does)."""

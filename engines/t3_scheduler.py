@@ -51,6 +51,8 @@ class Ticket:
     def finish(self, error: BaseException | None = None) -> None:
         self.error = error
         self._finished.set()
+        if self.sequence.feed is not None:
+            self.sequence.feed.close()
 
     def wait(self) -> Sequence:
         self._finished.wait()
@@ -235,6 +237,8 @@ class T3Scheduler:
                 self._remove(index)
                 live.collect()
                 ticket.finish()
+            elif check and live.seq.feed is not None:  # streamed: its tokens so far, at this host sync
+                live.seq.feed.publish(live.so_far())
         self.active = len(self._tickets)
         if not self._tickets:
             self._reset()

@@ -104,6 +104,11 @@ def decode_batched(scheduler: Any, sequence: Sequence, name: str) -> torch.Tenso
     return _tokens(sequence, name)
 
 
+def batched_tokens(sequence: Sequence, name: str) -> torch.Tensor:
+    """A decoded sequence's tokens as a (1, n) tensor; running out of budget is logged."""
+    return _tokens(sequence, name)
+
+
 def _tokens(sequence: Sequence, name: str) -> torch.Tensor:
     if sequence.hit_budget:
         logger.warning(

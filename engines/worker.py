@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -16,6 +17,29 @@ T = TypeVar("T")
 _cancel: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
     "model_call_cancel", default=None
 )
+
+
+# What a model call has to tell its caller's response (a chunk cut at its token budget): the caller
+# sets a list (``collecting_notes``); the call, on the worker thread, appends to it (``note``).
+_notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("model_call_notes", default=None)
+
+
+def note(message: str) -> None:
+    """Tell the caller of the current model call something its response should say."""
+    notes = _notes.get()
+    if notes is not None and message not in notes:
+        notes.append(message)
+
+
+@contextlib.contextmanager
+def collecting_notes() -> Iterator[list[str]]:
+    """The notes of the model calls made inside (they run with a copy of this context)."""
+    notes: list[str] = []
+    token = _notes.set(notes)
+    try:
+        yield notes
+    finally:
+        _notes.reset(token)
 
 
 class Cancelled(Exception):

@@ -12,10 +12,13 @@ import threading
 import time
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from engines.base import PartialAudio
+from engines.s3gen_stream import TokenFeed, vocode_while_decoding
 from engines.t3_loop import Decoder, Sampling, Sequence
 from engines.t3_scheduler import T3Scheduler
 from engines.t3_sequences import chatterbox_sequence, decode_batched, generator
@@ -106,6 +109,37 @@ def test_a_cancelled_sequence_leaves_the_batch_at_once(english_t3: nn.Module, sc
         leaving.wait()
     assert scheduler.steps <= at_cancel + 1  # gone before the step after the next
     assert staying.wait().tokens == expected  # its neighbour leaving changes nothing for it
+
+
+def test_a_streamed_sequence_publishes_its_tokens_as_they_come_and_leaves_when_cancelled(
+    english_t3: nn.Module, scheduler: T3Scheduler
+) -> None:
+    """What S3Gen windows read (engines/s3gen_stream.py): prefixes of the final tokens, while decoding."""
+    spec = (2, 15, Sampling(), 11, 40)
+    expected = _alone(english_t3, spec)
+    seen: list[list[int]] = []
+    feed = TokenFeed()
+    feed.publish = lambda tokens: (seen.append(tokens), TokenFeed.publish(feed, tokens))  # type: ignore[method-assign]
+    sequence = _sequence(english_t3, *spec)
+    sequence.feed = feed
+    assert scheduler.decode(sequence).tokens == expected  # streaming changes no token
+    assert seen and all(expected[: len(tokens)] == tokens for tokens in seen)
+    assert len(seen[0]) < len(expected) and feed.closed
+    # A listener gone while windows are vocoded: the sequence leaves the batch, the windows stop.
+    cancel = threading.Event()
+    sequence = _sequence(english_t3, 1, 20, Sampling(), 10, 500)
+    sequence.feed = feed = TokenFeed()
+    ticket = scheduler.submit(sequence, cancel)
+    partial = PartialAudio(send=lambda clip: cancel.set())  # gone once the first audio is out
+    partial.wanted.set()
+    windows = vocode_while_decoding(feed, partial, lambda tokens: np.zeros(960 * len(tokens)), 24_000)
+    with pytest.raises(Cancelled):
+        ticket.wait()
+    assert windows.windows == 1 and len(feed.tokens) < 500
+    deadline = time.monotonic() + 30
+    while scheduler.active:  # (set just after the ticket is told)
+        assert time.monotonic() < deadline, "the cancelled sequence stayed in the batch"
+        time.sleep(0.005)
 
 
 def test_a_sequence_that_hits_its_budget_ends_with_a_warning(

@@ -1,0 +1,96 @@
+"""``stream: true`` with our T3 loop: S3Gen vocodes windows while T3 still decodes the chunk.
+
+The real chatterbox modules on random weights (they never stop: every chunk decodes its whole
+budget), through the HTTP route: the first audio goes out before T3 has finished the chunk, the
+streamed audio has the length of the non-streamed one for the same seed and no seam at its window
+joins, and the saved file is the non-streamed generation itself.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from config import load_settings
+from main_api import create_app
+from tests.conftest import wait_until_ready
+from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+from utils.audio import decode
+
+pytestmark = pytest.mark.slow
+
+MAX_TOKENS = 96  # 3.84 s of audio per chunk
+BODY = {"text": "Hello there.", "seed": 5, "export_formats": ["wav"], "watermark": False}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
+    checkpoint = cached_random_checkpoint(speech_wav)
+    root = tmp_path_factory.mktemp("windows")
+    settings = load_settings(
+        paths={
+            name: str(root / name.removesuffix("_dir"))
+            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
+        },
+        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
+        models={
+            "checkpoint_dir": str(checkpoint),
+            "device": "cpu",
+            "max_new_tokens": MAX_TOKENS,
+            "t3_loop": "own",
+            "t3_batch_size": 2,
+            "conditionals_cache_dir": None,
+        },
+        validation={"bypass": True},
+    )
+    with small_t3(), TestClient(create_app(settings)) as test_client:
+        health = wait_until_ready(test_client, timeout=600)
+        assert health["status"] == "healthy", health
+        yield test_client
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _wav(data: bytes) -> np.ndarray:
+    samples, rate = sf.read(io.BytesIO(data), dtype="float32")
+    assert rate == 24_000 and samples.size > 0 and np.isfinite(samples).all()
+    return samples
+
+
+def test_stream_starts_before_t3_ends_and_sounds_like_the_whole(client: TestClient) -> None:
+    engine = client.app.state.engine.engines.engine("chatterbox")
+    plain = client.post("/api/v1/tts", json=BODY)
+    assert plain.status_code == 200, plain.text
+    whole = _wav(plain.content)
+    # Random weights never stop: the chunk ends at its budget, and the response says so.
+    assert (
+        "chunk 1: speech reached the token budget (models.max_new_tokens=96)" in plain.headers["x-warnings"]
+    )
+    engine.stream_log.clear()
+
+    response = client.post("/api/v1/tts", json={**BODY, "stream": True, "project": "live"})
+    assert response.status_code == 200, response.text
+    streamed = _wav(response.content)
+
+    windows = list(engine.stream_log)
+    assert windows, "no window was streamed"
+    tokens_then, _ = windows[0]
+    assert tokens_then < MAX_TOKENS  # the first audio went out while T3 was still decoding the chunk
+    assert streamed.size == whole.size  # the same duration as the non-streamed take (same seed)
+    # No seam: at each join of two windows the step between samples is no larger than the audio's own.
+    biggest = np.abs(np.diff(whole)).max()
+    for _, joined_at in windows:
+        step = abs(float(streamed[joined_at]) - float(streamed[joined_at - 1]))
+        assert step <= biggest, (joined_at, step, biggest)
+    # The windows sound like the whole: mostly the same signal, not another take.
+    assert np.corrcoef(streamed, whole)[0, 1] > 0.5
+    # The saved file is the whole chunk vocoded once: the non-streamed generation itself.
+    outputs = Path(client.app.state.settings.paths.outputs_dir) / "live"
+    saved = decode(next(outputs.glob("*.wav")))
+    np.testing.assert_allclose(saved.samples, whole, atol=1e-4)
