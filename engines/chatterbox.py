@@ -247,7 +247,7 @@ class ChatterboxTTSEngine:
         ticket = self._scheduler(model).submit(sequence, cancel_event())
 
         def vocode(window: list[int]) -> Any:
-            with self._stage_lock:
+            with self._stage_lock, torch.inference_mode():  # inference mode is per thread
                 speech = torch.tensor(window, dtype=torch.long)
                 return self._vocode_tokens(model, speech, conds, params, text="")
 
