@@ -30,6 +30,7 @@ from typing import Any
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # workers use this environment as it is
 
 import httpx
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -92,13 +93,14 @@ def drive(base: str, requests: int, concurrency: int, sentences: int) -> float:
 
 def single_process(root: Path, args: argparse.Namespace) -> float:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATTERBOX_")}
+    # The same config as the Serve runs: config.yaml with the bench's sections over it.
+    config = yaml.safe_load((ROOT / "config.yaml").read_text()) or {}
     for section, values in folders(root / "single").items():
-        for key, value in values.items():
-            env[f"CHATTERBOX_{section.upper()}__{key.upper()}"] = (
-                value if isinstance(value, str) else __import__("json").dumps(value)
-            )
-    env |= {"CHATTERBOX_SERVER__PORT": str(port), "CHATTERBOX_SERVER__HOST": "127.0.0.1"}
+        config[section] = {**config.get(section, {}), **values}
+    config.setdefault("server", {}).update(host="127.0.0.1", port=port)
+    (root / "single.yaml").write_text(yaml.safe_dump(config))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATTERBOX_")}
+    env["CHATTERBOX_CONFIG_FILE"] = str(root / "single.yaml")
     server = subprocess.Popen(
         [sys.executable, "main_api.py"],
         cwd=ROOT,
