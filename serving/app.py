@@ -68,8 +68,8 @@ def build(args: dict[str, Any]) -> Application:
     handles = {}
     for group, names in enabled_groups(settings).items():
         deployment = serve.deployment(EngineReplica, name=DEPLOYMENT_NAMES[group])
-        handles[group] = deployment.options(**getattr(options, group).serve_options()).bind(
+        handles[group] = deployment.options(**getattr(options, group).serve_options()).bind(  # type: ignore[attr-defined]
             settings, names, root
         )
-    ingress = Ingress.options(ray_actor_options={"num_cpus": options.ingress_num_cpus})
+    ingress = Ingress.options(ray_actor_options={"num_cpus": options.ingress_num_cpus})  # type: ignore[attr-defined]
     return ingress.bind(settings, handles, options, root)

@@ -37,7 +37,7 @@ class ServeEngine:
             retry_after_failure=5.0,
         )
         self.deployment = deployment
-        self._twin = twin
+        self._twin: Any = twin  # a SynthesisEngine or ConversionEngine, by kind
         self._handle = handle
         self._described: dict[str, Any] | None = None
 
@@ -105,7 +105,7 @@ class ServeConversionEngine(ServeEngine):
 
     def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
         target = target_voice.resolve() if target_voice is not None else None
-        return self._ask("convert", source, target, params)  # type: ignore[no-any-return]
+        return self._ask("convert", source, target, params)
 
 
 class ServeSynthesisEngine(ServeEngine):
@@ -113,37 +113,37 @@ class ServeSynthesisEngine(ServeEngine):
 
     @property
     def clones_voices(self) -> bool:
-        return self._twin.clones_voices  # type: ignore[attr-defined,no-any-return]
+        return self._twin.clones_voices
 
     @property
     def varies_with_seed(self) -> bool:
-        return self._twin.varies_with_seed  # type: ignore[attr-defined,no-any-return]
+        return self._twin.varies_with_seed
 
     @property
     def max_chunk_chars(self) -> int | None:
-        return self._twin.max_chunk_chars  # type: ignore[attr-defined,no-any-return]
+        return self._twin.max_chunk_chars
 
     @property
     def languages(self) -> tuple[str, ...]:
-        return tuple(self._twin.languages)  # type: ignore[attr-defined]
+        return tuple(self._twin.languages)
 
     def languages_for(self, voice: str | None) -> tuple[str, ...]:
-        return self._twin.languages_for(voice)  # type: ignore[attr-defined,no-any-return]
+        return self._twin.languages_for(voice)
 
     def has_voice(self, name: str) -> bool:
-        return self._twin.has_voice(name)  # type: ignore[attr-defined,no-any-return]
+        return self._twin.has_voice(name)
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         # A voice file's path as every replica sees it (the shared folder at the same path).
         where = voice.resolve() if isinstance(voice, Path) else voice
-        return self._ask("synthesize", text, where, params)  # type: ignore[no-any-return]
+        return self._ask("synthesize", text, where, params)
 
 
 class ServeVoicedEngine(ServeSynthesisEngine):
     """Text to speech on a replica, with voices of its own (Piper's voice files, on the shared folder)."""
 
     def voices(self) -> Any:
-        return self._twin.voices()  # type: ignore[attr-defined]
+        return self._twin.voices()
 
 
 def proxy_for(twin: SpeechEngine, handle: Any, deployment: str, calls: int) -> ServeEngine:
