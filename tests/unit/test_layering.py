@@ -74,7 +74,8 @@ def test_api_models_import_pydantic_only() -> None:
 
 
 def test_server_code_imports_only_runtime_dependencies() -> None:
-    """A package the server imports must be installed by `scripts/serve` (no dev group)."""
+    """A package the server imports must be installed by `scripts/serve` (no dev group), or be an
+    optional extra of pyproject.toml (imported only when configured: psycopg for index.url)."""
     import re
     import sys
     import tomllib
@@ -85,6 +86,8 @@ def test_server_code_imports_only_runtime_dependencies() -> None:
         for line in (ROOT / "requirements.txt").read_text().splitlines()
         if line and not line.startswith((" ", "#"))
     }
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("optional-dependencies", {})
+    runtime |= {re.split(r"[\[=<>; ]", spec)[0].lower() for specs in extras.values() for spec in specs}
     local = {p.stem for p in ROOT.glob("*.py")} | {
         p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()
     }
@@ -92,15 +95,11 @@ def test_server_code_imports_only_runtime_dependencies() -> None:
     code = [
         p for p in ROOT.rglob("*.py") if not p.relative_to(ROOT).parts[0].startswith((".", "tests", "bench"))
     ]
-    # serving/ (Ray Serve) may also import the optional `ray` extra, installed by scripts/serve-ray.
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    ray_extra = {re.split(r"[\[=<>; ]", line)[0].lower() for line in extras["ray"]}
     missing = {}
     for path in code:
-        allowed = runtime | ray_extra if path.relative_to(ROOT).parts[0] == "serving" else runtime
         for name in _imports(path) - local - set(sys.stdlib_module_names) - {"__future__"}:
             dists = {d.lower().replace("_", "-") for d in distributions.get(name, [name])}
-            if not dists & allowed:
+            if not dists & runtime:
                 missing[f"{path.relative_to(ROOT)}: {name}"] = sorted(dists)
     assert missing == {}
 
