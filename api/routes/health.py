@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import EngineDep, MetricsDep
@@ -18,7 +18,7 @@ router = APIRouter(tags=["monitoring"])
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
 @router.get("/api/v1/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
-async def get_health(engine: EngineDep, metrics: MetricsDep) -> JSONResponse:
+async def get_health(request: Request, engine: EngineDep, metrics: MetricsDep) -> JSONResponse:
     """Engine state, device, memory, uptime and queue depth; 503 while loading or when nothing can serve."""
     serving, reason = engine.serving()
     engines = engine.engines_info()
@@ -52,7 +52,11 @@ async def get_health(engine: EngineDep, metrics: MetricsDep) -> JSONResponse:
         error_summary={"total_errors": counts["server_errors"]} if counts["server_errors"] else None,
     )
     code = 503 if status in ("loading", "unavailable") else 200
-    return JSONResponse(health.model_dump(mode="json"), status_code=code)
+    body = health.model_dump(mode="json")
+    cluster = getattr(request.app.state, "cluster_health", None)  # on Ray Serve: every replica (serving/)
+    if cluster is not None:
+        body["cluster"] = await cluster()
+    return JSONResponse(body, status_code=code)
 
 
 @router.get("/metrics", response_class=Response)
