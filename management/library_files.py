@@ -61,7 +61,7 @@ def resolve_audio(
         )
     if found:
         return found[0]
-    raise NotFoundError(f"{label} {name!r} not found in {root}/", param=param)
+    raise NotFoundError(f"{label} {name!r} not found in {root.name}/", param=param)  # never the full path
 
 
 def header_info(path: Path, *, sample_rate: int | None = None) -> tuple[float | None, int | None]:

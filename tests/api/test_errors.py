@@ -105,3 +105,22 @@ def test_vc_without_an_input_is_400_even_when_vc_cannot_run(make_settings: Calla
     with TestClient(create_app(settings)) as client:
         error = _error(client.post("/api/v1/vc", json={"target_voice_source": "narrator"}))
     assert error["param"] == "input_audio_source"
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "param"),
+    [
+        ("/api/v1/vc", {"input_audio_source": "interview.wav"}, "input_audio_source"),
+        ("/api/v1/tts", {"text": "Hi.", "reference_audio_filename": "nobody.wav"}, "voice"),
+    ],
+)
+def test_a_missing_file_is_404_without_the_servers_paths(
+    piper_client: TestClient, route: str, body: dict, param: str
+) -> None:
+    response = piper_client.post(route, json=body)
+    assert response.status_code == 404, response.text
+    error = _error(response)
+    assert error["param"] == param
+    folders = piper_client.app.state.settings.paths  # type: ignore[attr-defined]
+    for folder in (folders.voices_dir, folders.vc_inputs_dir):
+        assert str(folder) not in response.text and str(folder.resolve()) not in response.text
