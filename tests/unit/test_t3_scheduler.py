@@ -221,9 +221,10 @@ def test_out_of_device_memory_shrinks_the_batch_and_the_tokens_stay_the_same(
     """A step that runs out of memory with 3 sequences: the newest waits again and restarts, same tokens."""
     specs = [(1, 20, Sampling(), 31, 16), (2, 9, NO_CFG, 32, 16), (3, 30, NO_PENALTY, 33, 16)]
     alone = [_alone(english_t3, spec) for spec in specs]
-    advance, failed = scheduler.decoder.advance, []
+    advance, failed, submitted = scheduler.decoder.advance, [], threading.Event()
 
     def tight(lives, positions, cache):  # type: ignore[no-untyped-def]
+        submitted.wait(30)  # the three must meet in one batch, however slow the machine is
         if len(lives) == 3 and not failed:
             failed.append(True)
             raise torch.OutOfMemoryError("made-up: no room for a third sequence")
@@ -232,6 +233,7 @@ def test_out_of_device_memory_shrinks_the_batch_and_the_tokens_stay_the_same(
     scheduler.decoder.advance = tight  # type: ignore[method-assign]
     with caplog.at_level(logging.WARNING, logger="engines.t3_scheduler"):
         tickets = [scheduler.submit(_sequence(english_t3, *spec)) for spec in specs]
+        submitted.set()
         tokens = [ticket.wait().tokens for ticket in tickets]
     assert failed and tokens == alone
     assert scheduler.stats()["oom_shrinks"] == 1
