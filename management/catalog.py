@@ -24,7 +24,9 @@ from management.library_files import (
     header_info,
     read_sidecar,
     resolve_audio,
+    sidecar_number,
     sidecar_of,
+    sidecar_time,
     walk_audio,
 )
 from utils.files import atomic_write_bytes, resolve_inside
@@ -325,13 +327,13 @@ class Catalog:
         self, rel: str, path: Path, stat: os.stat_result, sidecar: Path | None, sidecar_ns: int
     ) -> Entry:
         record = read_sidecar(sidecar) if sidecar else {}
-        duration = _number(record.get("duration_seconds"))
-        rate = _number(record.get("sample_rate"))
+        duration = sidecar_number(record.get("duration_seconds"))
+        rate = sidecar_number(record.get("sample_rate"))
         rate = int(rate) if rate else None
         if duration is None:
             duration, rate = header_info(path, sample_rate=rate)
         created = next(
-            (t for key in ("created", "created_date", "timestamp") if (t := _epoch(record.get(key)))),
+            (t for key in ("created", "created_date", "timestamp") if (t := sidecar_time(record.get(key)))),
             stat.st_mtime,
         )
         kind = None
@@ -383,20 +385,3 @@ def _drop_formats(sidecar: Path, kept: set[str]) -> None:
     if isinstance(record.get("files"), dict):
         record["files"] = {ext: name for ext, name in record["files"].items() if ext in kept}
         atomic_write_bytes(sidecar, json.dumps(record, indent=2).encode())
-
-
-def _number(value: Any) -> float | None:
-    return (
-        float(value)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-        else None
-    )
-
-
-def _epoch(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value).timestamp()
-    except ValueError:
-        return None

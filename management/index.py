@@ -16,91 +16,21 @@ different schema version: drop the table, the scan refills it):
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from exceptions import ConfigError, IndexUnavailableError
+from management.index_entries import Entry, Filters, Page, entry_of, row_of
 from management.index_schema import COLUMNS as _COLUMNS
-from management.index_schema import SCHEMA, SCHEMA_VERSION, UPSERT, like, plain
+from management.index_schema import SCHEMA, SCHEMA_VERSION, UPSERT, like
+
+__all__ = ["Entry", "Filters", "MetadataIndex", "Page", "open_index"]
 
 _NULLABLE_SORTS = ("duration", "generation_type")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One indexed audio file."""
-
-    path: str  # relative to the library folder, forward slashes
-    size: int
-    mtime_ns: int
-    sidecar_mtime_ns: int  # 0: no sidecar
-    created: float  # epoch seconds
-    duration: float | None = None
-    sample_rate: int | None = None
-    generation_type: str | None = None
-    text: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.path.rpartition("/")[2]
-
-    @property
-    def folder(self) -> str:
-        """The folder inside the library, ``""`` for its root."""
-        return self.path.rpartition("/")[0]
-
-    @property
-    def stem(self) -> str:
-        stem, dot, _ = self.name.rpartition(".")
-        return stem if dot and stem else self.name
-
-    @property
-    def format(self) -> str:
-        stem, dot, suffix = self.name.rpartition(".")
-        return suffix.lower() if dot and stem else ""
-
-    @property
-    def stamp(self) -> tuple[int, int, int]:
-        """What tells a changed file from an unchanged one without reading it."""
-        return (self.size, self.mtime_ns, self.sidecar_mtime_ns)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which files a listing or a bulk delete is about; empty fields match everything."""
-
-    folder: str | None = None  # the folder and everything below it
-    search: str | None = None  # case-insensitive, in the name, folder or text
-    names: tuple[str, ...] = ()  # file names or relative paths
-    generation_type: str | None = None
-    created_from: float | None = None  # epoch seconds, inclusive
-    created_to: float | None = None
-    tag: str | None = None  # one of the sidecar's ``tags`` (voices), case-insensitive
-
-    @property
-    def empty(self) -> bool:
-        return not (
-            self.folder
-            or self.search
-            or self.names
-            or self.generation_type
-            or self.created_from is not None
-            or self.created_to is not None
-            or self.tag
-        )
-
-
-@dataclass(frozen=True)
-class Page:
-    entries: list[Entry]
-    total: int  # matches over all pages
 
 
 class MetadataIndex(ABC):
@@ -225,7 +155,7 @@ class MetadataIndex(ABC):
 
     def upsert(self, library: str, entries: Iterable[Entry]) -> None:
         """Add or replace rows, in one transaction."""
-        rows = [_row(library, e) for e in entries]
+        rows = [row_of(library, e) for e in entries]
         with self._connection() as db, self._transaction(db):
             db.cursor().executemany(self._sql(UPSERT), rows)
             self._changed(db)
@@ -283,7 +213,7 @@ class MetadataIndex(ABC):
                 f"SELECT {_COLUMNS} FROM files {hint} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
-        return Page([_entry(row) for row in rows], total)
+        return Page([entry_of(row) for row in rows], total)
 
     def _count(self, db: Any, where: str, args: list[Any]) -> int:
         version = self._data_version(db)
@@ -312,14 +242,14 @@ class MetadataIndex(ABC):
         where, args = self._where(library, filters)
         with self._connection() as db:
             rows = self._run(db, f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY path", args).fetchall()
-        return [_entry(row) for row in rows]
+        return [entry_of(row) for row in rows]
 
     def get(self, library: str, path: str) -> Entry | None:
         with self._connection() as db:
             row = self._run(
                 db, f"SELECT {_COLUMNS} FROM files WHERE library = ? AND path = ?", (library, path)
             ).fetchone()
-        return _entry(row) if row else None
+        return entry_of(row) if row else None
 
     def named(self, library: str, name: str) -> list[Entry]:
         """Files with this name in any folder."""
@@ -329,7 +259,7 @@ class MetadataIndex(ABC):
                 f"SELECT {_COLUMNS} FROM files WHERE library = ? AND name = ? ORDER BY path",
                 (library, name),
             ).fetchall()
-        return [_entry(row) for row in rows]
+        return [entry_of(row) for row in rows]
 
     def siblings(self, library: str, groups: Iterable[tuple[str, str]]) -> list[Entry]:
         """Files sharing a folder and stem with the given ``(folder, stem)`` pairs (one output's formats)."""
@@ -348,7 +278,7 @@ class MetadataIndex(ABC):
                         "ORDER BY path",
                         [library, folder, *chunk],
                     ).fetchall()
-                    found.extend(_entry(row) for row in rows)
+                    found.extend(entry_of(row) for row in rows)
         return found
 
     def folder_counts(self, library: str) -> dict[str, int]:
@@ -406,28 +336,3 @@ def open_index(url: str | None, path: Path) -> MetadataIndex:
     from management.index_sqlite import SQLiteIndex
 
     return SQLiteIndex(path)
-
-
-def _row(library: str, e: Entry) -> tuple[Any, ...]:
-    return (
-        library,
-        e.path,
-        e.folder,
-        e.name,
-        e.stem,
-        e.format,
-        e.size,
-        e.mtime_ns,
-        e.sidecar_mtime_ns,
-        e.created,
-        e.duration,
-        e.sample_rate,
-        plain(e.generation_type),
-        plain(e.text),
-        json.dumps(plain(e.metadata)),
-    )
-
-
-def _entry(row: tuple[Any, ...]) -> Entry:
-    path, _folder, _name, _stem, _fmt, size, mtime, sidecar, created, duration, rate, kind, text, meta = row
-    return Entry(path, size, mtime, sidecar, created, duration, rate, kind, text, json.loads(meta))

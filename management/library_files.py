@@ -7,6 +7,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -138,3 +139,22 @@ def walk_audio(root: Path) -> Iterator[tuple[str, Path, os.stat_result, Path | N
                 Path(directory, sidecar_name) if sidecar_name else None,
                 sidecar_ns[sidecar_name] if sidecar_name else 0,
             )
+
+
+def sidecar_number(value: Any) -> float | None:
+    """A sidecar's non-negative number (not a bool), else ``None``."""
+    return (
+        float(value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        else None
+    )
+
+
+def sidecar_time(value: Any) -> float | None:
+    """A sidecar's ISO time as epoch seconds, else ``None``."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
