@@ -17,10 +17,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from config import load_settings
-from main_api import create_app
-from tests.conftest import wait_until_ready
-from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+from tests.support.chatterbox_app import chatterbox_client
 
 pytestmark = pytest.mark.slow
 
@@ -29,31 +26,13 @@ MAX_TOKENS = 20  # random weights never stop: every request decodes its full bud
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
-    checkpoint = cached_random_checkpoint(speech_wav)
     root = tmp_path_factory.mktemp("batched")
     (root / "voices").mkdir()
     samples, rate = sf.read(str(speech_wav), dtype="float32")
     for i in range(2):
         sf.write(str(root / "voices" / f"v{i}.wav"), samples[i * 4000 :] * (0.5 + 0.2 * i), rate)
-    settings = load_settings(
-        paths={
-            name: str(root / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-        },
-        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(checkpoint),
-            "device": "cpu",
-            "max_new_tokens": MAX_TOKENS,
-            "t3_loop": "own",
-            "t3_batch_size": 4,
-            "conditionals_cache_dir": None,
-        },
-        validation={"bypass": True},
-    )
-    with small_t3(), TestClient(create_app(settings)) as test_client:
-        health = wait_until_ready(test_client, timeout=600)
-        assert health["status"] == "healthy", health
+    models = {"max_new_tokens": MAX_TOKENS, "t3_loop": "own", "t3_batch_size": 4}
+    with chatterbox_client(root, speech_wav, **models) as test_client:
         yield test_client
     shutil.rmtree(root, ignore_errors=True)
 

@@ -18,10 +18,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from config import load_settings
-from main_api import create_app
-from tests.conftest import wait_until_ready
-from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+from tests.support.chatterbox_app import chatterbox_client
 from utils.audio import decode
 
 pytestmark = pytest.mark.slow
@@ -32,27 +29,9 @@ BODY = {"text": "Hello there.", "seed": 5, "export_formats": ["wav"], "watermark
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
-    checkpoint = cached_random_checkpoint(speech_wav)
     root = tmp_path_factory.mktemp("windows")
-    settings = load_settings(
-        paths={
-            name: str(root / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-        },
-        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(checkpoint),
-            "device": "cpu",
-            "max_new_tokens": MAX_TOKENS,
-            "t3_loop": "own",
-            "t3_batch_size": 2,
-            "conditionals_cache_dir": None,
-        },
-        validation={"bypass": True},
-    )
-    with small_t3(), TestClient(create_app(settings)) as test_client:
-        health = wait_until_ready(test_client, timeout=600)
-        assert health["status"] == "healthy", health
+    models = {"max_new_tokens": MAX_TOKENS, "t3_loop": "own", "t3_batch_size": 2}
+    with chatterbox_client(root, speech_wav, **models) as test_client:
         yield test_client
     shutil.rmtree(root, ignore_errors=True)
 
