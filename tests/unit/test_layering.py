@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BELOW_HTTP = [
     "core_engine.py",
     "config.py",
+    "settings",
     "exceptions.py",
     "parameters.py",
     "api_models.py",

@@ -1,0 +1,129 @@
+"""``engines``, ``models``, ``piper``, ``generation``, ``limits``, ``validation``, ``downloads``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, SecretStr, field_validator
+
+from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Temperature, TopK, TopP
+from settings.base import EngineName, LocalTTSName, Section
+
+RemoteEngineName = Annotated[str, Field(pattern=r"^remote:[a-z0-9][a-z0-9_.-]{0,39}$")]  # one of `remotes`
+
+
+class EngineSettings(Section):
+    default: LocalTTSName | RemoteEngineName = "chatterbox"
+    fallback: LocalTTSName | RemoteEngineName | None = "piper"
+    enabled: list[EngineName] = Field(default_factory=lambda: list(get_args(EngineName)))  # every one
+    # Never loaded at start (models.load_on_startup), only by their first request or POST /api/v1/models/load.
+    load_on_first_use: list[str] = Field(
+        default_factory=lambda: ["chatterbox-multilingual", "chatterbox-turbo"]
+    )
+
+
+# What chatterbox-multilingual speaks (chatterbox.mtl_tts.SUPPORTED_LANGUAGES; a test keeps them equal)
+MULTILINGUAL_LANGUAGES: tuple[str, ...] = (
+    "ar", "da", "de", "el", "en", "es", "fi", "fr", "he", "hi", "it", "ja",
+    "ko", "ms", "nl", "no", "pl", "pt", "ru", "sv", "sw", "tr", "zh",
+)  # fmt: skip
+
+
+class MultilingualSettings(Section):
+    """Weights of ``chatterbox-multilingual`` (23 languages)."""
+
+    checkpoint_dir: Path | None = None  # ve.pt, t3_mtl23ls_v2.safetensors, s3gen.pt, grapheme_mtl_...json
+    hf_repo: str = "ResembleAI/chatterbox"
+    default_language: str = "en"  # when a request names none
+
+    @field_validator("default_language")
+    @classmethod
+    def _spoken(cls, value: str) -> str:
+        code = value.strip().lower()
+        if code not in MULTILINGUAL_LANGUAGES:
+            raise ValueError(f"{value!r} is not one of {', '.join(MULTILINGUAL_LANGUAGES)}")
+        return code
+
+
+class TurboSettings(Section):
+    """Weights of ``chatterbox-turbo`` (English, faster; or its smaller ``nano`` variant)."""
+
+    checkpoint_dir: Path | None = None  # ve.safetensors, t3_turbo_v1 (or t3_nano_v1).safetensors, ...
+    hf_repo: str | None = None  # None: ResembleAI/chatterbox-turbo (nano: ResembleAI/chatterbox-nano)
+    variant: Literal["auto", "turbo", "nano"] = "auto"  # auto: nano when only the nano weights are there
+
+
+class ModelSettings(Section):
+    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    load_on_startup: bool = True
+    idle_unload_seconds: Annotated[float, Field(ge=0)] = 0
+    # MB of model weights the local engines may hold at once (least recently used unloaded first); 0: no limit.
+    memory_budget_mb: Annotated[float, Field(ge=0)] = 0
+    checkpoint_dir: Path | None = None
+    hf_repo: str = "ResembleAI/chatterbox"
+    hf_token: SecretStr | None = None
+    allow_download: bool = True
+    max_new_tokens: Annotated[int, Field(ge=1, le=4000)] = 1000
+    # T3's decoding loop: upstream's T3.inference, or ours (engines/t3_loop.py: the same tokens at fp32,
+    # batch-ready). Upstream stays the default until the benchmark shows ours faster.
+    t3_loop: Literal["upstream", "own"] = "upstream"
+    # With t3_loop: own, the chunks (of every request) decoded together in one T3 batch, per model.
+    # More is faster in aggregate and holds more memory (a KV cache per chunk: docs/performance.md).
+    t3_batch_size: Annotated[int, Field(ge=1, le=64)] = 8
+    # With t3_loop: own, T3's weights (S3Gen stays float32): bfloat16 / float16 on a GPU where outputs
+    # stay correct; ignored (with a warning) with t3_loop: upstream.
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    # With t3_loop: own, torch.compile T3's layers (first calls compile; needs a C++ compiler on CPU).
+    compile: bool = False
+    # Compiled CPU kernels (oneDNN) kept for reuse, one per layer and input shape: each holds up to
+    # ~0.5 MB, and every new text length makes new shapes. Ignored where ONEDNN_PRIMITIVE_CACHE_CAPACITY is set.
+    cpu_kernel_cache: Annotated[int, Field(ge=0, le=4096)] = 128
+    voice_cache_size: Annotated[int, Field(ge=0)] = 32
+    voice_cache_mb: Annotated[float, Field(ge=0)] = 512
+    conditionals_cache_dir: Path | None = Path("cache/conditionals")
+    warm_voices: list[str] = Field(default_factory=list)
+    watermark: bool = True
+    multilingual: MultilingualSettings = MultilingualSettings()
+    turbo: TurboSettings = TurboSettings()
+
+
+class PiperSettings(Section):
+    voices_dir: Path = Path("voices/piper")
+    default_voice: str = "en_US-joe-medium"
+
+
+class GenerationSettings(Section):
+    exaggeration: Exaggeration = 0.5
+    cfg_weight: CfgWeight = 0.5
+    temperature: Temperature = 0.8
+    repetition_penalty: RepetitionPenalty = 1.2
+    min_p: MinP = 0.05
+    top_p: TopP = 1.0
+    top_k: TopK = 1000  # chatterbox-turbo only
+
+
+class LimitSettings(Section):
+    max_text_length: Annotated[int, Field(ge=1)] = 10_000
+    max_upload_mb: Annotated[float, Field(gt=0)] = 50
+    max_archive_mb: Annotated[float, Field(gt=0)] = 2048  # a voice library zip (import), unpacked size too
+    max_chunk_chars: Annotated[int, Field(ge=50, le=1000)] = 300
+    max_queued_requests: Annotated[int, Field(ge=0)] = 100
+
+
+class ValidationSettings(Section):
+    bypass: bool = False  # default of bypass_whisper_checking
+    num_candidates_per_chunk: Annotated[int, Field(ge=1, le=10)] = 1
+    max_attempts_per_candidate: Annotated[int, Field(ge=1, le=10)] = 3
+    whisper_model: str = "tiny.en"
+    whisper_models_dir: Path = Path("models/whisper")
+    allow_download: bool = True
+    min_score: Annotated[float, Field(ge=0, le=1)] = 0.85
+    use_longest_transcript_on_fail: bool = True
+
+
+class DownloadSettings(Section):
+    enabled: bool = True
+    max_mb: Annotated[float, Field(gt=0)] = 50
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30
+    allow_private_addresses: bool = False
