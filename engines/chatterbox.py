@@ -21,8 +21,15 @@ from typing import Any, Literal
 
 from config import ModelSettings
 from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, PartialAudio, SynthesisParams, VoiceBlend
+from engines.chatterbox_t3 import T3Sampling
 from engines.checkpoint import Weights, english_weights, resolve_weights
-from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
+from engines.conditionals_cache import (
+    CacheCodec,
+    ConditionalsCache,
+    conditionals_cache,
+    fingerprint,
+    tensor_bytes,
+)
 from engines.device import bound_cpu_kernel_cache, resolve_device
 from engines.s3gen_stream import TokenFeed, WindowedAudio, vocode_while_decoding, wait_for_listener
 from engines.seeding import seed_everything
@@ -40,7 +47,7 @@ BUILTIN_KEY = "builtin"
 MAX_CHUNKS_AHEAD = 4  # a long text holds at most this many places in the T3 batch: others get in too
 
 
-class ChatterboxTTSEngine:
+class ChatterboxTTSEngine(T3Sampling):
     """The real ``chatterbox-tts`` English model."""
 
     name = "chatterbox"
@@ -261,104 +268,6 @@ class ChatterboxTTSEngine:
 
     # ---- the stages a variant replaces ----------------------------------------------------------
 
-    def _t3_cond(self, conds: Any, params: SynthesisParams) -> Any:
-        """This request's own T3 conditioning (T3 writes into it), with its exaggeration."""
-        import torch
-        from chatterbox.models.t3.modules.cond_enc import T3Cond
-
-        return T3Cond(
-            speaker_emb=conds.t3.speaker_emb,
-            cond_prompt_speech_tokens=conds.t3.cond_prompt_speech_tokens,
-            emotion_adv=params.exaggeration * torch.ones(1, 1, 1),
-        ).to(device=self.device, dtype=self._t3_dtype)
-
-    def _text_tokens(self, model: Any, text: str, params: SynthesisParams) -> Any:
-        from chatterbox.tts import punc_norm
-
-        return self._cfg_rows(model, model.tokenizer.text_to_tokens(punc_norm(text)))
-
-    def _cfg_rows(self, model: Any, tokens: Any) -> Any:
-        """Two rows (conditional + unconditional) framed by start and stop tokens.
-
-        T3.inference always runs a batch of two. Upstream sends a single row when cfg_weight == 0
-        and crashes; two rows with weight 0 give the plain output.
-        """
-        import torch
-        import torch.nn.functional as F
-
-        tokens = tokens.to(self.device)
-        tokens = torch.cat([tokens, tokens], dim=0)
-        tokens = F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token)
-        return F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
-
-    def _sample_speech(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
-        """Speech tokens (a batch; row 0 is the answer), at most ``models.max_new_tokens`` of them.
-
-        ``models.t3_loop``: upstream's ``T3.inference``, or our own loop (``engines.t3_loop``), which
-        gives upstream's tokens for the same seed.
-        """
-        if self._settings.t3_loop == "upstream":
-            return model.t3.inference(
-                t3_cond=t3_cond,
-                text_tokens=tokens,
-                max_new_tokens=self._settings.max_new_tokens,
-                temperature=params.temperature,
-                cfg_weight=params.cfg_weight,
-                repetition_penalty=params.repetition_penalty,
-                min_p=params.min_p,
-                top_p=params.top_p,
-            )
-        from engines.t3_sequences import decode_batched
-
-        sequence = self._sequence(model, t3_cond, tokens, params)
-        return decode_batched(self._scheduler(model), sequence, self.name)
-
-    def _sequence(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
-        """One chunk for our loop: its prefill, sampling, own seeded generator and budget."""
-        from engines.t3_sequences import chatterbox_sequence, generator
-
-        return chatterbox_sequence(
-            model.t3,
-            t3_cond,
-            tokens,
-            self._sampling(params),
-            generator(self.device or "cpu", params.seed),
-            self._settings.max_new_tokens,
-            multilingual=self.name == "chatterbox-multilingual",
-        )
-
-    def _sampling(self, params: SynthesisParams) -> Any:
-        from engines.t3_loop import Sampling
-
-        return Sampling(
-            temperature=params.temperature,
-            top_p=params.top_p,
-            min_p=params.min_p,
-            top_k=params.top_k,
-            repetition_penalty=params.repetition_penalty,
-            cfg_weight=params.cfg_weight,
-        )
-
-    def _scheduler(self, model: Any) -> Any:
-        """The continuous-batching scheduler of this model's T3 (one per load, its thread started lazily)."""
-        from engines.t3_loop import Decoder, Style
-        from engines.t3_scheduler import T3Scheduler
-
-        with self._stage_lock:
-            current = self._t3_scheduler
-            if current is None or current.decoder.t3 is not model.t3:
-                if current is not None:
-                    current.close()
-                style: Style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
-                decoder = Decoder(model.t3, style)
-                self._t3_scheduler = T3Scheduler(decoder, self._settings.t3_batch_size, self.name)
-            return self._t3_scheduler
-
-    def batch_stats(self) -> dict[str, Any] | None:
-        """The T3 batch now (size, limit, waiting, tokens/s); None when our loop is off or unused."""
-        scheduler = self._t3_scheduler
-        return scheduler.stats() if scheduler is not None else None
-
     def _vocode(self, model: Any, speech: Any, conds: Any) -> Any:
         """24 kHz samples (numpy) for the speech tokens, in the voice of ``conds``."""
         wav, _ = model.s3gen.inference(speech_tokens=speech, ref_dict=dict(conds.gen))
@@ -460,27 +369,6 @@ class ChatterboxTTSEngine:
         weights = self.weights()
         folder = weights.checkpoint_dir
         return file_bytes(Path(folder) / name for name in weights.required) if folder else None
-
-
-def conditionals_cache(settings: ModelSettings, codec: CacheCodec[Any]) -> ConditionalsCache[Any]:
-    """The cache sized by ``models.voice_cache_*``, on disk under ``models.conditionals_cache_dir``."""
-    return ConditionalsCache(
-        codec,
-        max_entries=settings.voice_cache_size,
-        max_bytes=int(settings.voice_cache_mb * 2**20),
-        disk_dir=settings.conditionals_cache_dir,
-    )
-
-
-def tensor_bytes(value: Any) -> int:
-    """Bytes held by the tensors in a (nested) dict, dataclass or tensor."""
-    if hasattr(value, "element_size") and hasattr(value, "nelement"):
-        return int(value.element_size() * value.nelement())
-    if isinstance(value, dict):
-        return sum(tensor_bytes(v) for v in value.values())
-    if hasattr(value, "__dict__"):
-        return tensor_bytes(vars(value))
-    return 0
 
 
 def _save_conditionals(conds: Any, path: Path) -> None:

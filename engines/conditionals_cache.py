@@ -22,7 +22,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from config import ModelSettings
 
 logger = logging.getLogger(__name__)
 
@@ -196,3 +199,24 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def conditionals_cache(settings: ModelSettings, codec: CacheCodec[Any]) -> ConditionalsCache[Any]:
+    """The cache sized by ``models.voice_cache_*``, on disk under ``models.conditionals_cache_dir``."""
+    return ConditionalsCache(
+        codec,
+        max_entries=settings.voice_cache_size,
+        max_bytes=int(settings.voice_cache_mb * 2**20),
+        disk_dir=settings.conditionals_cache_dir,
+    )
+
+
+def tensor_bytes(value: Any) -> int:
+    """Bytes held by the tensors in a (nested) dict, dataclass or tensor."""
+    if hasattr(value, "element_size") and hasattr(value, "nelement"):
+        return int(value.element_size() * value.nelement())
+    if isinstance(value, dict):
+        return sum(tensor_bytes(v) for v in value.values())
+    if hasattr(value, "__dict__"):
+        return tensor_bytes(vars(value))
+    return 0
