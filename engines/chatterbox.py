@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -77,8 +76,6 @@ class ChatterboxTTSEngine(T3Sampling):
         self._stage_lock = threading.RLock()
         self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
         self._running = 0
-        # Per streamed window: tokens T3 had decoded when it was vocoded, samples sent by then.
-        self.stream_log: deque[tuple[int, int]] = deque(maxlen=10_000)
 
     @property
     def loaded(self) -> bool:
@@ -259,7 +256,7 @@ class ChatterboxTTSEngine(T3Sampling):
                 return self._vocode_tokens(model, speech, conds, params, text="")
 
         try:
-            windows = vocode_while_decoding(feed, partial, vocode, SAMPLE_RATE, self.stream_log)
+            windows = vocode_while_decoding(feed, partial, vocode, SAMPLE_RATE)
         except BaseException:
             ticket.cancel.set()  # a failed window: its sequence leaves the batch
             raise

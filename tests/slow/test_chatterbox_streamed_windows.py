@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
+from engines import chatterbox
 from tests.support.chatterbox_app import chatterbox_client
 from utils.audio import decode
 
@@ -42,8 +43,9 @@ def _wav(data: bytes) -> np.ndarray:
     return samples
 
 
-def test_stream_starts_before_t3_ends_and_sounds_like_the_whole(client: TestClient) -> None:
-    engine = client.app.state.engine.engines.engine("chatterbox")
+def test_stream_starts_before_t3_ends_and_sounds_like_the_whole(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plain = client.post("/api/v1/tts", json=BODY)
     assert plain.status_code == 200, plain.text
     whole = _wav(plain.content)
@@ -51,13 +53,16 @@ def test_stream_starts_before_t3_ends_and_sounds_like_the_whole(client: TestClie
     assert (
         "chunk 1: speech reached the token budget (models.max_new_tokens=96)" in plain.headers["x-warnings"]
     )
-    engine.stream_log.clear()
+    windows: list[tuple[int, int]] = []  # per streamed window: tokens T3 had decoded, samples sent by then
+    vocode_while_decoding = chatterbox.vocode_while_decoding
+    monkeypatch.setattr(
+        chatterbox, "vocode_while_decoding", lambda *args: vocode_while_decoding(*args, log=windows)
+    )
 
     response = client.post("/api/v1/tts", json={**BODY, "stream": True, "project": "live"})
     assert response.status_code == 200, response.text
     streamed = _wav(response.content)
 
-    windows = list(engine.stream_log)
     assert windows, "no window was streamed"
     tokens_then, _ = windows[0]
     assert tokens_then < MAX_TOKENS  # the first audio went out while T3 was still decoding the chunk
