@@ -108,8 +108,9 @@ class ChatterboxVCEngine:
                 tokens, _ = self._s3gen.tokenizer(torch.from_numpy(audio_16k).float().to(self.device)[None,])
                 wav, _ = self._s3gen.inference(speech_tokens=tokens, ref_dict=dict(ref))
                 samples = wav.squeeze(0).detach().cpu().numpy()
-                if params.watermark:  # in inference mode: else its autograd graph outlives the call
-                    samples = self._watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+        if params.watermark:  # outside the lock; in inference mode, else its autograd graph outlives the call
+            with torch.inference_mode():
+                samples = self._watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
         return Clip(samples, SAMPLE_RATE)
 
     def _target(self, voice: Path | None) -> tuple[str, dict]:
