@@ -107,10 +107,12 @@ def upstream(t3: torch.nn.Module, count: int, tokens: int) -> tuple[float, list[
     return time.perf_counter() - started, results
 
 
-def batched(t3: torch.nn.Module, count: int, tokens: int) -> tuple[float, list[list[int]], int]:
+def batched(
+    t3: torch.nn.Module, count: int, tokens: int, graphs: bool = False
+) -> tuple[float, list[list[int]], int]:
     """The requests submitted at once to the scheduler: seconds, each one's tokens, the largest batch."""
     device = str(t3.device.type)
-    scheduler = T3Scheduler(Decoder(t3, "chatterbox"), max_batch=count, name="bench")
+    scheduler = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=graphs), max_batch=count, name="bench")
     try:
         sync(device)
         started = time.perf_counter()
@@ -142,7 +144,13 @@ def main() -> None:
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
     parser.add_argument("--compile", choices=["off", "on"], default="off", help="torch.compile T3's layers")
     parser.add_argument("--layers", type=int, default=None, help="fewer layers (width stays 1024)")
+    parser.add_argument(
+        "--graphs", choices=["off", "on"], default="off", help="CUDA graphs (models.cuda_graphs)"
+    )
     parser.add_argument("--batch1", action="store_true", help="also one request alone through both loops")
+    parser.add_argument(
+        "--upstream-max", type=int, default=None, help="run upstream only for this many requests or fewer"
+    )
     parser.add_argument("--smoke", action="store_true", help="2 layers, 6 tokens, 2 and 3 requests: seconds")
     args = parser.parse_args()
     if args.smoke:
@@ -159,10 +167,11 @@ def main() -> None:
     params = sum(p.numel() for p in t3.parameters()) / 1e6
     print(
         f"T3: {len(t3.tfmr.layers)} layers, {params:.0f}M params, {args.dtype} on {args.device}, "
-        f"compile {args.compile}, {args.threads} threads, built in {time.perf_counter() - started:.1f} s; "
+        f"compile {args.compile}, graphs {args.graphs}, {args.threads} threads, built in {time.perf_counter() - started:.1f} s; "
         f"{args.tokens} speech tokens per request, cfg {SAMPLING.cfg_weight}"
     )
-    batched(t3, 1, 2)  # warm-up (first calls allocate; with compile: compile)
+    graphs = args.graphs == "on"
+    batched(t3, 1, 2, graphs)  # warm-up (first calls allocate; with compile: compile)
     counts = ([1] if args.batch1 else []) + args.requests
     print(
         f"\n{'requests':>8} {'upstream tok/s':>15} {'batched tok/s':>14} {'ratio':>7} {'batch':>6} "
@@ -170,18 +179,20 @@ def main() -> None:
     )
     for count in counts:
         total = count * args.tokens
+        up_rate, up_tokens = float("nan"), []
         try:
-            up_seconds, up_tokens = upstream(t3, count, args.tokens)
-            up_rate = total / up_seconds
+            if args.upstream_max is None or count <= args.upstream_max:
+                up_seconds, up_tokens = upstream(t3, count, args.tokens)
+                up_rate = total / up_seconds
         except (RuntimeError, TypeError, ValueError) as exc:  # upstream in bf16/fp16 may not run
             print(f"  upstream failed: {type(exc).__name__}: {str(exc)[:120]}")
-            up_rate, up_tokens = float("nan"), []
         _reset_peak(args.device)
-        our_seconds, our_tokens, largest = batched(t3, count, args.tokens)
+        our_seconds, our_tokens, largest = batched(t3, count, args.tokens, graphs)
         our_rate = total / our_seconds
         per_request = (_peak_mb(args.device) - weights_mb) / count
         rtf = count * 25 / our_rate  # each request's seconds to make one second of speech tokens (25/s)
         same = "same as upstream" if up_tokens == our_tokens else "differ from upstream"
+        same = same if up_tokens else "upstream not run"
         print(
             f"{count:>8} {up_rate:>15.2f} {our_rate:>14.2f} {our_rate / up_rate:>6.2f}x {largest:>6} "
             f"{rtf:>7.3f} {per_request:>10.1f}  {same}"

@@ -7,9 +7,10 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from utils.audio import Clip
+if TYPE_CHECKING:  # the T3 modules import without the audio stack (bench/gpu_bench.sh)
+    from utils.audio import Clip
 
 # The shortest clip a model can take a voice from (a speaker embedding needs about a second of
 # speech; 5-10 s clone best), and the shortest input voice conversion can re-voice.

@@ -113,7 +113,7 @@ class T3Sampling:
                 if current is not None:
                     current.close()
                 style: Style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
-                decoder = Decoder(model.t3, style)
+                decoder = Decoder(model.t3, style, cuda_graphs=self._settings.cuda_graphs)
                 self._t3_scheduler = T3Scheduler(decoder, self._settings.t3_batch_size, self.name)
             return self._t3_scheduler
 

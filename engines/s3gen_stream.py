@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from engines.base import PartialAudio
-from utils.audio import Clip
 
 SAMPLES_PER_TOKEN = 960  # 24 kHz audio, 25 speech tokens a second
 FIRST_WINDOW = 16  # tokens decoded before the first audio is vocoded (0.48 s of it is sent)
@@ -137,6 +136,8 @@ def vocode_while_decoding(
     ``log`` (a list) gets ``(tokens decoded when it was sent, samples sent)`` per window. The returned
     ``WindowedAudio`` is finished by the caller with the whole chunk's audio (if it ``started``).
     """
+    from utils.audio import Clip  # here: the window sizes import without the audio stack (bench/)
+
     windows = WindowedAudio(vocode, lambda samples: partial.send(Clip(samples, rate)))
     while True:
         so_far, closed = feed.wait(windows.wants(), timeout=0.1)

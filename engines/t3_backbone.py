@@ -47,6 +47,7 @@ class Backbone:
         self.tfmr = tfmr
         self.layers = self._layers()
         self.heads, self.head_dim = self._shape()
+        self.graphs: Any = None  # engines.t3_graphs.StepGraphs with models.cuda_graphs on a GPU
 
     def new_cache(self, rows: int, length: int, like: Tensor) -> KVCache:
         return KVCache(len(self.layers), rows, self.heads, length, self.head_dim, like)
@@ -63,6 +64,8 @@ class Backbone:
         self, embeds: Tensor, positions: list[int], cache: KVCache, taps: dict[int, Tap] | None = None
     ) -> Tensor:
         """One new token per cache row (embeds: rows, 1, dim) at ``positions``; the final hidden states."""
+        if self.graphs is not None and not taps:
+            return self.graphs.step(embeds, positions, cache)
         device = embeds.device
         pos = torch.tensor(positions, device=device).unsqueeze(1)  # (rows, 1)
         span = max(positions) + 1

@@ -59,11 +59,17 @@ class Sequence:
 class Decoder:
     """Decodes batches of sequences of one T3 model (``style`` picks upstream's loop to match)."""
 
-    def __init__(self, t3: Any, style: Style, check_every: int = CHECK_EVERY) -> None:
+    def __init__(
+        self, t3: Any, style: Style, check_every: int = CHECK_EVERY, cuda_graphs: bool = False
+    ) -> None:
         self.t3 = t3
         self.style = style
         self.check_every = check_every
         self.backbone: Backbone = backbone_for(t3)
+        if cuda_graphs and next(t3.parameters()).is_cuda:  # models.cuda_graphs: no graphs on a CPU
+            from engines.t3_graphs import StepGraphs
+
+            self.backbone.graphs = StepGraphs(self.backbone)
         self.stop = t3.hp.stop_speech_token
         self.start = t3.hp.start_speech_token
 

@@ -9,12 +9,14 @@ with its learned position 0, as upstream appends it. ``turbo_sequence`` mirrors
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from config import ModelSettings
 from engines.t3_loop import Decoder, Sampling, Sequence
+
+if TYPE_CHECKING:  # the T3 modules import without the settings or audio stack (bench/gpu_bench.sh)
+    from config import ModelSettings
 
 logger = logging.getLogger(__name__)
 

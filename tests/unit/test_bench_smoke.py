@@ -1,4 +1,4 @@
-"""``bench/gpu_bench.sh --smoke`` runs (tiny T3 on CPU, seconds): the GPU script stays ready to run."""
+"""``bench/gpu_bench.sh --smoke`` runs (tiny T3 and S3Gen on CPU): the GPU script stays ready to run."""
 
 from __future__ import annotations
 
@@ -30,3 +30,6 @@ def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> No
     assert set(rows) == {1, 2, 3}, done.stdout  # batch 1, then 2 and 3 concurrent requests
     assert all(row.endswith("same as upstream") for row in rows.values()), done.stdout
     assert "2 layers" in done.stdout and "float32 on cpu" in done.stdout
+    # then first audio: S3Gen vocodes the first window, and the time to it is reported
+    assert re.search(r"^\s+16\s+0\.64\s+[\d.]+\s+[\d.]+$", done.stdout, re.M), done.stdout
+    assert re.search(r"^first audio .*: [\d.]+ ms$", done.stdout, re.M), done.stdout

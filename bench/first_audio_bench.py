@@ -1,0 +1,141 @@
+"""Chatterbox's first audio and S3Gen's speed on one device, measured from the parts the server runs.
+
+Builds a random-weight T3 (full size unless ``--layers``) and a random-weight S3Gen (its one, fixed
+size) in memory, makes a voice from 10 s of noise (``S3Gen.embed_ref``), then in one run:
+
+* ``S3Gen``: vocoding N speech tokens at batch 1 (flow matching + HiFi-GAN, as
+  ``engines/chatterbox.py`` and ``engines/s3gen_stream.py`` call it), best of ``--repeat``, for the
+  first window (``FIRST_WINDOW`` tokens), a later window (``CONTEXT + WINDOW``) and a sentence
+  (``--tokens``); ``RTF``: seconds per second of audio (25 tokens a second);
+* ``first audio``: one request through our loop (``engines.t3_scheduler``, batch 1): prefill, the
+  first window's tokens decoded, then that window vocoded: what the server does before it sends the
+  first audio of a streamed request (text normalising, conditioning from the cache and the HTTP
+  layer excluded), best of ``--repeat``.
+
+    bench/gpu_bench.sh                                   # runs it on a GPU after the T3 matrix
+    uv run --frozen python bench/first_audio_bench.py --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from batch_bench import SAMPLING, build_t3, request, sync
+
+from engines.s3gen_stream import CONTEXT, FIRST_WINDOW, WINDOW
+from engines.t3_loop import Decoder
+from engines.t3_scheduler import T3Scheduler
+from engines.t3_sequences import DTYPES, chatterbox_sequence, generator
+
+TOKENS_PER_SECOND = 25
+
+
+def build_s3gen(device: str) -> tuple[torch.nn.Module, dict]:
+    """A random-weight S3Gen and a voice made from 10 s of noise (fp32, as the server runs it)."""
+    from chatterbox.models.s3gen import S3GEN_SR, S3Gen
+
+    torch.manual_seed(0)
+    s3gen = S3Gen().eval().to(device)
+    noise = 0.1 * torch.randn(10 * S3GEN_SR, generator=torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        ref = s3gen.embed_ref(noise, S3GEN_SR, device=device)
+    return s3gen, ref
+
+
+def timed(device: str, repeat: int, work) -> float:  # type: ignore[no-untyped-def]
+    """Best of ``repeat`` runs of ``work()``, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        sync(device)
+        started = time.perf_counter()
+        work()
+        sync(device)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def vocode(s3gen: torch.nn.Module, ref: dict, tokens: int) -> None:
+    speech = torch.randint(0, 6561, (1, tokens), generator=torch.Generator().manual_seed(tokens))
+    with torch.inference_mode():
+        s3gen.inference(speech_tokens=speech.to(s3gen.device), ref_dict=ref)
+
+
+def first_audio(t3: torch.nn.Module, s3gen: torch.nn.Module, ref: dict, graphs: bool = False) -> None:
+    """Prefill + FIRST_WINDOW tokens through the scheduler, then that window vocoded."""
+    scheduler = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=graphs), max_batch=1, name="first-audio")
+    try:
+        with torch.inference_mode():
+            sequence = chatterbox_sequence(
+                t3, *request(t3, 0), SAMPLING, generator(t3.device, 7), FIRST_WINDOW
+            )
+        tokens = scheduler.submit(sequence).wait().tokens
+        with torch.inference_mode():
+            speech = torch.tensor([tokens], device=s3gen.device).clamp(0, 6560)
+            s3gen.inference(speech_tokens=speech, ref_dict=ref)
+    finally:
+        scheduler.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32", help="T3's dtype")
+    parser.add_argument("--compile", choices=["off", "on"], default="off", help="torch.compile T3's layers")
+    parser.add_argument("--layers", type=int, default=None, help="fewer T3 layers (width stays 1024)")
+    parser.add_argument("--graphs", choices=["off", "on"], default="off", help="CUDA graphs for T3's steps")
+    parser.add_argument("--tokens", type=int, default=100, help="a sentence's speech tokens (100: 4 s)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="2 T3 layers, no warm-up, one repeat, the first window only: CPU, CI",
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        args.layers, args.repeat, args.tokens = 2, 1, FIRST_WINDOW
+    torch.set_num_threads(args.threads)
+
+    started = time.perf_counter()
+    t3 = build_t3(args.layers, args.device, DTYPES[args.dtype])
+    if args.compile == "on":
+        from engines.t3_backbone import compile_layers
+
+        compile_layers(t3)
+    s3gen, ref = build_s3gen(args.device)
+    print(
+        f"T3: {len(t3.tfmr.layers)} layers, {args.dtype}, compile {args.compile}, graphs {args.graphs}; S3Gen "
+        f"{sum(p.numel() for p in s3gen.parameters()) / 1e6:.0f}M params, float32; on {args.device}, "
+        f"built in {time.perf_counter() - started:.1f} s"
+    )
+    if not args.smoke:  # warm-up (first calls allocate; with compile: compile)
+        vocode(s3gen, ref, FIRST_WINDOW)
+        first_audio(t3, s3gen, ref, args.graphs == "on")
+
+    print(f"\n{'S3Gen tokens':>12} {'audio s':>8} {'vocode ms':>10} {'RTF':>7}")
+    for tokens in sorted({FIRST_WINDOW, args.tokens} | (set() if args.smoke else {CONTEXT + WINDOW})):
+        seconds = timed(args.device, args.repeat, lambda n=tokens: vocode(s3gen, ref, n))
+        audio = tokens / TOKENS_PER_SECOND
+        print(f"{tokens:>12} {audio:>8.2f} {seconds * 1000:>10.1f} {seconds / audio:>7.3f}")
+    seconds = timed(args.device, args.repeat, lambda: first_audio(t3, s3gen, ref, args.graphs == "on"))
+    print(
+        f"\nfirst audio (prefill + {FIRST_WINDOW} T3 tokens at batch 1 + that window vocoded): "
+        f"{seconds * 1000:.1f} ms"
+    )
+    if args.device == "cuda":
+        print(f"device memory peak: {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The fixed-shape decode step that ``models.cuda_graphs`` captures gives the ordinary step's tokens.
+
+The graphs themselves need a GPU (bench/gpu_bench.sh measures them); on a CPU the same step runs
+eagerly (``StepGraphs(capture=False)``): attention over the cache's whole length with rows masked
+past their position, inputs read from buffers. Batched sequences at different positions included.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from engines.t3_graphs import StepGraphs
+from engines.t3_loop import Decoder, Sampling
+from engines.t3_sequences import chatterbox_sequence, generator
+from tests.support.random_checkpoint import small_t3
+from tests.support.t3_inputs import build_t3, made_up_cond, made_up_text
+
+
+@pytest.fixture(scope="module")
+def english_t3() -> nn.Module:
+    from chatterbox.models.t3.modules.t3_config import T3Config
+
+    return build_t3(small_t3(), T3Config.english_only())
+
+
+def _decode(t3: nn.Module, fixed_shapes: bool) -> list[list[int]]:
+    decoder = Decoder(t3, "chatterbox", check_every=4)
+    if fixed_shapes:
+        decoder.backbone.graphs = StepGraphs(decoder.backbone, capture=False)
+    specs = [(1, 20, Sampling(), 4, 10), (2, 9, Sampling(cfg_weight=0.0), 5, 14), (3, 30, Sampling(), 6, 6)]
+    with torch.inference_mode():
+        sequences = [
+            chatterbox_sequence(
+                t3, made_up_cond(t3, voice), made_up_text(t3, text), sampling, generator("cpu", seed), budget
+            )
+            for voice, text, sampling, seed, budget in specs
+        ]
+    return [seq.tokens for seq in decoder.decode(sequences)]
+
+
+def test_the_fixed_shape_step_gives_the_same_tokens_as_the_ordinary_step(english_t3: nn.Module) -> None:
+    ordinary = _decode(english_t3, fixed_shapes=False)
+    assert [len(tokens) for tokens in ordinary] == [10, 14, 6]  # three lengths: rows at different positions
+    assert _decode(english_t3, fixed_shapes=True) == ordinary
+
+
+def test_the_fixed_shape_step_gives_the_same_hidden_states_and_cache(english_t3: nn.Module) -> None:
+    """Two rows at different positions (3 and 7), one step each way from the same cache."""
+    backbone = Decoder(english_t3, "chatterbox").backbone
+    dim = english_t3.hp.n_channels
+    rng = torch.Generator().manual_seed(0)
+    prompts = [torch.randn(1, length, dim, generator=rng) for length in (3, 7)]
+    new = torch.randn(2, 1, dim, generator=rng)
+    results = []
+    with torch.inference_mode():
+        for graphs in (None, StepGraphs(backbone, capture=False)):
+            backbone.graphs = graphs
+            cache = backbone.new_cache(2, 12, like=new)
+            for row, prompt in enumerate(prompts):
+                backbone.prefill(prompt, cache, slice(row, row + 1))
+            results.append((backbone.step(new, [3, 7], cache), cache.keys.clone(), cache.values.clone()))
+    backbone.graphs = None
+    (hidden, keys, values), (fixed_hidden, fixed_keys, fixed_values) = results
+    assert torch.allclose(fixed_hidden, hidden, atol=1e-5)
+    assert torch.equal(fixed_keys, keys) and torch.equal(fixed_values, values)
+
+
+def test_graphs_are_asked_for_only_on_a_gpu(english_t3: nn.Module) -> None:
+    assert Decoder(english_t3, "chatterbox", cuda_graphs=True).backbone.graphs is None  # a CPU model
