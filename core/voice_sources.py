@@ -62,7 +62,7 @@ class VoiceSources:
         voices/ may really be named ``a+b.wav``)."""
         if not voice or "+" not in voice or is_url(voice) or self.in_library(voice):
             return None
-        return parse_blend(voice)
+        return parse_blend(voice, self.in_library)
 
     def blend_for(self, engine: SynthesisEngine, voice: str, parts: list[tuple[str, float]]) -> VoiceBlend:
         """The library voices of a blend, for an engine that can mix them; else a 400 naming ``voice``."""
