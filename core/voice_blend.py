@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from exceptions import InvalidRequestError
 
-_WEIGHTED = re.compile(r"^(.+?)\s*\(\s*(\d+(?:\.\d+)?)\s*\)$")  # the name may hold brackets: "my(v)(2)"
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 MAX_PARTS = 8
 
 
@@ -36,15 +36,23 @@ def parse_blend(
 def _part(voice: str, piece: str, exists: Callable[[str], bool]) -> tuple[str, float]:
     if piece and exists(piece):
         return piece, 1.0
-    match = _WEIGHTED.match(piece)
-    name, weight = (match.group(1).strip(), float(match.group(2))) if match else (piece, 1.0)
-    if not name or name.startswith("(") or (not match and piece.endswith(")")):
+    name, weight = _weighted(piece)
+    if not name or name.startswith("(") or (weight is None and piece.endswith(")")):
         raise InvalidRequestError(
             f"voice {voice!r}: {piece!r} is neither a voice nor a voice name with a weight like name(2)",
             param="voice",
             code="invalid_voice_blend",
         )
-    return name, weight
+    return name, 1.0 if weight is None else weight
+
+
+def _weighted(piece: str) -> tuple[str, float | None]:
+    """``name(2)`` -> ``("name", 2.0)``; the name may hold brackets (``my(v)(2)``); no weight: None.
+    (No backtracking regex: the text is the client's and may be long.)"""
+    opening = piece.rfind("(")
+    if not piece.endswith(")") or opening < 0 or not _NUMBER.fullmatch(piece[opening + 1 : -1].strip()):
+        return piece, None
+    return piece[:opening].strip(), float(piece[opening + 1 : -1])
 
 
 def blend_text(parts: list[tuple[str, float]]) -> str:
