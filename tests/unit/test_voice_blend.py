@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from core.voice_blend import parse_blend
@@ -36,3 +38,11 @@ def test_bad_blends_name_voice(voice: str) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         parse_blend(voice, lambda name: name in KNOWN)
     assert caught.value.param == "voice"
+
+
+def test_a_long_voice_string_is_parsed_at_once() -> None:
+    """The text is the client's: a megabyte of spaces must not make the parser backtrack for minutes."""
+    started = time.perf_counter()
+    with pytest.raises(InvalidRequestError):
+        parse_blend("a" + " " * 1_000_000 + "x(y)+bob")
+    assert time.perf_counter() - started < 1.0
