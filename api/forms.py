@@ -1,4 +1,5 @@
-"""Reading a body that may be JSON or multipart/form-data (with audio uploads) into one pydantic model."""
+"""Reading a body that may be JSON, multipart/form-data (with audio uploads) or a URL-encoded form into one
+pydantic model."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from management.library_files import is_audio
 from utils.audio import check_usable, decode
 
 M = TypeVar("M", bound=BaseModel)
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 _CHUNK = 1 << 20
 
 
@@ -38,18 +40,20 @@ async def copy_limited(upload: UploadFile, handle: Any, *, max_mb: float, param:
 
 
 def body_schema(model: type[BaseModel], files: dict[str, str]) -> dict[str, Any]:
-    """OpenAPI for a body accepted as JSON, or as a form with the same fields plus file uploads."""
+    """OpenAPI for a body accepted as JSON, as a multipart form with the same fields plus file uploads, or
+    as a URL-encoded form with the same fields."""
     schema = model.model_json_schema()
     form = {**schema, "properties": {**schema["properties"]}, "required": []}
     form.pop("examples", None)  # a JSON body's example is no form: Swagger UI would send it as text
+    fields = {**form, "properties": {**form["properties"]}}  # a URL-encoded form: the same, no files
     for name, description in files.items():
         form["properties"][name] = {"type": "string", "format": "binary", "description": description}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": schema}, "multipart/form-data": {"schema": form}},
-        }
+    content = {
+        "application/json": {"schema": schema},
+        "multipart/form-data": {"schema": form},
+        "application/x-www-form-urlencoded": {"schema": fields},
     }
+    return {"requestBody": {"required": True, "content": content}}
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,12 @@ class FormShape:
 async def read_body(
     request: Request, model: type[M], files: tuple[str, ...], shape: FormShape = FormShape()
 ) -> tuple[M, dict[str, list[UploadFile]]]:
-    """The validated model and the uploads by field, from a JSON body or a multipart form; bad input
-    raises the usual 400 naming the field. An empty JSON body is an empty object."""
+    """The validated model and the uploads by field, from a JSON body, a multipart form or a URL-encoded
+    form (``curl -d text=...``: read as the same fields); bad input raises the usual 400 naming the field.
+    An empty JSON body is an empty object."""
     uploads: dict[str, list[UploadFile]] = {}
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in _FORMS:
         form = await request.form()
         data: Any = {}
         for key, value in form.multi_items():

@@ -160,6 +160,7 @@ async def speech_request(
             code="string_above_max_length",
         )
     name, engine = await speaker.pick(engine_for(speech.model, settings, remotes))
+    settings = _with_library_default(settings, voices, speech.voice)
     choice = _voice_choice(voices, engine, speech.voice, settings)
     wanted = delivery(speech.instructions)
     explicit = {
@@ -170,7 +171,7 @@ async def speech_request(
         text=speech.input,
         engine=name,
         voice=choice.voice,
-        language=speech.language,
+        language=speech.language or _voice_language(voices, engine, choice),
         output=OutputOptions(
             formats=speech.formats, post=PostProcessing(speed_factor=speech.speed * wanted.speed)
         ),
@@ -178,6 +179,26 @@ async def speech_request(
         **controls,
     )
     return request, choice, wanted
+
+
+def _with_library_default(
+    settings: OpenAISettings, voices: VoiceSources, voice: str | None
+) -> OpenAISettings:
+    """The voice marked as the library's default replaces ``fallback_voice``, for the requests that
+    may speak with it (no voice, an OpenAI name, a blend of them): looking it up reads the index."""
+    if voice is not None and voice.lower() not in OPENAI_VOICES and "+" not in voice:
+        return settings
+    marked = voices.default_voice()
+    return settings if marked is None else settings.model_copy(update={"fallback_voice": marked})
+
+
+def _voice_language(voices: VoiceSources, engine: Any, choice: VoiceChoice) -> str | None:
+    """travisvn: a library voice uploaded with a ``language`` speaks it when the request names none
+    (and the engine can; else the engine's default, as before)."""
+    if choice.voice is None or choice.source == "blend" or not engine.clones_voices:
+        return None
+    recorded = voices.recorded_language(choice.voice)
+    return recorded if recorded is not None and recorded in engine.languages_for(None) else None
 
 
 def _text_options(normalize: bool) -> TextOptions:

@@ -18,6 +18,7 @@ from management.emotions import PREFIX as EMOTION_PREFIX
 from management.emotions import EmotionProfile, EmotionStore
 from management.library_files import AudioFolder
 from management.voices import VoiceLibrary
+from management.voices.marks import default_voice
 
 
 class VoiceSources:
@@ -57,12 +58,26 @@ class VoiceSources:
             return False
         return True
 
+    def default_voice(self) -> str | None:
+        """The library voice marked as the default (travisvn's ``POST /v1/voices/default``), if any."""
+        entry = default_voice(self.voices)
+        return entry.path if entry is not None else None
+
+    def recorded_language(self, voice: str) -> str | None:
+        """The language a library voice was uploaded with (travisvn's ``language``), if recorded."""
+        try:
+            path = self.voices.resolve(voice, param="voice")
+        except ChatterboxError:
+            return None
+        language = self.voices.record_of(path).get("language") if path.is_file() else None
+        return language.lower() if isinstance(language, str) and language.strip() else None
+
     def blend_of(self, voice: str | None) -> list[tuple[str, float]] | None:
         """The parts of a blend (``a+b``, ``a(2)+b(1)``); None when ``voice`` is not one (a file in
         voices/ may really be named ``a+b.wav``)."""
         if not voice or "+" not in voice or is_url(voice) or self.in_library(voice):
             return None
-        return parse_blend(voice)
+        return parse_blend(voice, self.in_library)
 
     def blend_for(self, engine: SynthesisEngine, voice: str, parts: list[tuple[str, float]]) -> VoiceBlend:
         """The library voices of a blend, for an engine that can mix them; else a 400 naming ``voice``."""

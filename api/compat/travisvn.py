@@ -14,6 +14,7 @@ from config import Settings
 from core_engine import SpeechStream
 from exceptions import InvalidRequestError
 from management.index import Entry
+from management.voices.marks import aliases_of
 from parameters import CfgWeight, Exaggeration, Speed, Temperature
 from utils.audio import get_format
 
@@ -68,7 +69,7 @@ def voice_item(entry: Entry) -> dict[str, Any]:
         "upload_date": str(entry.metadata.get("uploaded_date") or ""),
         "path": entry.path,
         "language": str(entry.metadata.get("language") or "en"),
-        "aliases": [],
+        "aliases": aliases_of(entry),
         "exists": True,
     }
 

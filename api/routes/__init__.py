@@ -5,6 +5,7 @@ from api.routes import (
     compat_devnen,
     compat_plus,
     compat_travisvn,
+    compat_travisvn_marks,
     compat_travisvn_voices,
     concat,
     emotions,
@@ -38,6 +39,7 @@ ROUTERS = [
     cleanup.router,
     emotions.router,
     compat_travisvn.router,
+    compat_travisvn_marks.router,  # before compat_travisvn_voices: /v1/voices/default is no voice name
     compat_travisvn_voices.router,
     compat_devnen.router,
     compat_plus.router,

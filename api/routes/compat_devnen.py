@@ -6,13 +6,14 @@ Its predefined voices and reference clips are both voices in our ``voices/`` fol
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.compat.devnen import SettingsReadOnlyError, predefined_voices, store_uploads, upload_answer
+from api.compat.devnen_ui import initial_data, model_info
 from api.compat.speech import whole_clip
 from api.deps import EngineDep, SettingsDep, VoicesDep
 from api.params import ERRORS
@@ -20,7 +21,7 @@ from api.responses import Responses
 from api_models import ErrorResponse
 from core.requests import OutputOptions, SpeechRequest
 from core_engine import CoreEngine
-from exceptions import InvalidRequestError
+from exceptions import EngineUnavailableError, InvalidRequestError
 from parameters import CfgWeight, Exaggeration, Seed, Speed, Temperature
 from utils.audio import FORMATS, PostProcessing, encode, get_format
 
@@ -125,6 +126,37 @@ async def upload_predefined_voice(
     stored, errors = await store_uploads(voices, files, settings.limits.max_upload_mb)
     listing = ("all_predefined_voices", predefined_voices(voices))
     return upload_answer(len(files), stored, errors, listing, noun="predefined voice file")
+
+
+@router.get("/api/ui/initial-data")
+async def ui_initial_data(engine: EngineDep) -> dict[str, Any]:
+    """devnen's page data: `config` (its sections, from our settings), `reference_files`,
+    `predefined_voices`, `presets` (none), `initial_gen_result`, `model_info` (the serving engine)."""
+    return initial_data(engine)
+
+
+@router.post("/api/unload")
+async def unload_models(engine: EngineDep) -> dict[str, str]:
+    """devnen's unload: every loaded engine frees its weights (after the calls queued for it);
+    unlike devnen, each loads again on its next request."""
+    for info in engine.engines_info():
+        if info["state"] == "ready":
+            await engine.unload(info["name"])
+    return {"status": "unloaded"}
+
+
+@router.post("/restart_server", responses={503: {"model": ErrorResponse}})
+async def restart_server(engine: EngineDep) -> dict[str, Any]:
+    """devnen's model hot-swap, without a process restart: the serving engine's weights are unloaded
+    and loaded again (config.yaml is read at start only: restart the process to change it)."""
+    name, _ = engine.serving()
+    if name is None:
+        raise EngineUnavailableError("no engine can serve requests; see GET /api/v1/models", param="engine")
+    await engine.unload(name)
+    await engine.load(name)
+    info = model_info(engine)
+    message = f"Model hot-swap successful. Now running: {info['class_name']} ({info['type']})"
+    return {"message": message, "restart_needed": False}
 
 
 @router.post("/save_settings", responses={403: {"model": ErrorResponse}})

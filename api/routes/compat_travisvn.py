@@ -90,6 +90,8 @@ async def stream_speech_with_upload(
 
 @router.get("/v1/voices")
 @router.get("/voices", include_in_schema=False)
+@router.get("/voice-library", include_in_schema=False)
+@router.get("/voice_library", include_in_schema=False)
 async def list_library_voices(engine: EngineDep) -> dict[str, Any]:
     """travisvn's voice library listing: `{"voices": [{name, filename, ...}], "count"}`."""
     catalog = engine.libraries.voice_library.catalog

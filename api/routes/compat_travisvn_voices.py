@@ -2,7 +2,7 @@
 
 Its paths (``/v1/voices/...`` and ``/voices/...``), form fields and answers, over our library:
 a voice uploaded as ``voice_name=bob`` is ``bob.<ext>`` in ``voices/`` and ``voice: "bob"`` speaks
-with it. Its default-voice changes, aliases and cleanup are not served (docs/clients.md says why).
+with it. Its default voice, aliases and cleanup are in compat_travisvn_marks.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from api.deps import EngineDep, SettingsDep, VoicesDep
 from api.voice_forms import VoiceFields, refuse_taken, store_voice, target_of
 from api_models import ErrorResponse
 from exceptions import InvalidRequestError
+from management.index import Filters
+from management.voices.marks import aliases_of, annotate
 from management.voices.records import VoiceEdit
 
 router = APIRouter(tags=["compat: travisvn"])
@@ -49,24 +51,17 @@ async def upload_named_voice(
     stored = await store_voice(
         voices, voice_file, target, fields, max_mb=settings.limits.max_upload_mb, param="voice_file"
     )
-    entry = voices.get(stored.path, param="voice_name")
-    return {"message": "Voice uploaded successfully", "voice": voice_item(entry) | {"language": language}}
+    entry = annotate(voices, voices.get(stored.path, param="voice_name"), language=language.lower())
+    return {"message": "Voice uploaded successfully", "voice": voice_item(entry)}
 
 
 @router.get("/v1/voices/all-names")
 @router.get("/voices/all-names", include_in_schema=False)
 def list_voice_names(voices: VoicesDep) -> dict[str, Any]:
-    """Every name `voice` takes for a library voice: file names without extension."""
-    names = sorted({name.rsplit(".", 1)[0] for name in voices.names()})
+    """Every name `voice` takes for a library voice: file names without extension, and aliases."""
+    entries = voices.catalog.select(Filters()) if voices.root.is_dir() else []
+    names = sorted({e.name.rsplit(".", 1)[0] for e in entries} | {a for e in entries for a in aliases_of(e)})
     return {"voice_names": names, "count": len(names)}
-
-
-@router.get("/v1/voices/default")
-@router.get("/voices/default", include_in_schema=False)
-def get_default_voice(settings: SettingsDep) -> dict[str, Any]:
-    """The voice requests without one speak with (`openai.fallback_voice`; null: the engine's own)."""
-    voice = settings.openai.fallback_voice
-    return {"default_voice": voice, "source": "voice_library" if voice else "engine"}
 
 
 @router.get("/v1/voices/{voice_name}", responses=_ERRORS)
@@ -92,7 +87,7 @@ def rename_named_voice(
     new_name: Annotated[str, Form(min_length=1, max_length=100, description="The new name.")],
 ) -> dict[str, Any]:
     """travisvn's rename: the file becomes `<new_name>.<ext>` (its folder kept); a name taken is a 409."""
-    voices.update(voices.get(voice_name, param="voice_name"), VoiceEdit(name=new_name))
+    voices.update(voices.get(voice_name, param="voice_name"), VoiceEdit(name=new_name), name_param="new_name")
     return {"message": "Voice renamed successfully", "old_name": voice_name, "new_name": new_name}
 
 

@@ -58,12 +58,13 @@ class VoiceLibrary:
             return self.catalog.get(self.relative(found[0]), param=param)
 
     def named(self, name: str) -> list[Path]:
-        """Voices whose display name (the record's ``name``) is ``name``, ignoring case."""
+        """Voices whose display name (the record's ``name``) or one of whose ``aliases`` is ``name``,
+        ignoring case."""
         wanted = name.strip().casefold()
         return [
             self.root / entry.path
             for entry in self.catalog.select(Filters())
-            if str(entry.metadata.get("name") or "").strip().casefold() == wanted
+            if wanted in {str(n).strip().casefold() for n in _names(entry.metadata)}
         ]
 
     def names(self) -> list[str]:
@@ -166,14 +167,16 @@ class VoiceLibrary:
 
     # ---- editing ---------------------------------------------------------------------------
 
-    def update(self, entry: Entry, edit: VoiceEdit) -> Entry:
-        """Change a voice's metadata; a new name or folder renames or moves it (409 when taken)."""
+    def update(self, entry: Entry, edit: VoiceEdit, *, name_param: str = "name") -> Entry:
+        """Change a voice's metadata; a new name or folder renames or moves it (409 when taken).
+
+        ``name_param``: the request field the new name came in (errors about it name that field)."""
         with self.lock:
             source = self.root / entry.path
             suffix = PurePosixPath(entry.name).suffix
-            name = entry.name if edit.name is None else voice_name(edit.name, param="name") + suffix
+            name = entry.name if edit.name is None else voice_name(edit.name, param=name_param) + suffix
             folder = entry.folder if edit.folder is None else edit.folder.strip().rstrip("/")
-            param = "name" if edit.name is not None else "folder_path"
+            param = name_param if edit.name is not None else "folder_path"
             base = resolve_inside(self.root, folder, param="folder_path") if folder else self.root.resolve()
             target = resolve_inside(base, name, param=param)
             moving = target != source.resolve()
@@ -181,7 +184,7 @@ class VoiceLibrary:
                 raise ConflictError(
                     f"{self.relative(target)!r} already exists; choose another name or folder", param=param
                 )
-            record = self._sidecar(source)
+            record = self.record_of(source)
             if edit.description is not None:
                 record["description"] = edit.description
             if edit.tags is not None:
@@ -217,7 +220,7 @@ class VoiceLibrary:
             with self.lock:
                 if not path.is_file():  # renamed or deleted meanwhile
                     return
-                record = self._sidecar(path)
+                record = self.record_of(path)
                 count = record.get("usage_count")
                 record["usage_count"] = (count if isinstance(count, int) else 0) + 1
                 record["last_used"] = now()
@@ -237,7 +240,8 @@ class VoiceLibrary:
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _sidecar(self, path: Path) -> dict[str, Any]:
+    def record_of(self, path: Path) -> dict[str, Any]:
+        """A voice's record as its sidecar holds it (a new one when it has none)."""
         found = sidecar_of(path, lambda p: p.is_file())
         record = read_sidecar(found) if found else {}
         return record or new_record(path, self.relative(path))
@@ -246,3 +250,9 @@ class VoiceLibrary:
         """A path inside voices/ as the index and the sidecars write it ("" for the root)."""
         relative = path.resolve().relative_to(self.root.resolve()).as_posix()
         return "" if relative == "." else relative
+
+
+def _names(record: dict[str, Any]) -> list[Any]:
+    """The names a record gives its voice besides the file's: its display name and its aliases."""
+    aliases = record.get("aliases")
+    return [record.get("name") or "", *(aliases if isinstance(aliases, list) else [])]

@@ -3,7 +3,8 @@
 ui/script.js posts ``FormData`` with each file under ``files`` to ``/upload_reference`` (clone clips) and
 ``/upload_predefined_voice``, reads ``uploaded_files``, ``all_reference_files`` /
 ``all_predefined_voices`` and ``errors``; fills its lists from ``/get_reference_files`` and
-``/get_predefined_voices``; saves settings with JSON to ``/save_settings`` and ``/reset_settings``.
+``/get_predefined_voices``; saves settings with JSON to ``/save_settings`` and ``/reset_settings``;
+loads its page from ``/api/ui/initial-data``; posts ``/api/unload`` and ``/restart_server``.
 """
 
 from __future__ import annotations
@@ -87,3 +88,52 @@ def test_settings_routes_refuse_and_say_where_settings_live(
     error = answer.json()["error"]
     assert error["code"] == "settings_read_only" and "config.yaml" in error["message"]
     assert client.get("/api/v1/config").json()["generation"]["temperature"] == 0.8  # unchanged
+
+
+def _state(client: TestClient, name: str) -> str:
+    return next(e["state"] for e in client.get("/api/v1/models").json()["engines"] if e["name"] == name)
+
+
+def test_ui_initial_data_is_filled_from_our_state(served: tuple[TestClient, ToneEngine, Path]) -> None:
+    """ui/script.js reads config.generation_defaults, config.ui_state, config.ui, config.tts_engine,
+    config.audio_output, reference_files, predefined_voices, presets and model_info."""
+    client, _, _ = served
+    client.post("/upload_reference", files=[("files", ("my_voice.wav", tone_wav(2.0), "audio/wav"))])
+    data = client.get("/api/ui/initial-data").json()
+    config = data["config"]
+    assert config["generation_defaults"]["temperature"] == 0.8
+    assert config["generation_defaults"]["cfg_weight"] == 0.5
+    assert config["generation_defaults"]["language"] == "en"
+    assert config["ui_state"]["last_voice_mode"] == "predefined" and config["ui"]["title"]
+    assert config["audio_output"]["format"] == "wav" and config["tts_engine"]["default_voice_id"] is None
+    assert data["reference_files"] == ["my_voice.wav"]
+    assert data["predefined_voices"] == [{"display_name": "My Voice", "filename": "my_voice.wav"}]
+    assert data["presets"] == [] and data["initial_gen_result"]["outputUrl"] is None
+    model = data["model_info"]
+    assert (model["type"], model["class_name"], model["supports_multilingual"]) == (
+        "original",
+        "chatterbox",
+        False,
+    )
+    assert model["supported_languages"] == {"en": "English"}
+
+
+def test_unload_frees_the_engines_and_restart_reloads_the_serving_one(
+    served: tuple[TestClient, ToneEngine, Path],
+) -> None:
+    """script.js posts /api/unload and /restart_server with no body and reads `status` / `message`."""
+    client, engine, _ = served
+    assert client.post("/tts", json={"text": "Load it."}).status_code == 200
+    assert _state(client, "chatterbox") == "ready" and engine.loaded
+    unloaded = client.post("/api/unload")
+    assert unloaded.status_code == 200 and unloaded.json() == {"status": "unloaded"}
+    assert _state(client, "chatterbox") == "unloaded" and not engine.loaded
+    assert client.get("/api/ui/initial-data").json()["model_info"]["loaded"] is False
+    restarted = client.post("/restart_server")
+    assert restarted.status_code == 200, restarted.text
+    assert restarted.json() == {
+        "message": "Model hot-swap successful. Now running: chatterbox (original)",
+        "restart_needed": False,
+    }
+    assert _state(client, "chatterbox") == "ready" and engine.loaded
+    assert client.post("/tts", json={"text": "Still speaks."}).status_code == 200

@@ -1,4 +1,5 @@
-"""The real `openai` SDK against a live server: every format, streaming, SSE, speed, errors, models.
+"""The real `openai` SDKs (Python, and JavaScript under node) against a live server: every format,
+streaming, SSE, speed, errors, models.
 
 The server runs offline, so Piper speaks; Whisper checks the words came out.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from tests.support.live_server import live_server
 from utils.audio import decode
 
 TEXT = "The harbour was quiet that morning. Then the bell rang twice. Everyone ran down to the water."
+JS = Path(__file__).resolve().parents[1] / "js"
 FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm"]
 PIPER_RATE = 22050
 # Piper's phoneme durations are drawn at random on every request (seeds do not reach it), so two
@@ -132,3 +136,31 @@ def test_models_are_listed(client: openai.OpenAI) -> None:
     assert client.models.retrieve("tts-1").owned_by
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("whisper-1")
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS / "node_modules" / "openai").is_dir(),
+    reason="needs node and the openai JavaScript SDK: npm ci --prefix tests/js",
+)
+def test_the_javascript_sdk(client: openai.OpenAI, spoken: dict[str, bytes], tmp_path: Path) -> None:
+    """The official `openai` npm package (pinned in tests/js/package.json): speech, a stream, models, errors."""
+    run = subprocess.run(
+        ["node", str(JS / "openai_speech.mjs"), str(client.base_url), str(tmp_path), TEXT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    for fmt in ("mp3", "wav", "pcm"):
+        heard = duration(fmt, (tmp_path / f"speech.{fmt}").read_bytes())
+        assert heard == pytest.approx(duration(fmt, spoken[fmt]), abs=SLACK), fmt
+    assert report["pcm_pieces"] >= 2  # the stream arrived sentence by sentence
+    assert "tts-1" in report["models"]
+    assert report["error"] == {
+        "class": "BadRequestError",
+        "status": 400,
+        "param": "voice",
+        "code": "voice_not_found",
+    }

@@ -1,7 +1,8 @@
-"""Multipart variants: an uploaded reference voice for TTS, uploaded clips for VC."""
+"""Form variants: an uploaded reference voice for TTS, uploaded clips for VC, URL-encoded bodies."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from fastapi.testclient import TestClient
 from config import Settings
 from core_engine import CoreEngine
 from main_api import create_app
-from tests.support.engines import ToneEngine
+from tests.support.engines import EchoConversion, ToneEngine
+from utils.audio import decode
 
 
 @pytest.fixture
@@ -95,3 +97,32 @@ def test_a_voice_cannot_be_uploaded_to_an_engine_that_does_not_clone(
         )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "reference_audio"
+
+
+def test_url_encoded_bodies_are_read_as_form_fields(
+    make_settings: Callable[..., Settings], speech_wav: Path
+) -> None:
+    """``curl -d text=...`` sends application/x-www-form-urlencoded: the same fields as a multipart form."""
+    settings = make_settings(
+        engines={"enabled": ["piper", "chatterbox-vc"], "default": "piper", "fallback": None}
+    )
+    inputs, voices = Path(settings.paths.vc_inputs_dir), Path(settings.paths.voices_dir)
+    inputs.mkdir(parents=True)
+    voices.mkdir(parents=True)
+    shutil.copy(speech_wav, inputs / "line.wav")
+    shutil.copy(speech_wav, voices / "target.wav")
+    engines = {"tone": ToneEngine(clones_voices=True), "chatterbox-vc": EchoConversion()}
+    with TestClient(create_app(settings, engine=CoreEngine(settings, engines=engines))) as client:
+        form = {"text": "Sent as a plain form.", "engine": "tone", "export_formats": "wav,mp3", "seed": "5"}
+        spoken = client.post("/api/v1/tts?response_mode=url", data=form)
+        assert spoken.request.headers["content-type"] == "application/x-www-form-urlencoded"
+        assert spoken.status_code == 200, spoken.text
+        assert [f["format"] for f in spoken.json()["output_files"]] == ["wav", "mp3"]
+        assert spoken.json()["generation_seed_used"] == 5
+        converted = client.post(
+            "/api/v1/vc", data={"input_audio_source": "line.wav", "target_voice_source": "target.wav"}
+        )
+        assert converted.status_code == 200, converted.text
+        assert decode(converted.content).duration == pytest.approx(decode(speech_wav).duration, abs=0.05)
+        bad = client.post("/api/v1/tts", data={"text": "Hi.", "engine": "tone", "speed_factor": "fast"})
+        assert bad.status_code == 400 and bad.json()["error"]["param"] == "speed_factor"

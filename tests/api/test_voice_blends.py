@@ -106,3 +106,22 @@ def test_an_engine_that_cannot_blend_says_so(piper_client: TestClient) -> None:
         error = response.json()["error"]
         assert (error["param"], error["code"]) == ("voice", "voice_blend_unsupported")
         assert "piper" in error["message"]
+
+
+def test_voices_named_with_brackets_can_be_blended(blending: tuple[TestClient, BlendingTone]) -> None:
+    client, engine = blending
+    upload_voice(client, "my(voice).wav")
+    upload_voice(client, "take(2).wav")
+    for voice, expected in (
+        ("my(voice).wav+bob", [("my(voice).wav", 0.5), ("bob.wav", 0.5)]),
+        ("my(voice)(3)+bob(1)", [("my(voice).wav", 0.75), ("bob.wav", 0.25)]),  # the weight after the name
+        ("take(2)+anna", [("take(2).wav", 0.5), ("anna.wav", 0.5)]),  # the whole name wins over a weight
+        ("take(2)(1)+anna(3)", [("take(2).wav", 0.25), ("anna.wav", 0.75)]),
+    ):
+        response = client.post("/v1/audio/speech", json={"input": "Mixed.", "voice": voice})
+        assert response.status_code == 200, (voice, response.text)
+        assert weights(engine.blends[-1]) == expected, voice
+    alone = client.post("/v1/audio/speech", json={"input": "Alone.", "voice": "my(voice)"})
+    assert alone.status_code == 200 and alone.headers["x-voice-source"] == "library"
+    unknown = client.post("/v1/audio/speech", json={"input": "Hi.", "voice": "no(such)+bob"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "invalid_voice_blend"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from exceptions import InvalidRequestError
 from management.catalog import Catalog
 from management.index import Filters, open_index
 from management.voices import VoiceLibrary, export_zip, search_text, voice_name
+from management.voices.marks import default_voice, forget_missing, set_default
 
 
 def _library(tmp_path: Path, index_url: str | None = None) -> VoiceLibrary:
@@ -93,3 +96,28 @@ def test_the_export_is_a_valid_zip_produced_in_pieces(tmp_path: Path) -> None:
         assert archive.testzip() is None
         assert sorted(archive.namelist()) == ["a.wav", "a.wav.json", "b/c.wav", "b/c.wav.json"]
         assert archive.read("b/c.wav") == (library.root / "b/c.wav").read_bytes()
+
+
+def test_cleanup_keeps_a_record_written_moments_ago(tmp_path: Path) -> None:
+    """An upload writes its record before its audio: a cleanup in between must not take the record."""
+    library = _library(tmp_path)
+    fresh = library.root / "arriving.wav.json"
+    fresh.write_text(json.dumps({"name": "arriving"}))
+    old = library.root / "gone.wav.json"
+    old.write_text(json.dumps({"name": "gone"}))
+    os.utime(old, (time.time() - 120, time.time() - 120))
+    assert forget_missing(library, grace_seconds=60) == ["gone.wav"]
+    assert fresh.is_file() and not old.exists()
+
+
+def test_the_default_mark_is_on_one_voice_at_most(tmp_path: Path, index_url: str | None) -> None:
+    library = _library(tmp_path, index_url)
+    for name in ("anna.wav", "bob.wav"):
+        library.add(_voice(library, name, seconds=1.0))
+    anna, bob = (library.get(name, param="voice") for name in ("anna", "bob"))
+    set_default(library, anna)
+    set_default(library, bob)
+    assert default_voice(library) is not None and default_voice(library).path == "bob.wav"  # type: ignore[union-attr]
+    assert "default_voice" not in json.loads((library.root / "anna.wav.json").read_text())
+    set_default(library, None)
+    assert default_voice(library) is None
