@@ -17,11 +17,8 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from config import load_settings
-from main_api import create_app
 from monitoring.logs import request_id_var
-from tests.conftest import wait_until_ready
-from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+from tests.support.chatterbox_app import chatterbox_client
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +27,6 @@ MAX_TOKENS = 25  # random weights never emit the stop token; 25 tokens = 1 s of 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
-    checkpoint = cached_random_checkpoint(speech_wav)
     root = tmp_path_factory.mktemp("chatterbox")
     for folder in ("voices", "vc_inputs"):
         (root / folder).mkdir()
@@ -39,23 +35,14 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     # differ from it, or "the voice mattered" could not be told apart. The clip reversed will do.
     samples, rate = sf.read(str(speech_wav), dtype="float32")
     sf.write(str(root / "voices" / "narrator.wav"), samples[::-1], rate)
-    settings = load_settings(
-        paths={
-            name: str(root / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-        },
-        engines={"enabled": ["chatterbox", "chatterbox-vc"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(checkpoint),
-            "device": "cpu",
-            "max_new_tokens": MAX_TOKENS,
-            "conditionals_cache_dir": str(root / "cache"),
-        },
-        validation={"bypass": True},  # random weights make noise: Whisper would reject every take
-    )
-    with small_t3(), TestClient(create_app(settings)) as test_client:
-        health = wait_until_ready(test_client, timeout=600)
-        assert health["status"] == "healthy", health
+    with chatterbox_client(
+        root,
+        speech_wav,
+        engines=("chatterbox", "chatterbox-vc"),
+        max_new_tokens=MAX_TOKENS,
+        conditionals_cache_dir=str(root / "cache"),
+    ) as test_client:
+        health = test_client.get("/health").json()
         assert health["models_loaded"] == {"tts": True, "vc": True}
         yield test_client
 

@@ -16,15 +16,18 @@ from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
 
 
 @contextmanager
-def chatterbox_client(root: Path, speech_wav: Path, **models: Any) -> Iterator[TestClient]:
-    """A ready client serving only ``chatterbox`` from folders under ``root``; ``models`` overrides
-    settings of the ``models`` section (``max_new_tokens``, ``t3_loop``, ...)."""
+def chatterbox_client(
+    root: Path, speech_wav: Path, *, engines: tuple[str, ...] = ("chatterbox",), **models: Any
+) -> Iterator[TestClient]:
+    """A ready client serving ``engines`` (``chatterbox`` first; ``chatterbox-vc`` too, say) from folders
+    under ``root``; ``models`` overrides settings of the ``models`` section (``max_new_tokens``,
+    ``t3_loop``, ``conditionals_cache_dir``: none by default, ...)."""
     settings = load_settings(
         paths={
             name: str(root / name.removesuffix("_dir"))
             for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
         },
-        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
+        engines={"enabled": list(engines), "default": engines[0], "fallback": None},
         models={
             "checkpoint_dir": str(cached_random_checkpoint(speech_wav)),
             "device": "cpu",
