@@ -3,22 +3,20 @@ written to disk; import as ``from bench.random_t3 import ...`` once the reposito
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
+
+from tests.support.random_checkpoint import small_t3
 
 
 def build_t3(layers: int | None, device: str = "cpu", dtype: torch.dtype = torch.float32) -> torch.nn.Module:
     """A random-weight T3, seeded (``layers``: fewer hidden layers, width unchanged)."""
     from chatterbox.models.t3 import T3
-    from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
 
-    original = LLAMA_CONFIGS["Llama_520M"]
-    if layers:
-        LLAMA_CONFIGS["Llama_520M"] = {**original, "num_hidden_layers": layers}
-    try:
+    with small_t3(layers) if layers else contextlib.nullcontext():
         torch.manual_seed(0)
         return T3().eval().to(device=device, dtype=dtype)
-    finally:
-        LLAMA_CONFIGS["Llama_520M"] = original
 
 
 def made_up_request(
