@@ -36,46 +36,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.random_t3 import build_t3, request
 from engines.t3_loop import Decoder, Sampling
 from engines.t3_scheduler import T3Scheduler
 from engines.t3_sequences import DTYPES, chatterbox_sequence, generator
 
 SAMPLING = Sampling()  # the server's defaults: cfg 0.5 (two rows), temperature 0.8, min_p 0.05
-
-
-def build_t3(layers: int | None, device: str, dtype: torch.dtype) -> torch.nn.Module:
-    """A random-weight T3 (``layers``: fewer hidden layers, width unchanged)."""
-    from chatterbox.models.t3 import T3
-    from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
-
-    original = LLAMA_CONFIGS["Llama_520M"]
-    if layers:
-        LLAMA_CONFIGS["Llama_520M"] = {**original, "num_hidden_layers": layers}
-    try:
-        torch.manual_seed(0)
-        return T3().eval().to(device=device, dtype=dtype)
-    finally:
-        LLAMA_CONFIGS["Llama_520M"] = original
-
-
-def request(t3: torch.nn.Module, index: int) -> tuple[object, torch.Tensor]:
-    """Request ``index``: its own made-up voice and a text of 40-70 tokens (two CFG rows)."""
-    from chatterbox.models.t3.modules.cond_enc import T3Cond
-
-    rng = torch.Generator().manual_seed(100 + index)
-    device, dtype = t3.device, next(t3.parameters()).dtype
-    cond = T3Cond(
-        speaker_emb=torch.randn(1, 256, generator=rng).to(device, dtype),
-        cond_prompt_speech_tokens=torch.randint(0, 6561, (1, t3.hp.speech_cond_prompt_len), generator=rng).to(
-            device
-        ),
-        emotion_adv=(0.3 + 0.05 * (index % 8)) * torch.ones(1, 1, 1, device=device, dtype=dtype),
-    )
-    middle = torch.randint(3, 200, (1, 40 + (index * 7) % 31), generator=rng)
-    row = torch.cat(
-        [torch.tensor([[t3.hp.start_text_token]]), middle, torch.tensor([[t3.hp.stop_text_token]])], 1
-    )
-    return cond, torch.cat([row, row]).to(device)
 
 
 def sync(device: str) -> None:

@@ -29,20 +29,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config import load_settings
+from bench.common import SENTENCES, bench_settings, served
 from core_engine import CoreEngine
-from main_api import create_app
-from tests.support.live_server import serve_in_thread
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
-
-SENTENCES = [
-    "The river ran quietly past the old mill at the edge of the village.",
-    "Children gathered on the bridge every morning to watch the boats go by.",
-    "Nobody remembered when the market had first opened in the square.",
-    "By noon the stalls were full of apples, bread and bright woollen scarves.",
-    "A dog slept in the shade of the fountain while the bells rang twelve.",
-]
 
 
 def time_stream(client: httpx.Client, body: dict) -> tuple[float, float, int]:
@@ -73,11 +63,8 @@ def main() -> None:
         started = time.perf_counter()
         checkpoint = build_random_checkpoint(data / "ckpt", speech_wav_path(data), layers=args.layers)
         print(f"random checkpoint ({args.layers} T3 layers) built in {time.perf_counter() - started:.0f} s")
-        settings = load_settings(
-            paths={
-                name: str(data / name.removesuffix("_dir"))
-                for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-            },
+        settings = bench_settings(
+            data,
             engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
             models={
                 "checkpoint_dir": str(checkpoint),
@@ -88,16 +75,9 @@ def main() -> None:
                 "conditionals_cache_dir": None,
             },
             validation={"bypass": True},
-            housekeeping={"enabled": False, "on_start": False},
-            ui={"enabled": False},
         )
         core = CoreEngine(settings)
-        with (
-            serve_in_thread(create_app(settings, engine=core)) as base,
-            httpx.Client(base_url=base, timeout=3600) as client,
-        ):
-            while client.get("/health").json().get("status") != "healthy":
-                time.sleep(0.5)
+        with served(settings, core, timeout=3600, poll=0.5) as client:
             engine = core.engines.engine("chatterbox")
             warm = {"text": SENTENCES[0], "stream": True, "export_formats": ["wav"], "seed": 1}
             time_stream(client, warm)  # the model's first use: conditioning, numba warm-up

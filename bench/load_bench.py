@@ -14,10 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.api.test_memory import PIPER_SERVER
-from tests.support.live_server import live_server_process
 from tests.support.load import run_load
-from tests.support.memory_probe import PeakSampler, settle
+from tests.support.memory_probe import PIPER_SERVER, sampled_server, settle
 
 
 def main() -> None:
@@ -28,12 +26,8 @@ def main() -> None:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as folder,
-        live_server_process(Path(folder), **PIPER_SERVER) as (
-            base,
-            server,
-        ),
+        sampled_server(Path(folder), **PIPER_SERVER) as (base, sampler),
     ):
-        sampler = PeakSampler(server.pid)
         run_load(base, requests=60, clients=4, time_cap=120)
         baseline = settle(sampler)
         with sampler.peak() as highest:

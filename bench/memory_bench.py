@@ -17,9 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.api.test_memory import PIPER_SERVER
-from tests.support.live_server import live_server_process
-from tests.support.memory_probe import PeakSampler, measure, settle, speak
+from tests.support.memory_probe import PIPER_SERVER, measure, sampled_server, settle, speak
 
 
 def main() -> None:
@@ -29,12 +27,8 @@ def main() -> None:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as folder,
-        live_server_process(Path(folder), **PIPER_SERVER) as (
-            base,
-            server,
-        ),
+        sampled_server(Path(folder), **PIPER_SERVER) as (base, sampler),
     ):
-        sampler = PeakSampler(server.pid)
         started = sampler.rss_mb()
         for route in ("tts", "tts-stream", "openai"):
             speak(base, route, 2000)

@@ -29,18 +29,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config import load_settings
+from bench.common import SENTENCES, bench_settings, served
 from core_engine import CoreEngine, OutputOptions, SpeechRequest
-from main_api import create_app
-from tests.support.live_server import serve_in_thread
-
-SENTENCES = [
-    "The river ran quietly past the old mill at the edge of the village.",
-    "Children gathered on the bridge every morning to watch the boats go by.",
-    "Nobody remembered when the market had first opened in the square.",
-    "By noon the stalls were full of apples, bread and bright woollen scarves.",
-    "A dog slept in the shade of the fountain while the bells rang twelve.",
-]
 
 
 def long_text(chars: int) -> str:
@@ -73,24 +63,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        settings = load_settings(
-            paths={
-                name: str(data / name.removesuffix("_dir"))
-                for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-            },
+        settings = bench_settings(
+            data,
             engines={"enabled": ["piper"], "default": "piper", "fallback": None},
             openai={"models": {"tts-1": "piper"}},
-            housekeeping={"enabled": False, "on_start": False},
-            ui={"enabled": False},
         )
         core = CoreEngine(settings)
         loop = capture_loop(core)
-        with (
-            serve_in_thread(create_app(settings, engine=core)) as base,
-            httpx.Client(base_url=base, timeout=600) as client,
-        ):
-            while client.get("/health").json().get("status") != "healthy":
-                time.sleep(0.2)
+        with served(settings, core, timeout=600, poll=0.2) as client:
             text = long_text(args.chars)
             doors = {
                 "openai mp3 (chunked)": (

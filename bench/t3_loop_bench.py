@@ -28,38 +28,13 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.random_t3 import build_t3, made_up_request
 from engines.t3_loop import Decoder, Sampling
 from engines.t3_sequences import chatterbox_sequence, generator
 
 
-def build_t3(layers: int | None) -> torch.nn.Module:
-    from chatterbox.models.t3 import T3
-    from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
-
-    original = LLAMA_CONFIGS["Llama_520M"]
-    if layers:
-        LLAMA_CONFIGS["Llama_520M"] = {**original, "num_hidden_layers": layers}
-    try:
-        torch.manual_seed(0)
-        return T3().eval()
-    finally:
-        LLAMA_CONFIGS["Llama_520M"] = original
-
-
 def inputs(t3: torch.nn.Module) -> tuple[object, torch.Tensor]:
-    from chatterbox.models.t3.modules.cond_enc import T3Cond
-
-    rng = torch.Generator().manual_seed(1)
-    cond = T3Cond(
-        speaker_emb=torch.randn(1, 256, generator=rng),
-        cond_prompt_speech_tokens=torch.randint(0, 6561, (1, t3.hp.speech_cond_prompt_len), generator=rng),
-        emotion_adv=0.5 * torch.ones(1, 1, 1),
-    )
-    text = torch.randint(3, 200, (1, 60), generator=rng)
-    row = torch.cat(
-        [torch.tensor([[t3.hp.start_text_token]]), text, torch.tensor([[t3.hp.stop_text_token]])], 1
-    )
-    return cond, torch.cat([row, row])
+    return made_up_request(t3, seed=1, length=60, emotion=0.5)
 
 
 def upstream(t3: torch.nn.Module, tokens: int, sampling: Sampling) -> tuple[float, list[int]]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -36,7 +35,7 @@ from config import HousekeepingSettings
 from exceptions import ConflictError
 from management.catalog import Catalog
 from management.index import Entry, Filters
-from management.library_files import AUDIO_SUFFIXES
+from management.library_files import AUDIO_SUFFIXES, walk_files
 from utils.audio import header_readable
 
 logger = logging.getLogger(__name__)
@@ -226,7 +225,7 @@ class Housekeeper:
             self._retain(run, outputs, now)
         stale = [
             Removal("temp", f.rel, "stale_temp", f.size)
-            for f in self._walk(self.temp_dir, hidden=True)
+            for f in self._walk(self.temp_dir)
             if now - f.mtime > self.settings.temp_max_age_minutes * 60
         ]
         self._apply(run, "temp", self.temp_dir, stale)
@@ -234,7 +233,7 @@ class Housekeeper:
     def _junk(self, library: str, root: Path, now: float) -> list[Removal]:
         """Empty and unreadable files, orphan sidecars and stale ``.part`` writes in one library."""
         settled = now - self.settings.grace_seconds
-        files = list(self._walk(root, hidden=True))
+        files = list(self._walk(root))
         removals: dict[str, Removal] = {}
         for f in files:
             name = PurePosixPath(f.rel).name
@@ -340,34 +339,11 @@ class Housekeeper:
         if catalog is not None and audio:
             catalog.forget(audio)
 
-    def _walk(self, root: Path, *, hidden: bool) -> Iterator[_File]:
-        """Every plain file below ``root`` (no symlinks; hidden folders skipped)."""
-        if not root.is_dir():
-            return
-        stack = [(str(root), "")]
-        while stack:
-            directory, prefix = stack.pop()
-            try:
-                with os.scandir(directory) as it:
-                    items = list(it)
-            except OSError as exc:
-                logger.warning("housekeeping cannot read %s: %s", directory, exc)
-                continue
-            for item in items:
-                self._check_stop()
-                if item.is_symlink() or (item.name.startswith(".") and not hidden):
-                    continue
-                try:
-                    if item.is_dir():
-                        if not item.name.startswith("."):
-                            stack.append((item.path, f"{prefix}{item.name}/"))
-                        continue
-                    if not item.is_file():
-                        continue
-                    stat = item.stat()
-                except OSError:  # removed while we walked
-                    continue
-                yield _File(prefix + item.name, Path(item.path), stat.st_size, stat.st_mtime)
+    def _walk(self, root: Path) -> Iterator[_File]:
+        """Every plain file below ``root``, hidden ones included (no symlinks; hidden folders skipped)."""
+        for rel, item, stat, _ in walk_files(root, hidden=True):
+            self._check_stop()
+            yield _File(rel, Path(item.path), stat.st_size, stat.st_mtime)
 
     def _check_stop(self) -> None:
         if self._stop.is_set():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -103,8 +103,12 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def walk_audio(root: Path) -> Iterator[tuple[str, Path, os.stat_result, Path | None, int]]:
-    """Every listable audio file: its relative path, stat, sidecar and the sidecar's mtime (0: none)."""
+def walk_files(
+    root: Path, *, hidden: bool = False, audio: bool = False
+) -> Iterator[tuple[str, os.DirEntry[str], os.stat_result, Mapping[str, os.DirEntry[str]]]]:
+    """Every plain file below ``root``: its relative path (forward slashes), entry, stat and its folder's
+    entries by name. Symlinks and hidden folders are never followed; hidden files come only with
+    ``hidden``; ``audio`` keeps the library's audio files alone (the folder's entries still hold all)."""
     if not root.is_dir():
         return
     stack = [(str(root), "")]
@@ -112,33 +116,38 @@ def walk_audio(root: Path) -> Iterator[tuple[str, Path, os.stat_result, Path | N
         directory, prefix = stack.pop()
         try:
             with os.scandir(directory) as it:
-                items = [e for e in it if not e.name.startswith(".") and not e.is_symlink()]
+                items = [e for e in it if not e.is_symlink() and (hidden or not e.name.startswith("."))]
         except OSError as exc:
             logger.warning("cannot read %s: %s", directory, exc)
             continue
         names = {e.name: e for e in items}
-        sidecar_ns: dict[str, int] = {}
         for item in items:
-            if item.is_dir():
-                stack.append((item.path, f"{prefix}{item.name}/"))
-                continue
-            stem, suffix = os.path.splitext(item.name)
-            if suffix.lower() not in AUDIO_SUFFIXES or not item.is_file():
-                continue
-            sidecar_name = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
             try:
+                if item.is_dir():
+                    if not item.name.startswith("."):
+                        stack.append((item.path, f"{prefix}{item.name}/"))
+                    continue
+                if (
+                    audio and os.path.splitext(item.name)[1].lower() not in AUDIO_SUFFIXES
+                ) or not item.is_file():
+                    continue
                 stat = item.stat()
-                if sidecar_name is not None and sidecar_name not in sidecar_ns:
-                    sidecar_ns[sidecar_name] = names[sidecar_name].stat().st_mtime_ns
             except OSError:  # removed while we walked
                 continue
-            yield (
-                prefix + item.name,
-                Path(item.path),
-                stat,
-                Path(directory, sidecar_name) if sidecar_name else None,
-                sidecar_ns[sidecar_name] if sidecar_name else 0,
-            )
+            yield prefix + item.name, item, stat, names
+
+
+def walk_audio(root: Path) -> Iterator[tuple[str, Path, os.stat_result, Path | None, int]]:
+    """Every listable audio file: its relative path, stat, sidecar and the sidecar's mtime (0: none)."""
+    for rel, item, stat, names in walk_files(root, audio=True):
+        stem = os.path.splitext(item.name)[0]
+        sidecar = next((n for n in (f"{item.name}.json", f"{stem}.json") if n in names), None)
+        try:  # an entry's stat is cached: a sidecar shared by several formats is read once
+            sidecar_ns = names[sidecar].stat().st_mtime_ns if sidecar is not None else 0
+        except OSError:  # removed while we walked
+            continue
+        path = Path(item.path)
+        yield rel, path, stat, path.with_name(sidecar) if sidecar else None, sidecar_ns
 
 
 def sidecar_number(value: Any) -> float | None:

@@ -23,14 +23,9 @@ import pytest
 import soundfile as sf
 
 from tests.support.live_server import live_server_process
-from tests.support.memory_probe import text_of
+from tests.support.memory_probe import PIPER_SERVER, text_of
 from utils.audio import decode
 
-PIPER_SERVER = {
-    "CHATTERBOX_ENGINES__ENABLED": '["piper"]',
-    "CHATTERBOX_ENGINES__DEFAULT": "piper",
-    "CHATTERBOX_ENGINES__LOAD_ON_FIRST_USE": "[]",
-}
 ROUNDS = 5
 AUDIO = {".wav", ".mp3", ".flac", ".opus", ".aac", ".ogg", ".m4a", ".webm"}
 

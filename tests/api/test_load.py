@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.api.test_memory import PIPER_SERVER
-from tests.support.live_server import live_server_process
 from tests.support.load import run_load
-from tests.support.memory_probe import PeakSampler, settle
+from tests.support.memory_probe import PIPER_SERVER, sampled_server, settle
 
 
 def test_mixed_load_has_no_errors_and_flat_memory(tmp_path: Path) -> None:
-    with live_server_process(tmp_path, **PIPER_SERVER) as (base, server):
-        sampler = PeakSampler(server.pid)
+    with sampled_server(tmp_path, **PIPER_SERVER) as (base, sampler):
         run_load(base, requests=36, clients=4, time_cap=120)  # warm-up: every route once or more
         baseline = settle(sampler)
         report = run_load(base, requests=120, clients=6, time_cap=240)

@@ -10,22 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.live_server import live_server_process
-from tests.support.memory_probe import PeakSampler, measure, settle, speak
+from tests.support.memory_probe import PIPER_SERVER, measure, sampled_server, settle, speak
 
-PIPER_SERVER = {
-    "CHATTERBOX_ENGINES__ENABLED": '["piper"]',
-    "CHATTERBOX_ENGINES__DEFAULT": "piper",
-    "CHATTERBOX_ENGINES__LOAD_ON_FIRST_USE": "[]",
-}
 # Working memory of one chunk in the model, whatever the text's length (ONNX Runtime, encoders).
 CHUNK_OVERHEAD_MB = 150
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from Linux's /proc")
 def test_long_text_peak_is_bounded_and_memory_returns_to_baseline(tmp_path: Path) -> None:
-    with live_server_process(tmp_path, **PIPER_SERVER) as (base, server):
-        sampler = PeakSampler(server.pid)
+    with sampled_server(tmp_path, **PIPER_SERVER) as (base, sampler):
         for route in ("tts", "tts-stream", "openai"):  # warm every path once: codecs, threads, caches
             speak(base, route, 2000)
         baseline = settle(sampler)

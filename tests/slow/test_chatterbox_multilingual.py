@@ -20,9 +20,8 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from config import MULTILINGUAL_LANGUAGES, load_settings
-from main_api import create_app
-from tests.conftest import wait_until_ready
+from config import MULTILINGUAL_LANGUAGES
+from tests.support.chatterbox_app import random_weights_settings, ready_client
 from tests.support.random_multilingual import cached_random_multilingual, small_mtl_t3
 
 pytestmark = pytest.mark.slow
@@ -39,27 +38,20 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     root = tmp_path_factory.mktemp("multilingual")
     (root / "voices").mkdir()
     shutil.copy(speech_wav, root / "voices" / "narrator.wav")
-    settings = load_settings(
-        paths={
-            name: str(root / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-        },
-        engines={"enabled": [ENGINE], "default": ENGINE, "fallback": None, "load_on_first_use": []},
+    settings = random_weights_settings(
+        root,
+        [ENGINE],
+        engines={"load_on_first_use": []},
         models={
-            "device": "cpu",
             "max_new_tokens": MAX_TOKENS,
             "allow_download": False,  # like a machine with no network: pkuseg must not be fetched
-            "conditionals_cache_dir": None,
             "multilingual": {"checkpoint_dir": str(checkpoint), "default_language": "fr"},
         },
-        validation={"bypass": True},  # random weights make noise: Whisper would reject every take
     )
     home = pkuseg_config.pkuseg_home
     pkuseg_config.pkuseg_home = str(root / "no-pkuseg-model-here")
     try:
-        with small_mtl_t3(), TestClient(create_app(settings)) as test_client:
-            health = wait_until_ready(test_client, timeout=600)
-            assert health["status"] == "healthy", health
+        with ready_client(settings, small_mtl_t3()) as test_client:
             yield test_client
     finally:
         pkuseg_config.pkuseg_home = home

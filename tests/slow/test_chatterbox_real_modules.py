@@ -17,11 +17,8 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from config import load_settings
-from main_api import create_app
 from monitoring.logs import request_id_var
-from tests.conftest import wait_until_ready
-from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+from tests.support.chatterbox_app import chatterbox_client, record_calls
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +27,6 @@ MAX_TOKENS = 25  # random weights never emit the stop token; 25 tokens = 1 s of 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
-    checkpoint = cached_random_checkpoint(speech_wav)
     root = tmp_path_factory.mktemp("chatterbox")
     for folder in ("voices", "vc_inputs"):
         (root / folder).mkdir()
@@ -39,23 +35,14 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     # differ from it, or "the voice mattered" could not be told apart. The clip reversed will do.
     samples, rate = sf.read(str(speech_wav), dtype="float32")
     sf.write(str(root / "voices" / "narrator.wav"), samples[::-1], rate)
-    settings = load_settings(
-        paths={
-            name: str(root / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-        },
-        engines={"enabled": ["chatterbox", "chatterbox-vc"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(checkpoint),
-            "device": "cpu",
-            "max_new_tokens": MAX_TOKENS,
-            "conditionals_cache_dir": str(root / "cache"),
-        },
-        validation={"bypass": True},  # random weights make noise: Whisper would reject every take
-    )
-    with small_t3(), TestClient(create_app(settings)) as test_client:
-        health = wait_until_ready(test_client, timeout=600)
-        assert health["status"] == "healthy", health
+    with chatterbox_client(
+        root,
+        speech_wav,
+        engines=("chatterbox", "chatterbox-vc"),
+        max_new_tokens=MAX_TOKENS,
+        conditionals_cache_dir=str(root / "cache"),
+    ) as test_client:
+        health = test_client.get("/health").json()
         assert health["models_loaded"] == {"tts": True, "vc": True}
         yield test_client
 
@@ -136,17 +123,8 @@ def test_a_long_input_is_converted_in_overlapping_windows(client: TestClient, sp
 def test_every_sampling_control_reaches_the_model(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Random weights give T3 a near-uniform token distribution, so a changed value rarely changes
-    # the sampled tokens: observe what the model stage receives instead.
     t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
-    seen: list[dict] = []
-    real = t3.inference
-
-    def recording(**kwargs):  # type: ignore[no-untyped-def]
-        seen.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(t3, "inference", recording)
+    seen = record_calls(monkeypatch, t3, "inference")  # random weights: watch what T3 receives
     controls = {"exaggeration": 1.5, "cfg_weight": 0.3, "temperature": 1.6, "repetition_penalty": 1.7}
     controls |= {"min_p": 0.1, "top_p": 0.9}
     _audio(client.post("/api/v1/tts", json={"text": "Hello there.", "export_formats": ["wav"], **controls}))
@@ -174,16 +152,8 @@ def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(
     assert speak(voice="alloy", seed=9) == builtin  # same seed, same audio
     narrator = speak(voice="narrator", seed=9)  # a voice from voices/
     assert narrator != builtin
-    # Random weights rarely let a control change the sampled tokens: watch what T3 receives.
     t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
-    seen: list[dict] = []
-    real = t3.inference
-
-    def recording(**kwargs):  # type: ignore[no-untyped-def]
-        seen.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(t3, "inference", recording)
+    seen = record_calls(monkeypatch, t3, "inference")  # random weights: watch what T3 receives
     speak(voice="alloy", seed=9)
     speak(voice="alloy", seed=9, instructions="Say it excitedly!")
     plain, excited = seen
@@ -309,15 +279,7 @@ def test_a_voice_blend_mixes_the_speaker_embeddings(
     other = Path(settings.paths.voices_dir) / "other.wav"
     sf.write(str(other), samples[::2], rate)  # twice as fast: another speaker embedding
     narrator = Path(settings.paths.voices_dir) / "narrator.wav"
-    t3 = engine.model.t3
-    seen: list[dict] = []
-    real = t3.inference
-
-    def recording(**kwargs):  # type: ignore[no-untyped-def]
-        seen.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(t3, "inference", recording)
+    seen = record_calls(monkeypatch, engine.model.t3, "inference")
     body = {"model": "kokoro", "input": "Hello.", "voice": "narrator(3)+other(1)", "response_format": "wav"}
     response = client.post("/v1/audio/speech", json=body)
     assert response.status_code == 200, response.text

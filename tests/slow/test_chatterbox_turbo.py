@@ -16,9 +16,8 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from config import Settings, load_settings
-from main_api import create_app
-from tests.conftest import wait_until_ready
+from config import Settings
+from tests.support.chatterbox_app import random_weights_settings, ready_client, record_calls
 from tests.support.random_turbo import (
     build_nano_checkpoint,
     cached_turbo_checkpoint,
@@ -35,19 +34,14 @@ TEXT = {"text": "Hello there.", "engine": "chatterbox-turbo", "export_formats": 
 
 def _settings(root: Path, checkpoint: Path) -> Settings:
     (root / "voices").mkdir(exist_ok=True)
-    return load_settings(
-        paths={
-            name: str(root / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-        },
-        engines={"enabled": ["chatterbox-turbo"], "default": "chatterbox-turbo", "fallback": None},
+    return random_weights_settings(
+        root,
+        ["chatterbox-turbo"],
         models={
-            "device": "cpu",
             "max_new_tokens": MAX_TOKENS,
             "conditionals_cache_dir": str(root / "cache"),
             "turbo": {"checkpoint_dir": str(checkpoint)},
         },
-        validation={"bypass": True},  # random weights make noise: Whisper would reject every take
     )
 
 
@@ -62,9 +56,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     sf.write(str(reversed_wav), samples[::-1], rate)
     long_clip(reversed_wav, root / "voices" / "narrator.wav")
     sf.write(str(root / "voices" / "short.wav"), samples[: 4 * rate], rate)
-    with small_turbo_t3(), TestClient(create_app(settings)) as test_client:
-        health = wait_until_ready(test_client, timeout=600)
-        assert health["status"] == "healthy", health
+    with ready_client(settings, small_turbo_t3()) as test_client:
         yield test_client
 
 
@@ -114,16 +106,8 @@ def test_a_reference_of_five_seconds_or_less_is_a_400_and_nothing_is_saved(
 def test_turbo_defaults_and_top_k_reach_the_model_and_ignored_controls_warn(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Random weights give T3 a near-uniform distribution: watch what the model stage receives.
     t3 = client.app.state.engine.engines.engine("chatterbox-turbo").model.t3
-    seen: list[dict] = []
-    real = t3.inference_turbo
-
-    def recording(**kwargs):  # type: ignore[no-untyped-def]
-        seen.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(t3, "inference_turbo", recording)
+    seen = record_calls(monkeypatch, t3, "inference_turbo")  # random weights: watch what T3 receives
     plain = client.post("/api/v1/tts?response_mode=url", json=TEXT)
     assert plain.status_code == 200, plain.text
     budget = f"chunk 1: speech reached the token budget (models.max_new_tokens={MAX_TOKENS}) before its end"
@@ -154,8 +138,7 @@ def test_the_engine_list_shows_turbo_loaded_at_24khz(client: TestClient) -> None
 def test_a_nano_checkpoint_loads_and_speaks(client: TestClient, tmp_path: Path, speech_wav: Path) -> None:
     nano = build_nano_checkpoint(tmp_path / "nano", cached_turbo_checkpoint(speech_wav))
     settings = _settings(tmp_path, nano)
-    with small_nano_t3(), TestClient(create_app(settings)) as nano_client:
-        assert wait_until_ready(nano_client, timeout=600)["status"] == "healthy"
+    with ready_client(settings, small_nano_t3()) as nano_client:
         (info,) = nano_client.get("/api/v1/engines").json()["engines"]
         assert info["state"] == "unloaded"  # engines.load_on_first_use: turbo waits for a request
         _audio(nano_client.post("/api/v1/tts", json=TEXT))

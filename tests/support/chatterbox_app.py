@@ -1,39 +1,77 @@
-"""The app on the random-weight Chatterbox checkpoint (few-layer T3), for the slow tests that share it."""
+"""The app on random-weight checkpoints (few-layer T3), for the slow tests that share it: its settings,
+a client once it is healthy, and a way to watch what the model stage receives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from config import load_settings
+from config import Settings, load_settings
 from main_api import create_app
 from tests.conftest import wait_until_ready
 from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
 
 
-@contextmanager
-def chatterbox_client(root: Path, speech_wav: Path, **models: Any) -> Iterator[TestClient]:
-    """A ready client serving only ``chatterbox`` from folders under ``root``; ``models`` overrides
-    settings of the ``models`` section (``max_new_tokens``, ``t3_loop``, ...)."""
-    settings = load_settings(
+def random_weights_settings(root: Path, enabled: Sequence[str], **sections: Any) -> Settings:
+    """Settings serving the ``enabled`` engines (the first is the default; no fallback) on the CPU from
+    folders under ``root``; ``sections`` adds to the ``engines`` and ``models`` sections (checkpoint
+    folders, ``max_new_tokens``, ``conditionals_cache_dir``: none by default, ...) or sets others."""
+    return load_settings(
         paths={
             name: str(root / name.removesuffix("_dir"))
             for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
         },
-        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(cached_random_checkpoint(speech_wav)),
-            "device": "cpu",
-            "conditionals_cache_dir": None,
-            **models,
+        engines={
+            "enabled": list(enabled),
+            "default": enabled[0],
+            "fallback": None,
+            **sections.pop("engines", {}),
         },
+        models={"device": "cpu", "conditionals_cache_dir": None, **sections.pop("models", {})},
         validation={"bypass": True},  # random weights make noise: Whisper would reject every take
+        **sections,
     )
-    with small_t3(), TestClient(create_app(settings)) as client:
+
+
+@contextmanager
+def ready_client(settings: Settings, small_model: AbstractContextManager[None]) -> Iterator[TestClient]:
+    """A client of the app once ``/health`` says healthy; the model is built inside ``small_model`` (the
+    few-layer config its random-weight checkpoint was made with)."""
+    with small_model, TestClient(create_app(settings)) as client:
         health = wait_until_ready(client, timeout=600)
         assert health["status"] == "healthy", health
         yield client
+
+
+@contextmanager
+def chatterbox_client(
+    root: Path, speech_wav: Path, *, engines: Sequence[str] = ("chatterbox",), **models: Any
+) -> Iterator[TestClient]:
+    """A ready client serving ``engines`` (``chatterbox`` first; ``chatterbox-vc`` too, say) from folders
+    under ``root``; ``models`` overrides settings of the ``models`` section (``max_new_tokens``,
+    ``t3_loop``, ``conditionals_cache_dir``, ...)."""
+    checkpoint = str(cached_random_checkpoint(speech_wav))
+    settings = random_weights_settings(root, engines, models={"checkpoint_dir": checkpoint, **models})
+    with ready_client(settings, small_t3()) as client:
+        yield client
+
+
+def record_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[dict[str, Any]]:
+    """The keyword arguments of every call to ``owner.<name>`` from now on (the calls still go through).
+
+    Random weights give T3 a near-uniform token distribution, so a changed control rarely changes the
+    sampled tokens: the slow tests watch what the model stage receives instead."""
+    seen: list[dict[str, Any]] = []
+    real = getattr(owner, name)
+
+    def recording(**kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return seen

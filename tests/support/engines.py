@@ -13,7 +13,23 @@ from utils.audio import Clip
 RATE = 24000
 
 
-class ToneEngine:
+class _Double:
+    """What every double does alike: loads (a flag) and describes itself at 24 kHz on the CPU."""
+
+    def __init__(self) -> None:
+        self.loaded = False
+
+    def load(self) -> None:
+        self.loaded = True
+
+    def unload(self) -> None:
+        self.loaded = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": "cpu", "sample_rate": RATE}
+
+
+class ToneEngine(_Double):
     """Speaks any text as 1 s of silence, 1 s of a 220 Hz tone at -20 dBFS peak, 1 s of silence."""
 
     name = "tone"
@@ -25,18 +41,9 @@ class ToneEngine:
     languages: tuple[str, ...] = ("en",)
 
     def __init__(self, *, clones_voices: bool = False) -> None:
-        self.loaded = False
+        super().__init__()
         self.clones_voices = clones_voices
         self.voices_heard: list[Path] = []  # reference files it was given, while they existed
-
-    def load(self) -> None:
-        self.loaded = True
-
-    def unload(self) -> None:
-        self.loaded = False
-
-    def describe(self) -> dict[str, Any]:
-        return {"device": "cpu", "sample_rate": RATE}
 
     def has_voice(self, name: str) -> bool:
         return False
@@ -63,24 +70,12 @@ class GapEngine(ToneEngine):
         return Clip(np.concatenate([tone, np.zeros(2 * RATE), tone]).astype(np.float32), RATE)
 
 
-class EchoConversion:
+class EchoConversion(_Double):
     """A voice-conversion double: answers each window unchanged (so durations are exact)."""
 
     name = "chatterbox-vc"
     kind: Literal["vc"] = "vc"
     traits = EngineTraits()
-
-    def __init__(self) -> None:
-        self.loaded = False
-
-    def load(self) -> None:
-        self.loaded = True
-
-    def unload(self) -> None:
-        self.loaded = False
-
-    def describe(self) -> dict[str, Any]:
-        return {"device": "cpu", "sample_rate": RATE}
 
     def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
         return source

@@ -8,13 +8,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 
+from tests.support.live_server import live_server_process
 from utils.audio import decode
 
 MB = 2**20
+# A server speaking with Piper alone, loaded at start: what the memory and load tests and benches run.
+PIPER_SERVER = {
+    "CHATTERBOX_ENGINES__ENABLED": '["piper"]',
+    "CHATTERBOX_ENGINES__DEFAULT": "piper",
+    "CHATTERBOX_ENGINES__LOAD_ON_FIRST_USE": "[]",
+}
 # One sentence, 71 characters; texts of any length are cut from repeats of it.
 SENTENCE = "The quick brown fox jumps over the lazy dog near the quiet river bank. "
 
@@ -91,3 +100,11 @@ def settle(sampler: PeakSampler, seconds: float = 1.0) -> float:
     """RSS once the server has been idle a moment (encoders' threads and sockets wound down)."""
     time.sleep(seconds)
     return sampler.rss_mb()
+
+
+@contextmanager
+def sampled_server(data: Path, **live: Any) -> Iterator[tuple[str, PeakSampler]]:
+    """A real server process on folders under ``data`` (``live``: as ``live_server_process`` takes, such
+    as ``**PIPER_SERVER``): its base URL and a sampler of its memory."""
+    with live_server_process(data, **live) as (base, server):
+        yield base, PeakSampler(server.pid)

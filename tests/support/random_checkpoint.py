@@ -47,16 +47,21 @@ _FIRST_CHAR_ID = 3
 
 
 @contextlib.contextmanager
-def small_t3(layers: int = SMALL_T3_LAYERS) -> Iterator[None]:
-    """Temporarily give chatterbox's Llama_520M config `layers` hidden layers (width stays 1024)."""
+def llama_config(name: str, **changes: int) -> Iterator[None]:
+    """Temporarily change one of chatterbox's ``LLAMA_CONFIGS`` (T3 reads it when built): fewer layers."""
     from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
 
-    original = LLAMA_CONFIGS[_LLAMA_NAME]
-    LLAMA_CONFIGS[_LLAMA_NAME] = {**original, "num_hidden_layers": layers}
+    original = LLAMA_CONFIGS[name]
+    LLAMA_CONFIGS[name] = {**original, **changes}
     try:
         yield
     finally:
-        LLAMA_CONFIGS[_LLAMA_NAME] = original
+        LLAMA_CONFIGS[name] = original
+
+
+def small_t3(layers: int = SMALL_T3_LAYERS) -> contextlib.AbstractContextManager[None]:
+    """Temporarily give chatterbox's Llama_520M config `layers` hidden layers (width stays 1024)."""
+    return llama_config(_LLAMA_NAME, num_hidden_layers=layers)
 
 
 def _save_state_dict(module: nn.Module, path: Path) -> None:

@@ -14,7 +14,6 @@ import logging
 import shutil
 import string
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -23,7 +22,12 @@ from tokenizers import Tokenizer
 from tokenizers.models import BPE
 
 from config import MULTILINGUAL_LANGUAGES
-from tests.support.random_checkpoint import _save_state_dict, cached_build, cached_random_checkpoint
+from tests.support.random_checkpoint import (
+    _save_state_dict,
+    cached_build,
+    cached_random_checkpoint,
+    llama_config,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +47,9 @@ CANGJIE = ["你\tonf", "好\tvnd", "世\tpt", "界\twol"]
 _SPECIAL = {"[STOP]": 0, "[UNK]": 1, "[SPACE]": 2, "[START]": 255}
 
 
-@contextlib.contextmanager
-def small_mtl_t3() -> Iterator[None]:
+def small_mtl_t3() -> contextlib.AbstractContextManager[None]:
     """Temporarily make chatterbox's Llama_520M config 14 narrow layers (16 heads, width 1024)."""
-    from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
-
-    original = LLAMA_CONFIGS["Llama_520M"]
-    LLAMA_CONFIGS["Llama_520M"] = {**original, "num_hidden_layers": LAYERS, "intermediate_size": MLP_WIDTH}
-    try:
-        yield
-    finally:
-        LLAMA_CONFIGS["Llama_520M"] = original
+    return llama_config("Llama_520M", num_hidden_layers=LAYERS, intermediate_size=MLP_WIDTH)
 
 
 def _write_tokenizer(path: Path) -> None:

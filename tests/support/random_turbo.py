@@ -14,14 +14,18 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import torch
 
-from tests.support.random_checkpoint import _save_state_dict, cached_build, cached_random_checkpoint
+from tests.support.random_checkpoint import (
+    _save_state_dict,
+    cached_build,
+    cached_random_checkpoint,
+    llama_config,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,33 +46,17 @@ _CORPUS = (
 )
 
 
-@contextlib.contextmanager
-def _layers(config_name: str, layers: int) -> Iterator[None]:
-    from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
-
-    original = LLAMA_CONFIGS[config_name]
-    LLAMA_CONFIGS[config_name] = {**original, "n_layer": layers}
-    try:
-        yield
-    finally:
-        LLAMA_CONFIGS[config_name] = original
-
-
-@contextlib.contextmanager
-def small_turbo_t3(layers: int = SMALL_LAYERS) -> Iterator[None]:
+def small_turbo_t3(layers: int = SMALL_LAYERS) -> contextlib.AbstractContextManager[None]:
     """Temporarily give chatterbox's GPT2_medium config `layers` layers (width stays 1024)."""
-    with _layers("GPT2_medium", layers):
-        yield
+    return llama_config("GPT2_medium", n_layer=layers)
 
 
-@contextlib.contextmanager
-def small_nano_t3(layers: int = 1) -> Iterator[None]:
+def small_nano_t3(layers: int = 1) -> contextlib.AbstractContextManager[None]:
     """Temporarily give the GPT2_small config nano uses `layers` layers."""
     from engines.chatterbox_turbo import GPT2_SMALL, register_gpt2_small
 
     register_gpt2_small()
-    with _layers(GPT2_SMALL, layers):
-        yield
+    return llama_config(GPT2_SMALL, n_layer=layers)
 
 
 def write_gpt2_tokenizer(folder: Path) -> None:

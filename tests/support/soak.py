@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.live_server import live_server_process
-from tests.support.memory_probe import PeakSampler, settle
+from tests.support.memory_probe import PeakSampler, sampled_server, settle
 from tests.support.random_checkpoint import cached_random_checkpoint
 
 TOKENS = 25  # random weights never stop on their own: 25 tokens = 1 s of audio
@@ -61,8 +60,8 @@ def chatterbox_server(data: Path, speech_wav: Path) -> Iterator[tuple[str, PeakS
         "CHATTERBOX_MODELS__MAX_NEW_TOKENS": str(TOKENS),
         "CHATTERBOX_VALIDATION__BYPASS": "true",  # Whisper would reject noise
     }
-    with live_server_process(data, small_t3=True, timeout=600, **env) as (base, server):
-        yield base, PeakSampler(server.pid)
+    with sampled_server(data, small_t3=True, timeout=600, **env) as served:
+        yield served
 
 
 def soak(base: str, sampler: PeakSampler, requests: int) -> Soak:
