@@ -247,7 +247,7 @@ class ChatterboxTTSEngine(T3Sampling):
         from engines.t3_sequences import batched_tokens
 
         sequence = self._sequence(model, t3_cond, tokens, params)
-        sequence.feed = feed = TokenFeed(keep=lambda token: token < _SPEECH_VOCAB)
+        sequence.feed = feed = TokenFeed(keep=lambda token: token < _SPEECH_VOCAB, wanted=partial.wanted)
         ticket = self._scheduler(model).submit(sequence, cancel_event())
 
         def vocode(window: list[int]) -> Any:

@@ -8,6 +8,13 @@ sent (their audio still lacks the lookahead the next tokens give) and are done a
 window, and two windows meet in a short crossfade. When T3 is done, the whole token sequence is
 vocoded once, as without streaming, for the saved file; the stream's last piece is taken from that
 whole vocoding, so the streamed audio has exactly the whole clip's length.
+
+The first window decides when the listener hears anything, so it is hurried (``TokenFeed.urgent``):
+while the listener waits on a chunk none of whose audio is out yet, the scheduler lets no other
+sequence join the batch (the chunk's steps cost what a batch of one costs), publishes its tokens at
+the very step it has enough for the first window, and holds T3 (``TokenFeed.hold``) while that window
+is vocoded, so S3Gen has the cores to itself. A sequence's tokens do not depend on when the others
+join or on the pauses, so this changes only timing.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import numpy as np
 from engines.base import PartialAudio
 
 SAMPLES_PER_TOKEN = 960  # 24 kHz audio, 25 speech tokens a second
-FIRST_WINDOW = 16  # tokens decoded before the first audio is vocoded (0.48 s of it is sent)
+FIRST_WINDOW = 12  # tokens decoded before the first audio is vocoded (0.32 s of it is sent)
 WINDOW = 32  # new tokens per later window
 CONTEXT = 8  # tokens before a window vocoded again for context (their audio is dropped)
 HOLD = 4  # a window's last tokens, not sent: the next window (or the whole) redoes them
@@ -29,25 +36,60 @@ FADE = 480  # samples (20 ms) crossfaded where two windows meet
 
 
 class TokenFeed:
-    """One sequence's speech tokens so far, published by the T3 scheduler at its host syncs."""
+    """One sequence's speech tokens so far, published by the T3 scheduler at its host syncs.
 
-    def __init__(self, keep: Callable[[int], bool] | None = None) -> None:
+    ``wanted`` is set once the listener waits on the chunk; until its first window is out the feed is
+    ``urgent``. ``hold`` (the scheduler, when it publishes the first window's tokens) pauses T3 until
+    ``release`` (the vocoding thread, once that window is out or cannot be made from what came).
+    """
+
+    def __init__(
+        self,
+        keep: Callable[[int], bool] | None = None,
+        wanted: threading.Event | None = None,
+        first: int = FIRST_WINDOW,
+    ) -> None:
         self._keep = keep  # which tokens are audio (control tokens are not vocoded)
         self._changed = threading.Condition()
+        self._wanted = wanted
+        self.first = first  # tokens the first window needs
         self.tokens: list[int] = []
         self.closed = False
+        self.started = False  # the first window is out
+        self.held = False  # T3 waits while the first window is vocoded
 
-    def publish(self, tokens: list[int]) -> None:
+    @property
+    def urgent(self) -> bool:
+        """The listener waits on this chunk and has heard none of it yet."""
+        return self._wanted is not None and self._wanted.is_set() and not self.started and not self.closed
+
+    def publish(self, tokens: list[int], *, hold: bool = False) -> None:
+        """The tokens so far; with ``hold``, T3 waits (``wait_released``) until the window is vocoded."""
         if self._keep is not None:
             tokens = [token for token in tokens if self._keep(token)]
         with self._changed:
             self.tokens = tokens
+            self.held = self.held or (hold and len(tokens) >= self.first)
             self._changed.notify_all()
+
+    def release(self, *, started: bool = False, unless_enough: int | None = None) -> None:
+        """Let T3 go on (unless ``len(tokens) >= unless_enough``: a window for them is still to come)."""
+        with self._changed:
+            self.started = self.started or started
+            if unless_enough is None or len(self.tokens) < unless_enough:
+                self.held = False
+                self._changed.notify_all()
+
+    def wait_released(self, timeout: float) -> bool:
+        """Whether T3 may go on (waits up to ``timeout`` for the held window)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self.held or self.closed, timeout)
 
     def close(self) -> None:
         """The sequence is done (stopped, out of budget, cancelled or failed)."""
         with self._changed:
             self.closed = True
+            self.held = False
             self._changed.notify_all()
 
     def wait(self, count: int, timeout: float) -> tuple[list[int], bool]:
@@ -139,14 +181,23 @@ def vocode_while_decoding(
     from utils.audio import Clip  # here: the window sizes import without the audio stack (bench/)
 
     windows = WindowedAudio(vocode, lambda samples: partial.send(Clip(samples, rate)))
-    while True:
-        so_far, closed = feed.wait(windows.wants(), timeout=0.1)
-        if closed:
-            return windows
-        if partial.wanted.is_set() and len(so_far) >= windows.wants():
-            windows.window(so_far)
-            if log is not None:
-                log.append((len(feed.tokens), windows.sent_samples))
+    feed.first = windows.wants()
+    try:
+        while True:
+            so_far, closed = feed.wait(windows.wants(), timeout=0.1)
+            if closed:
+                return windows
+            if partial.wanted.is_set() and len(so_far) >= windows.wants():
+                try:
+                    windows.window(so_far)
+                finally:
+                    feed.release(started=windows.started)
+                if log is not None:
+                    log.append((len(feed.tokens), windows.sent_samples))
+            else:  # a hold this thread cannot use (control tokens left too few): T3 goes on
+                feed.release(unless_enough=windows.wants() if partial.wanted.is_set() else None)
+    finally:
+        feed.release()
 
 
 def wait_for_listener(partial: PartialAudio, cancel: threading.Event | None) -> None:

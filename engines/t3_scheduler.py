@@ -11,6 +11,10 @@ is in the batch (``tests/unit/test_t3_scheduler.py``).
 The KV cache holds the active rows packed at ``0..n-1`` (a leaving sequence's rows are filled by
 moving the later rows down) and grows in length as positions advance; it is freed when the batch
 empties, so an idle model holds no cache.
+
+A streamed sequence whose listener waits for its first audio goes first (``engines.s3gen_stream``):
+while its first window is due no other sequence joins, its tokens are published the step it has
+enough, and the next step waits until that window is vocoded.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from engines.worker import Cancelled
 logger = logging.getLogger(__name__)
 
 GROW = 128  # cache positions added at a time (a copy of the cache per growth)
+HOLD_LIMIT = 120.0  # seconds T3 waits at most for a streamed first window to be vocoded
 
 
 class Ticket:
@@ -136,9 +141,7 @@ class T3Scheduler:
                     self._wake.wait()
                 if self._closed:
                     break
-                joining: list[Ticket] = []
-                while self._pending and len(self._tickets) + len(joining) < self._limit:
-                    joining.append(self._pending.popleft())
+                joining = self._admit()
             try:
                 with torch.inference_mode():
                     while joining:
@@ -146,8 +149,10 @@ class T3Scheduler:
                         joining.pop(0)
                     self._leave(check=False)
                     if self._tickets:
+                        self._await_first_windows()
                         self._step()
                         self._leave(check=self.steps % self.decoder.check_every == 0 or self._analyzed())
+                        self._publish_first_windows()
             except torch.OutOfMemoryError as exc:
                 self._shrink(joining, exc)
             except Exception as exc:  # a failed step fails the sequences in it, not the scheduler
@@ -158,6 +163,42 @@ class T3Scheduler:
         for ticket in [*self._tickets, *self._pending]:
             ticket.finish(Cancelled())
         self._reset()
+
+    def _admit(self) -> list[Ticket]:
+        """The waiting sequences that join now (under ``_wake``), oldest first, up to the limit.
+
+        While a streamed sequence's first window is due (``TokenFeed.urgent``: its listener waits and
+        has heard nothing yet), only such sequences join: the first audio does not wait for steps
+        shared with the chunks behind it. The others join once that window is out.
+        """
+        hurry = any(_urgent(ticket) for ticket in (*self._tickets, *self._pending))
+        joining: list[Ticket] = []
+        for ticket in list(self._pending):
+            if len(self._tickets) + len(joining) >= self._limit:
+                break
+            if not hurry or _urgent(ticket):
+                self._pending.remove(ticket)
+                joining.append(ticket)
+        return joining
+
+    def _publish_first_windows(self) -> None:
+        """An urgent stream with enough tokens for its first window gets them now, and T3 holds."""
+        for live in self._lives:
+            feed = live.seq.feed
+            if feed is not None and feed.urgent and not feed.held and live.sampled >= feed.first:
+                feed.publish(live.so_far(), hold=True)
+
+    def _await_first_windows(self) -> None:
+        """While a first window is vocoded, T3 waits: S3Gen has the cores (or the device) to itself."""
+        for ticket, live in zip(self._tickets, self._lives, strict=True):
+            feed, began = live.seq.feed, time.monotonic()
+            while feed is not None and not feed.wait_released(0.05):
+                if ticket.cancel.is_set() or self._closed:
+                    break
+                if time.monotonic() - began > HOLD_LIMIT:
+                    logger.warning("%s: a first window took over %.0f s: T3 goes on", self.name, HOLD_LIMIT)
+                    feed.release()
+                    break
 
     def _shrink(self, joining: list[Ticket], error: torch.OutOfMemoryError) -> None:
         """Out of device memory: the newest sequence waits again (from scratch: same tokens), the limit drops.
@@ -276,3 +317,8 @@ class T3Scheduler:
         self._tickets, self._lives, self._positions, self._cache = [], [], [], None
         self.active = 0
         self._limit = self.max_batch
+
+
+def _urgent(ticket: Ticket) -> bool:
+    feed = ticket.sequence.feed
+    return feed is not None and feed.urgent

@@ -7,10 +7,12 @@ to the whole chunk's audio, with the fade-ins and the held-back ends never heard
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
-from engines.s3gen_stream import FADE, SAMPLES_PER_TOKEN, TokenFeed, WindowedAudio
+from engines.s3gen_stream import FADE, FIRST_WINDOW, HOLD, SAMPLES_PER_TOKEN, TokenFeed, WindowedAudio
 
 RATE = 24_000
 
@@ -51,10 +53,11 @@ def _stream(
 
 def test_windows_add_up_to_the_whole_chunk_and_start_after_the_first_window() -> None:
     vocode, calls = _vocoder()
-    heard, joins, whole = _stream(vocode, 100, list(range(8, 100, 8)))
+    heard, joins, whole = _stream(vocode, 100, [FIRST_WINDOW, *range(16, 100, 8)])
     assert heard.size == whole.size == 100 * SAMPLES_PER_TOKEN
     np.testing.assert_allclose(heard, whole, atol=1e-6)  # no fade-in of a later window is heard
-    assert len(calls[0]) == 16 and joins[0] == 12 * SAMPLES_PER_TOKEN  # first audio: 16 tokens in
+    # First audio: 12 tokens in (0.48 s of speech), all but the held-back end sent.
+    assert len(calls[0]) == FIRST_WINDOW == 12 and joins[0] == (FIRST_WINDOW - HOLD) * SAMPLES_PER_TOKEN
     assert all(
         len(call) <= 8 + 4 + 32 + 8 for call in calls[1:-1]
     )  # context + held + new (+ a check's worth)
@@ -85,6 +88,23 @@ def test_the_feed_wakes_a_waiter_when_enough_tokens_come_or_it_closes() -> None:
     assert feed.wait(10, timeout=0.01) == ([1, 2, 3], False)  # timed out
     feed.close()
     assert feed.wait(10, timeout=5) == ([1, 2, 3], True)
+
+
+def test_a_held_first_window_lets_t3_go_once_it_is_out_or_cannot_be_made() -> None:
+    """``hold`` pauses T3 only while a first window is due and the listener waits."""
+    wanted = threading.Event()
+    feed = TokenFeed(keep=lambda token: token < 100, wanted=wanted)
+    assert not feed.urgent  # nobody listens yet: no hurry
+    wanted.set()
+    assert feed.urgent
+    feed.publish([1, 2, 200], hold=True)  # too few audio tokens for a first window: no hold
+    assert not feed.held and feed.wait_released(0.01)
+    feed.publish(list(range(FIRST_WINDOW)), hold=True)
+    assert feed.held and not feed.wait_released(0.01)
+    feed.release(unless_enough=FIRST_WINDOW)  # a window for these is still to come: T3 keeps waiting
+    assert feed.held
+    feed.release(started=True)
+    assert feed.wait_released(0.01) and not feed.urgent
 
 
 def test_a_hold_shorter_than_the_crossfade_is_refused() -> None:

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from engines.base import PartialAudio
-from engines.s3gen_stream import TokenFeed, vocode_while_decoding
+from engines.s3gen_stream import FIRST_WINDOW, TokenFeed, vocode_while_decoding
 from engines.t3_loop import Decoder, Sampling, Sequence
 from engines.t3_scheduler import T3Scheduler
 from engines.t3_sequences import chatterbox_sequence, decode_batched, generator
@@ -140,6 +140,37 @@ def test_a_streamed_sequence_publishes_its_tokens_as_they_come_and_leaves_when_c
     while scheduler.active:  # (set just after the ticket is told)
         assert time.monotonic() < deadline, "the cancelled sequence stayed in the batch"
         time.sleep(0.005)
+
+
+def test_a_streams_first_window_goes_first_and_t3_waits_while_it_is_vocoded(
+    english_t3: nn.Module, scheduler: T3Scheduler
+) -> None:
+    """The head of a stream decodes alone up to its first window, which S3Gen vocodes with T3 paused."""
+    head, behind = (2, 15, Sampling(), 11, 40), [(1, 20, NO_CFG, 12, 30), (3, 9, Sampling(), 13, 30)]
+    expected = [_alone(english_t3, spec) for spec in (head, *behind)]
+    partial = PartialAudio(send=lambda clip: None)
+    partial.wanted.set()  # the listener waits on this chunk
+    sequence = _sequence(english_t3, *head)
+    sequence.feed = feed = TokenFeed(wanted=partial.wanted)
+    tickets = [scheduler.submit(sequence)] + [
+        scheduler.submit(_sequence(english_t3, *spec)) for spec in behind
+    ]
+    calls: list[dict] = []
+
+    def vocode(tokens: list[int]) -> np.ndarray:
+        call = {"tokens": len(tokens), "step": scheduler.steps, "joined": [t.joined_at_step for t in tickets]}
+        time.sleep(0.3)  # S3Gen at work: a T3 step of this tiny model takes milliseconds
+        calls.append({**call, "step after": scheduler.steps})
+        return np.zeros(960 * len(tokens), dtype=np.float32)
+
+    windows = vocode_while_decoding(feed, partial, vocode, 24_000)
+    assert [ticket.wait().tokens for ticket in tickets] == expected  # going first changes no token
+    first = calls[0]
+    assert first["tokens"] == FIRST_WINDOW  # published the step it had enough, not at a later check
+    assert first["step after"] == first["step"]  # no T3 step while the first window was vocoded
+    assert first["joined"][1:] == [None, None]  # the chunks behind it waited for its first audio
+    assert all(ticket.joined_at_step >= first["step"] for ticket in tickets[1:])  # type: ignore[operator]
+    assert windows.started and not feed.urgent and not feed.held
 
 
 def test_a_sequence_that_hits_its_budget_ends_with_a_warning(
