@@ -130,7 +130,7 @@ class EngineReplica:
         """Unload every engine (its weights freed) and stop the worker threads; once only.
 
         Serve stops a replica by calling its ``__del__`` (scale-down, redeploy, ``serve shutdown``),
-        which calls this; the calls it still held were already answered or failed by then.
+        which calls this after letting the calls it holds finish (up to ``graceful_shutdown_timeout_s``).
         """
         if self._stopped:
             return
@@ -141,7 +141,9 @@ class EngineReplica:
                     try:
                         await self._manager.unload(info["name"])
                     except Exception:  # the others must still be freed and the threads stopped
-                        logger.exception("replica %s: unloading %s failed", self._identity, info["name"])
+                        logger.exception(
+                            "replica %s: unloading %s failed", self._identity["replica"], info["name"]
+                        )
             await self._manager.stop()
         logger.info("replica %s stopped: engines unloaded, threads stopped", self._identity["replica"])
 
