@@ -23,6 +23,8 @@ from serving.warm import warm_voices
 from tests.support.engines import ToneEngine
 
 PIPER_ONLY = {"enabled": ["piper"], "default": "piper", "fallback": None}
+# Serve awaits a replica's async __del__; Python's own finalizer, when the test drops it, cannot.
+UNAWAITED_DEL = pytest.mark.filterwarnings("ignore:coroutine 'EngineReplica.__del__':RuntimeWarning")
 
 
 @pytest.mark.parametrize(("cpus", "threads"), [(1.0, 1), (2.0, 2), (0.5, 1), (None, 0)])
@@ -65,6 +67,7 @@ def _model_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.is_alive() and "piper" in t.name.lower()]
 
 
+@UNAWAITED_DEL
 def test_when_serve_stops_a_replica_its_engines_are_unloaded_and_threads_stopped(
     replica: EngineReplica,
 ) -> None:
@@ -84,6 +87,7 @@ def test_when_serve_stops_a_replica_its_engines_are_unloaded_and_threads_stopped
     assert threads_after == []
 
 
+@UNAWAITED_DEL
 def test_a_replica_never_started_stops_cleanly(replica: EngineReplica) -> None:
     asyncio.run(replica.shutdown())
     assert replica.stopped
