@@ -146,10 +146,8 @@ class PiperEngine:
             if param != "voice":
                 raise EngineUnavailableError(f"Piper voice {name!r} ({param}) is not installed")
             raise NotFoundError(f"Piper voice {name!r} not found", param="voice")
-        from piper import PiperVoice
-
         logger.info("loading piper voice %s from %s", name, path)
-        voice = PiperVoice.load(path)
+        voice = load_voice(path, self._settings.intra_op_threads)
         voice.session = _ReleasingSession(voice.session)
         self._loaded[name] = voice
         self._sizes[name] = path.stat().st_size
@@ -162,6 +160,23 @@ class PiperEngine:
     def estimated_bytes(self) -> int | None:
         """Before a load: the default voice's model file size."""
         return file_bytes([self.voices().get(self._settings.default_voice)])
+
+
+def load_voice(model: Path, threads: int) -> Any:
+    """A PiperVoice on the CPU whose ONNX Runtime session uses ``threads`` intra-op threads (0: its choice).
+
+    ``PiperVoice.load`` takes no session options, so this builds the voice as it does, with them.
+    """
+    import onnxruntime
+    from piper import PiperConfig, PiperVoice
+
+    config = json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8"))
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(
+        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    return PiperVoice(config=PiperConfig.from_dict(config), session=session, download_dir=Path.cwd())
 
 
 class _ReleasingSession:

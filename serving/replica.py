@@ -13,6 +13,7 @@ from config import Settings
 from engines.manager import EngineManager
 from exceptions import ChatterboxError
 from serving.outcome import Outcome
+from serving.warm import warm_voices
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +25,26 @@ def enter_project(root: str) -> None:
         sys.path.insert(0, root)
 
 
-def group_settings(settings: Settings, names: list[str]) -> Settings:
-    """The settings with only this group's engines enabled."""
+def group_settings(settings: Settings, names: list[str], cpus: float | None = None) -> Settings:
+    """The settings with only this group's engines enabled, and Piper's ONNX Runtime threads set to the
+    replica's CPUs (``cpus``: its ``ray_actor_options`` num_cpus, at least 1) unless the config sets them.
+
+    ONNX Runtime otherwise gives every replica a thread per core of the machine: two replicas on two
+    cores then fight over them and do less together than one (docs/scaling.md).
+    """
     engines = settings.engines.model_copy(update={"enabled": names, "load_on_first_use": []})
-    return settings.model_copy(update={"engines": engines})
+    update: dict[str, Any] = {"engines": engines}
+    if cpus is not None and settings.piper.intra_op_threads == 0:
+        threads = max(1, int(cpus))
+        update["piper"] = settings.piper.model_copy(update={"intra_op_threads": threads})
+    return settings.model_copy(update=update)
+
+
+def replica_cpus() -> float | None:
+    """The CPUs Ray gave this replica (None outside a Ray worker)."""
+    from ray.runtime_context import get_runtime_context
+
+    return get_runtime_context().get_assigned_resources().get("CPU")
 
 
 class EngineReplica:
@@ -37,9 +54,13 @@ class EngineReplica:
         enter_project(root)
         from engines.registry import build_engines
 
-        settings = group_settings(settings, names)
+        settings = group_settings(settings, names, replica_cpus())
+        self._settings = settings
         self._manager = EngineManager(build_engines(settings), settings.engines, settings.models)
+        if settings.models.warm_voices:  # on every replica: each keeps its own conditionals cache
+            self._manager.on_ready(self._warm_voices)
         self._started = False
+        self._stopped = False
         self._identity = self._who()
 
     @staticmethod
@@ -97,5 +118,34 @@ class EngineReplica:
             ],
         }
 
-    async def __del__(self) -> None:  # Serve calls it when the replica is stopped
-        await self._manager.stop()
+    async def _warm_voices(self, name: str) -> None:
+        """Condition ``models.warm_voices`` on an engine of this replica that just loaded."""
+        await warm_voices(self._manager, self._settings, name)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    async def shutdown(self) -> None:
+        """Unload every engine (its weights freed) and stop the worker threads; once only.
+
+        Serve stops a replica by calling its ``__del__`` (scale-down, redeploy, ``serve shutdown``),
+        which calls this after letting the calls it holds finish (up to ``graceful_shutdown_timeout_s``).
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._started:
+            for info in self._manager.infos():
+                if info["state"] == "ready":
+                    try:
+                        await self._manager.unload(info["name"])
+                    except Exception:  # the others must still be freed and the threads stopped
+                        logger.exception(
+                            "replica %s: unloading %s failed", self._identity["replica"], info["name"]
+                        )
+            await self._manager.stop()
+        logger.info("replica %s stopped: engines unloaded, threads stopped", self._identity["replica"])
+
+    async def __del__(self) -> None:  # Serve's hook for a replica it stops
+        await self.shutdown()

@@ -94,6 +94,9 @@ class ModelSettings(Section):
 class PiperSettings(Section):
     voices_dir: Path = Path("voices/piper")
     default_voice: str = "en_US-joe-medium"
+    # ONNX Runtime's intra-op threads per Piper call; 0: its own choice (one per physical core), which
+    # measures best for the single-process server. A Ray replica uses one per CPU it holds (serving/).
+    intra_op_threads: Annotated[int, Field(ge=0, le=256)] = 0
 
 
 class GenerationSettings(Section):
