@@ -36,6 +36,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import SENTENCES
 from config import load_settings
 from core_engine import CoreEngine
 from engines import chatterbox
@@ -43,14 +44,6 @@ from main_api import create_app
 from tests.support.live_server import serve_in_thread
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
-
-SENTENCES = [
-    "The river ran quietly past the old mill at the edge of the village.",
-    "Children gathered on the bridge every morning to watch the boats go by.",
-    "Nobody remembered when the market had first opened in the square.",
-    "By noon the stalls were full of apples, bread and bright woollen scarves.",
-    "A dog slept in the shade of the fountain while the bells rang twelve.",
-]
 
 
 def time_stream(client: httpx.Client, body: dict) -> tuple[float, float, int]:

@@ -22,7 +22,7 @@ from config import Settings
 from core_engine import CoreEngine
 from engines.base import EngineTraits, SynthesisParams
 from main_api import create_app
-from tests.support.engines import RATE, ToneEngine
+from tests.support.engines import RATE, PreparingEngine, ToneEngine, plant_warm_voices
 from tests.support.live_server import serve_in_thread
 from utils.audio import Clip
 
@@ -143,23 +143,12 @@ def test_long_text_jobs_wait_for_room_instead_of_failing(served: tuple[str, Gate
 def test_configured_voices_are_conditioned_as_soon_as_the_engine_loads(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    class Preparing(ToneEngine):
-        def __init__(self) -> None:
-            super().__init__(clones_voices=True)
-            self.prepared: list[str] = []
-
-        def prepare_voice(self, voice: Path) -> str:
-            self.prepared.append(voice.name)
-            return f"key-{voice.stem}"
-
-    (tmp_path / "voices" / "books").mkdir(parents=True)
-    for name in ("narrator.wav", "books/anna.wav"):
-        (tmp_path / "voices" / name).write_bytes(b"RIFF")
+    plant_warm_voices(tmp_path)
     settings = make_settings(
         engines={"enabled": ["piper"], "default": "piper", "fallback": None},
         models={"warm_voices": ["narrator", "books/anna", "missing"]},
     )
-    engine = Preparing()
+    engine = PreparingEngine()
     with TestClient(create_app(settings, engine=CoreEngine(settings, engines={"tone": engine}))):
         deadline = time.monotonic() + 30
         while len(engine.prepared) < 2:

@@ -60,6 +60,25 @@ class ToneEngine(_Double):
         return Clip(np.concatenate([np.zeros(RATE), tone, np.zeros(RATE)]).astype(np.float32), RATE)
 
 
+class PreparingEngine(ToneEngine):
+    """A voice-cloning tone engine that records the voices it was asked to prepare (warm_voices)."""
+
+    def __init__(self) -> None:
+        super().__init__(clones_voices=True)
+        self.prepared: list[str] = []
+
+    def prepare_voice(self, voice: Path) -> str:
+        self.prepared.append(voice.name)
+        return f"key-{voice.stem}"
+
+
+def plant_warm_voices(root: Path) -> None:
+    """``narrator.wav`` and ``books/anna.wav`` under ``root/voices`` (placeholder bytes: never decoded)."""
+    (root / "voices" / "books").mkdir(parents=True)
+    for name in ("narrator.wav", "books/anna.wav"):
+        (root / "voices" / name).write_bytes(b"RIFF")
+
+
 class GapEngine(ToneEngine):
     """Speaks any text as 1 s of a 220 Hz tone (-20 dBFS peak), 2 s of silence, 1 s of the tone."""
 

@@ -20,7 +20,7 @@ from exceptions import ConfigError
 from serving import replica as replica_module
 from serving.replica import EngineReplica, group_settings
 from serving.warm import warm_voices
-from tests.support.engines import ToneEngine
+from tests.support.engines import PreparingEngine, plant_warm_voices
 
 PIPER_ONLY = {"enabled": ["piper"], "default": "piper", "fallback": None}
 # Serve awaits a replica's async __del__; Python's own finalizer, when the test drops it, cannot.
@@ -96,22 +96,11 @@ def test_a_replica_never_started_stops_cleanly(replica: EngineReplica) -> None:
 def test_each_replica_warms_the_configured_voices_when_its_engine_loads(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    class Preparing(ToneEngine):
-        def __init__(self) -> None:
-            super().__init__(clones_voices=True)
-            self.prepared: list[str] = []
-
-        def prepare_voice(self, voice: Path) -> str:
-            self.prepared.append(voice.name)
-            return f"key-{voice.stem}"
-
-    (tmp_path / "voices" / "books").mkdir(parents=True)
-    for name in ("narrator.wav", "books/anna.wav"):
-        (tmp_path / "voices" / name).write_bytes(b"RIFF")
+    plant_warm_voices(tmp_path)
     settings = make_settings(models={"warm_voices": ["narrator", "books/anna", "missing"]})
 
     async def one_replica() -> list[str]:
-        engine = Preparing()
+        engine = PreparingEngine()
         manager = EngineManager({"tone": engine}, settings.engines, settings.models)
         manager.on_ready(lambda name: warm_voices(manager, settings, name))
         manager.start()
