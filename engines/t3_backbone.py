@@ -23,6 +23,14 @@ from torch import Tensor
 Tap = Callable[[int, Tensor], None]  # (layer index, attention probabilities (rows, heads, q, k))
 
 
+def device_positions(positions: list[int], device: torch.device) -> Tensor:
+    """``positions`` as a (rows, 1) tensor on ``device``; on a GPU through pinned memory, without the
+    host sync an ordinary copy of a Python list makes."""
+    if device.type != "cuda":
+        return torch.tensor(positions, device=device).unsqueeze(1)
+    return torch.tensor(positions).pin_memory().to(device, non_blocking=True).unsqueeze(1)
+
+
 class Step:
     """A decode step: keys ``0..span-1``; ``mask`` (rows, 1, 1, span) when rows sit at different positions."""
 
@@ -67,7 +75,7 @@ class Backbone:
         if self.graphs is not None and not taps:
             return self.graphs.step(embeds, positions, cache)
         device = embeds.device
-        pos = torch.tensor(positions, device=device).unsqueeze(1)  # (rows, 1)
+        pos = device_positions(positions, device)
         span = max(positions) + 1
         mask = None  # rows all at one position see every cached key: SDPA without a mask is fastest
         if min(positions) != span - 1:

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from engines.t3_backbone import device_positions
+
 if TYPE_CHECKING:
     from engines.t3_backbone import Backbone, KVCache
 
@@ -51,7 +53,7 @@ class StepGraphs:
             self._graphs.clear()
             self._cache = cache
         rows = embeds.size(0)
-        where = torch.tensor(positions, device=embeds.device).unsqueeze(1)
+        where = device_positions(positions, embeds.device)
         entry = self._graphs.get(rows)
         if entry is None or not self.capture:
             entry = _Graph(embeds.clone(), where)

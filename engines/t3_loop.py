@@ -142,6 +142,9 @@ class Live:
         self.budget = seq.max_new_tokens + (1 if decoder.style == "turbo" else 0)
         self.done = torch.zeros((), dtype=torch.bool, device=device)  # read every few steps only
         self.processors = _processors(decoder.style, seq.sampling)
+        # Made once, not per step: a tensor made from a Python number on a GPU is a copy that waits
+        # for the GPU to finish (a host sync), which would stop the CPU from running ahead of it.
+        self.cfg = torch.tensor(seq.sampling.cfg_weight, dtype=torch.float32, device=device)
 
     @property
     def spent(self) -> bool:
@@ -153,7 +156,8 @@ class Live:
         t3 = self.decoder.t3
         embed = t3.speech_emb(self.history[:, self.length - 1 : self.length])
         if self.decoder.style == "chatterbox":  # upstream: the learned position of the i-th generated token
-            embed = embed + t3.speech_pos_emb.get_fixed_embedding(self.sampled)
+            # = get_fixed_embedding(sampled), read as the table's row: no index tensor copied to the device
+            embed = embed + t3.speech_pos_emb.emb.weight[self.sampled].view(1, 1, -1)
         return embed.expand(self.rows, -1, -1)
 
     def sample(self, logits: Tensor) -> None:
@@ -164,9 +168,7 @@ class Live:
         logits = logits.float()
         if style == "chatterbox" and logits.size(0) == 2:
             cond, uncond = logits[0:1], logits[1:2]
-            logits = cond + torch.as_tensor(seq.sampling.cfg_weight, device=cond.device, dtype=cond.dtype) * (
-                cond - uncond
-            )
+            logits = cond + self.cfg * (cond - uncond)
         if seq.analyzer is not None:
             last = int(self.history[0, self.length - 1].item())
             logits = seq.analyzer.step(logits, next_token=last)
