@@ -31,8 +31,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from batch_bench import SAMPLING, build_t3, request, sync
+from batch_bench import SAMPLING, sync
 
+from bench.random_t3 import build_t3, request
 from engines.s3gen_stream import CONTEXT, FIRST_WINDOW, WINDOW
 from engines.t3_loop import Decoder
 from engines.t3_scheduler import T3Scheduler

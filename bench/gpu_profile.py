@@ -23,9 +23,10 @@ from torch.profiler import ProfilerActivity, profile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from batch_bench import SAMPLING, build_t3, request, sync, upstream
+from batch_bench import SAMPLING, sync, upstream
 from first_audio_bench import build_s3gen, vocode
 
+from bench.random_t3 import build_t3, request
 from engines.t3_loop import Decoder
 from engines.t3_scheduler import T3Scheduler
 from engines.t3_sequences import DTYPES, chatterbox_sequence, generator

@@ -90,9 +90,10 @@ class StepGraphs:
         try:
             with torch.cuda.graph(entry.graph, pool=self._pool):
                 entry.out = self._static(entry, cache)
-        except RuntimeError as exc:  # an operation that cannot be captured: run eagerly from now on
+        except RuntimeError as exc:  # an operation that cannot be captured: the ordinary step from now on
             logger.warning("T3 step not captured as a CUDA graph (%s); running without graphs", exc)
-            self.capture = False
+            self.backbone.graphs = None
+            self._graphs.clear()
             return out
         self.captured += 1
         return out
