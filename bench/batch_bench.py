@@ -74,11 +74,17 @@ def upstream(t3: torch.nn.Module, count: int, tokens: int) -> tuple[float, list[
 
 
 def batched(
-    t3: torch.nn.Module, count: int, tokens: int, graphs: bool = False
+    t3: torch.nn.Module, count: int, tokens: int, graphs: bool = False, scheduler: T3Scheduler | None = None
 ) -> tuple[float, list[list[int]], int]:
-    """The requests submitted at once to the scheduler: seconds, each one's tokens, the largest batch."""
+    """The requests submitted at once to the scheduler: seconds, each one's tokens, the largest batch.
+
+    ``scheduler``: one kept between runs, as a server keeps its model's (with CUDA graphs: the graphs
+    and their cache); else one made for this run (its graphs captured during it) and closed after.
+    """
     device = str(t3.device.type)
-    scheduler = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=graphs), max_batch=count, name="bench")
+    own = scheduler is None
+    if scheduler is None:
+        scheduler = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=graphs), max_batch=count, name="bench")
     try:
         sync(device)
         started = time.perf_counter()
@@ -98,7 +104,8 @@ def batched(
         sync(device)
         return time.perf_counter() - started, results, largest
     finally:
-        scheduler.close()
+        if own:
+            scheduler.close()
 
 
 def main() -> None:
@@ -139,9 +146,13 @@ def main() -> None:
     graphs = args.graphs == "on"
     batched(t3, 1, 2, graphs)  # warm-up (first calls allocate; with compile: compile)
     counts = ([1] if args.batch1 else []) + args.requests
+    # With graphs, one scheduler for the whole run, as the server keeps one per model: each count is run
+    # once untimed first (its batch sizes captured, the cache grown to the run's length), then timed.
+    kept = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=True), max(counts), "bench") if graphs else None
     print(
         f"\n{'requests':>8} {'upstream tok/s':>15} {'batched tok/s':>14} {'ratio':>7} {'batch':>6} "
         f"{'T3 RTF':>7} {'MB/request':>10}  tokens"
+        + ("  (first run, graphs captured in it)" if graphs else "")
     )
     for count in counts:
         total = count * args.tokens
@@ -152,8 +163,12 @@ def main() -> None:
                 up_rate = total / up_seconds
         except (RuntimeError, TypeError, ValueError) as exc:  # upstream in bf16/fp16 may not run
             print(f"  upstream failed: {type(exc).__name__}: {str(exc)[:120]}")
+        cold = ""
+        if kept is not None:
+            cold_seconds = batched(t3, count, args.tokens, graphs, kept)[0]
+            cold = f"  ({total / cold_seconds:.2f} tok/s)"
         _reset_peak(args.device)
-        our_seconds, our_tokens, largest = batched(t3, count, args.tokens, graphs)
+        our_seconds, our_tokens, largest = batched(t3, count, args.tokens, graphs, kept)
         our_rate = total / our_seconds
         per_request = (_peak_mb(args.device) - weights_mb) / count
         rtf = count * 25 / our_rate  # each request's seconds to make one second of speech tokens (25/s)
@@ -161,8 +176,10 @@ def main() -> None:
         same = same if up_tokens else "upstream not run"
         print(
             f"{count:>8} {up_rate:>15.2f} {our_rate:>14.2f} {our_rate / up_rate:>6.2f}x {largest:>6} "
-            f"{rtf:>7.3f} {per_request:>10.1f}  {same}"
+            f"{rtf:>7.3f} {per_request:>10.1f}  {same}{cold}"
         )
+    if kept is not None:
+        kept.close()
     print(f"\nload average: {' '.join(f'{x:.1f}' for x in _loadavg())} (a shared machine: read the ratios)")
 
 

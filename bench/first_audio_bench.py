@@ -72,20 +72,38 @@ def vocode(s3gen: torch.nn.Module, ref: dict, tokens: int) -> None:
         s3gen.inference(speech_tokens=speech.to(s3gen.device), ref_dict=ref)
 
 
-def first_audio(t3: torch.nn.Module, s3gen: torch.nn.Module, ref: dict, graphs: bool = False) -> None:
-    """Prefill + FIRST_WINDOW tokens through the scheduler, then that window vocoded."""
-    scheduler = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=graphs), max_batch=1, name="first-audio")
-    try:
-        with torch.inference_mode():
-            sequence = chatterbox_sequence(
-                t3, *request(t3, 0), SAMPLING, generator(t3.device, 7), FIRST_WINDOW
-            )
-        tokens = scheduler.submit(sequence).wait().tokens
-        with torch.inference_mode():
-            speech = torch.tensor([tokens], device=s3gen.device).clamp(0, 6560)
-            s3gen.inference(speech_tokens=speech, ref_dict=ref)
-    finally:
-        scheduler.close()
+def first_audio(scheduler: T3Scheduler, s3gen: torch.nn.Module, ref: dict) -> None:
+    """Prefill + FIRST_WINDOW tokens through the model's scheduler, then that window vocoded."""
+    t3 = scheduler.decoder.t3
+    with torch.inference_mode():
+        sequence = chatterbox_sequence(t3, *request(t3, 0), SAMPLING, generator(t3.device, 7), FIRST_WINDOW)
+    tokens = scheduler.submit(sequence).wait().tokens
+    with torch.inference_mode():
+        speech = torch.tensor([tokens], device=s3gen.device).clamp(0, 6560)
+        s3gen.inference(speech_tokens=speech, ref_dict=ref)
+
+
+def s3gen_rows(
+    device: str, repeat: int, s3gen: torch.nn.Module, ref: dict, lengths: list[int]
+) -> list[float]:
+    """Seconds to vocode each length (best of ``repeat``), printed as a table."""
+    print(f"{'S3Gen tokens':>12} {'audio s':>8} {'vocode ms':>10} {'RTF':>7}")
+    times = []
+    for tokens in lengths:
+        seconds = timed(device, repeat, lambda n=tokens: vocode(s3gen, ref, n))
+        audio = tokens / TOKENS_PER_SECOND
+        print(f"{tokens:>12} {audio:>8.2f} {seconds * 1000:>10.1f} {seconds / audio:>7.3f}")
+        times.append(seconds)
+    return times
+
+
+def same_audio(s3gen: torch.nn.Module, ref: dict, tokens: int) -> torch.Tensor:
+    """One vocoding with torch's RNG seeded (the flow matching draws its noise from it)."""
+    speech = torch.randint(0, 6561, (1, tokens), generator=torch.Generator().manual_seed(tokens))
+    torch.manual_seed(11)
+    with torch.inference_mode():
+        wav, _ = s3gen.inference(speech_tokens=speech.to(s3gen.device), ref_dict=ref)
+    return wav.float().cpu()
 
 
 def main() -> None:
@@ -120,19 +138,40 @@ def main() -> None:
         f"{sum(p.numel() for p in s3gen.parameters()) / 1e6:.0f}M params, float32; on {args.device}, "
         f"built in {time.perf_counter() - started:.1f} s"
     )
+    graphs = args.graphs == "on"
+    # One scheduler for the run, as the server keeps one per model (with graphs: its graphs and cache).
+    scheduler = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=graphs), max_batch=1, name="first-audio")
+    lengths = sorted({FIRST_WINDOW, args.tokens} | (set() if args.smoke else {CONTEXT + WINDOW}))
     if not args.smoke:  # warm-up (first calls allocate; with compile: compile)
         vocode(s3gen, ref, FIRST_WINDOW)
-        first_audio(t3, s3gen, ref, args.graphs == "on")
+        first_audio(scheduler, s3gen, ref)
 
-    print(f"\n{'S3Gen tokens':>12} {'audio s':>8} {'vocode ms':>10} {'RTF':>7}")
-    for tokens in sorted({FIRST_WINDOW, args.tokens} | (set() if args.smoke else {CONTEXT + WINDOW})):
-        seconds = timed(args.device, args.repeat, lambda n=tokens: vocode(s3gen, ref, n))
-        audio = tokens / TOKENS_PER_SECOND
-        print(f"{tokens:>12} {audio:>8.2f} {seconds * 1000:>10.1f} {seconds / audio:>7.3f}")
-    seconds = timed(args.device, args.repeat, lambda: first_audio(t3, s3gen, ref, args.graphs == "on"))
+    print("\nS3Gen as loaded (no graphs):")
+    eager = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
+    if graphs and args.device == "cuda":  # models.cuda_graphs: S3Gen's estimator from graphs too
+        from engines.s3gen_graphs import install
+
+        before = same_audio(s3gen, ref, FIRST_WINDOW)
+        estimator = install(s3gen)
+        for tokens in lengths:  # capture each length's bucket (the server: at its first call of that size)
+            vocode(s3gen, ref, tokens)
+        after = same_audio(s3gen, ref, FIRST_WINDOW)
+        print(
+            f"\nS3Gen with its estimator from CUDA graphs ({estimator.captured} captured; the same "
+            f"{FIRST_WINDOW} tokens vocoded both ways differ by at most "
+            f"{(after - before).abs().max().item():.2e}, peak {before.abs().max().item():.2f}):"
+        )
+        graphed = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
+        print(
+            "  speed-up: "
+            + ", ".join(f"{n} tokens {e / g:.2f}x" for n, e, g in zip(lengths, eager, graphed, strict=True))
+        )
+        first_audio(scheduler, s3gen, ref)  # the first window's bucket with the bench voice
+    seconds = timed(args.device, args.repeat, lambda: first_audio(scheduler, s3gen, ref))
+    scheduler.close()
     print(
-        f"\nfirst audio (prefill + {FIRST_WINDOW} T3 tokens at batch 1 + that window vocoded): "
-        f"{seconds * 1000:.1f} ms"
+        f"\nfirst audio (prefill + {FIRST_WINDOW} T3 tokens at batch 1 + that window vocoded, graphs "
+        f"{args.graphs}): {seconds * 1000:.1f} ms"
     )
     if args.device == "cuda":
         print(f"device memory peak: {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")

@@ -90,9 +90,11 @@ class ChatterboxTTSEngine(T3Sampling):
         logger.info("loading %s from %s on %s", self.name, folder, device)
         self.model = self._from_local(folder, device)
         self.device = device
+        from engines.s3gen_graphs import prepare_s3gen
         from engines.t3_sequences import prepare_t3
 
         self._t3_dtype = prepare_t3(self.model.t3, self._settings, self.name)
+        prepare_s3gen(self.model.s3gen, self._settings.cuda_graphs, self.name)
         self.fingerprint = fingerprint(folder, files=_files(folder, weights.required))
         self._voices.open(f"{self.name}-{self.fingerprint}")
 

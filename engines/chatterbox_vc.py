@@ -73,6 +73,9 @@ class ChatterboxVCEngine:
             vc.ref_dict,
             device,
         )
+        from engines.s3gen_graphs import prepare_s3gen
+
+        prepare_s3gen(self._s3gen, self._settings.cuda_graphs, self.name)
         self._targets.open(f"{self.name}-{fingerprint(folder, files=(folder / VC_FILES[0],))}")
 
     def unload(self) -> None:

@@ -58,6 +58,12 @@ class Backbone:
         self.graphs: Any = None  # engines.t3_graphs.StepGraphs with models.cuda_graphs on a GPU
 
     def new_cache(self, rows: int, length: int, like: Tensor) -> KVCache:
+        """A cache for ``rows`` rows of ``length`` positions (with CUDA graphs: theirs, kept between batches)."""
+        if self.graphs is not None:
+            return self.graphs.cache_for(rows, length, like)
+        return self.allocate(rows, length, like)
+
+    def allocate(self, rows: int, length: int, like: Tensor) -> KVCache:
         return KVCache(len(self.layers), rows, self.heads, length, self.head_dim, like)
 
     def prefill(

@@ -6,9 +6,11 @@ launches, so both upstream's loop and ours wait on the CPU. A CUDA graph launche
 once. It needs fixed shapes and addresses: the step attends over the cache's whole length (rows
 masked past their position) instead of the positions used so far, and reads its token embeddings
 and positions from buffers that each call fills. A graph is captured the first time a batch size
-meets a cache (its output is that step's), then replayed; a new cache (the scheduler grows or resets
-it) drops the graphs of the old one. Steps that tap attention (the multilingual analyzer) run
-eagerly, as without graphs.
+meets a cache (its output is that step's), then replayed. The graphs point into one cache, so the
+cache outlives batches: ``cache_for`` hands out the same one while it is large enough (rounded up:
+rows to a power of two, positions to ``LENGTH_STEP``) and only a larger one drops the graphs; an
+idle model keeps it (the price of not capturing again at every request). Steps that tap attention
+(the multilingual analyzer) run eagerly, as without graphs.
 
 ``capture=False`` runs the same fixed-shape step eagerly: the CPU tests use it to check it against
 the ordinary step.
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+LENGTH_STEP = 256  # cache positions are allocated in multiples of this (each growth drops the graphs)
+
 
 class _Graph:
     def __init__(self, embeds: Tensor, positions: Tensor) -> None:
@@ -48,8 +52,38 @@ class StepGraphs:
         self._pool: Any = None
         self.captured = 0  # graphs captured so far (for tests and logs)
 
+    def cache_for(self, rows: int, length: int, like: Tensor) -> KVCache:
+        """The cache the graphs use, replaced by a larger one only when it lacks rows or positions.
+
+        Its contents are stale between batches; that is harmless, as a row attends only to positions
+        it has written (prefill writes ``0..T-1``, each step its own position; the rest is masked).
+        """
+        held = self._cache
+        if (
+            held is not None
+            and rows <= held.keys.size(1)
+            and length <= held.length
+            and held.keys.dtype == like.dtype
+            and held.keys.device == like.device
+        ):
+            return held
+        rows = max(rows, held.keys.size(1) if held is not None else 0)
+        length = max(length, held.length if held is not None else 0)
+        rows = 1 << (rows - 1).bit_length()
+        length = -(-length // LENGTH_STEP) * LENGTH_STEP
+        self._cache = None  # the old one's memory can go before the new one is allocated
+        self._graphs.clear()
+        self._cache = self.backbone.allocate(rows, length, like)
+        return self._cache
+
+    def release(self) -> None:
+        """Drop the cache and the graphs (the model is unloaded)."""
+        self._graphs.clear()
+        self._cache = None
+        self._pool = None
+
     def step(self, embeds: Tensor, positions: list[int], cache: KVCache) -> Tensor:
-        if cache is not self._cache:  # the scheduler made a new cache: the old graphs point into the old one
+        if cache is not self._cache:  # not ours (a caller's own cache): the graphs point into ours
             self._graphs.clear()
             self._cache = cache
         rows = embeds.size(0)

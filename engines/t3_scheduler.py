@@ -10,7 +10,8 @@ is in the batch (``tests/unit/test_t3_scheduler.py``).
 
 The KV cache holds the active rows packed at ``0..n-1`` (a leaving sequence's rows are filled by
 moving the later rows down) and grows in length as positions advance; it is freed when the batch
-empties, so an idle model holds no cache.
+empties, so an idle model holds no cache (with ``models.cuda_graphs`` the graphs' cache stays:
+``engines.t3_graphs``).
 
 A streamed sequence whose listener waits for its first audio goes first (``engines.s3gen_stream``):
 while its first window is due no other sequence joins, its tokens are published the step it has
@@ -307,7 +308,7 @@ class T3Scheduler:
         have_length = old.length if old is not None else 0
         new_length = have_length if length <= have_length else max(length, have_length + GROW)
         cache = self.decoder.backbone.new_cache(max(rows, have_rows), new_length, like=like)
-        if old is not None and self._positions:
+        if old is not None and cache is not old and self._positions:
             used, span = len(self._positions), max(self._positions) + 1
             cache.keys[:, :used, :, :span] = old.keys[:, :used, :, :span]
             cache.values[:, :used, :, :span] = old.values[:, :used, :, :span]

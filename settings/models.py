@@ -76,8 +76,9 @@ class ModelSettings(Section):
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     # With t3_loop: own, torch.compile T3's layers (first calls compile; needs a C++ compiler on CPU).
     compile: bool = False
-    # With t3_loop: own on a CUDA device, each T3 decode step is replayed from a CUDA graph (one per
-    # batch size) instead of ~1,200 kernel launches; ignored on a CPU (docs/performance.md, "On a GPU").
+    # On a CUDA device: with t3_loop: own, each T3 decode step is replayed from a CUDA graph (one per
+    # batch size) instead of ~1,200 kernel launches; S3Gen's flow-matching estimator likewise (one graph
+    # per length bucket, any t3_loop). Ignored on a CPU (docs/performance.md, "On a GPU").
     cuda_graphs: bool = False
     # Compiled CPU kernels (oneDNN) kept for reuse, one per layer and input shape: each holds up to
     # ~0.5 MB, and every new text length makes new shapes. Ignored where ONEDNN_PRIMITIVE_CACHE_CAPACITY is set.
