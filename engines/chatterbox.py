@@ -29,7 +29,7 @@ from engines.conditionals_cache import (
     fingerprint,
     tensor_bytes,
 )
-from engines.device import bound_cpu_kernel_cache, resolve_device
+from engines.device import configure_cpu, resolve_device
 from engines.s3gen_stream import TokenFeed, WindowedAudio, vocode_while_decoding, wait_for_listener
 from engines.seeding import seed_everything
 from engines.worker import Cancelled, cancel_event, note
@@ -86,7 +86,7 @@ class ChatterboxTTSEngine(T3Sampling):
         weights = self.weights()
         folder = resolve_weights(self._settings, weights)  # before the slow import: fail fast
         device = resolve_device(self._settings.device)
-        bound_cpu_kernel_cache(self._settings.cpu_kernel_cache)
+        configure_cpu(self._settings)
         logger.info("loading %s from %s on %s", self.name, folder, device)
         self.model = self._from_local(folder, device)
         self.device = device

@@ -19,7 +19,7 @@ from engines.chatterbox import (
 )
 from engines.checkpoint import VC_FILES, resolve_checkpoint
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
-from engines.device import bound_cpu_kernel_cache, resolve_device
+from engines.device import configure_cpu, resolve_device
 from engines.memory import file_bytes, module_bytes
 from engines.seeding import seed_everything
 from exceptions import EngineUnavailableError, InvalidRequestError
@@ -62,7 +62,7 @@ class ChatterboxVCEngine:
             return
         folder = resolve_checkpoint(self._settings, VC_FILES)  # before the slow import: fail fast
         device = resolve_device(self._settings.device)
-        bound_cpu_kernel_cache(self._settings.cpu_kernel_cache)
+        configure_cpu(self._settings)
         from chatterbox.vc import ChatterboxVC
 
         logger.info("loading chatterbox-vc from %s on %s", folder, device)

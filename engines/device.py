@@ -1,12 +1,17 @@
-"""Choosing the torch device."""
+"""Choosing the torch device, and torch's use of the CPU."""
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import TYPE_CHECKING
 
 import torch
 
 from exceptions import EngineUnavailableError
+
+if TYPE_CHECKING:
+    from config import ModelSettings
 
 
 def resolve_device(preference: str) -> str:
@@ -20,6 +25,22 @@ def resolve_device(preference: str) -> str:
     if preference == "mps" and not mps:
         raise EngineUnavailableError("models.device is 'mps' but torch sees no MPS device")
     return preference
+
+
+logger = logging.getLogger(__name__)
+
+
+def configure_cpu(settings: ModelSettings) -> None:
+    """Before a torch model loads: ``models.cpu_kernel_cache`` and ``models.torch_threads``."""
+    bound_cpu_kernel_cache(settings.cpu_kernel_cache)
+    set_torch_threads(settings.torch_threads)
+
+
+def set_torch_threads(threads: int) -> None:
+    """Threads for one torch operator on the CPU (process-wide); 0 leaves torch's choice (one per core)."""
+    if threads > 0 and torch.get_num_threads() != threads:
+        logger.info("torch uses %d CPU threads per operator (models.torch_threads)", threads)
+        torch.set_num_threads(threads)
 
 
 def bound_cpu_kernel_cache(entries: int) -> None:

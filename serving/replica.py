@@ -26,8 +26,9 @@ def enter_project(root: str) -> None:
 
 
 def group_settings(settings: Settings, names: list[str], cpus: float | None = None) -> Settings:
-    """The settings with only this group's engines enabled, and Piper's ONNX Runtime threads set to the
-    replica's CPUs (``cpus``: its ``ray_actor_options`` num_cpus, at least 1) unless the config sets them.
+    """The settings with only this group's engines enabled, and Piper's ONNX Runtime threads and torch's
+    threads set to the replica's CPUs (``cpus``: its ``ray_actor_options`` num_cpus, at least 1) unless
+    the config sets them.
 
     ONNX Runtime otherwise gives every replica a thread per core of the machine: two replicas on two
     cores then fight over them and do less together than one (docs/scaling.md).
@@ -37,6 +38,8 @@ def group_settings(settings: Settings, names: list[str], cpus: float | None = No
     if cpus is not None and settings.piper.intra_op_threads == 0:
         threads = max(1, int(cpus))
         update["piper"] = settings.piper.model_copy(update={"intra_op_threads": threads})
+    if cpus is not None and settings.models.torch_threads == 0:  # the same for torch's engines
+        update["models"] = settings.models.model_copy(update={"torch_threads": max(1, int(cpus))})
     return settings.model_copy(update=update)
 
 

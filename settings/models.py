@@ -83,6 +83,10 @@ class ModelSettings(Section):
     # Compiled CPU kernels (oneDNN) kept for reuse, one per layer and input shape: each holds up to
     # ~0.5 MB, and every new text length makes new shapes. Ignored where ONEDNN_PRIMITIVE_CACHE_CAPACITY is set.
     cpu_kernel_cache: Annotated[int, Field(ge=0, le=4096)] = 128
+    # Threads for one torch operator on the CPU (the Chatterbox engines; process-wide). 0: torch's choice,
+    # one per physical core, which measured fastest on an idle machine; under contention from other
+    # processes 1 can be faster (docs/performance.md). A Ray Serve replica with 0 uses the CPUs it holds.
+    torch_threads: Annotated[int, Field(ge=0, le=256)] = 0
     voice_cache_size: Annotated[int, Field(ge=0)] = 32
     voice_cache_mb: Annotated[float, Field(ge=0)] = 512
     conditionals_cache_dir: Path | None = Path("cache/conditionals")
