@@ -8,7 +8,7 @@
 #   bench/gpu_bench.sh            # full size (on a GPU: a few minutes)
 #   bench/gpu_bench.sh --smoke    # tiny T3 on CPU, seconds (CI runs this: tests/unit/test_bench_smoke.py)
 #
-# Also first audio and S3Gen's speed (bench/first_audio_bench.py). LIMIT (default 60 s) sets the time
+# Also first audio and S3Gen's speed, with and without S3Gen's CUDA graphs (bench/first_audio_bench.py). LIMIT (default 60 s) sets the time
 # limits: each configuration gets a few LIMITs. On a machine without the server's environment, run
 # it with the wheels and the T3/S3Gen sources that .gpu/ holds (docs/performance.md, "On a GPU").
 #

@@ -65,9 +65,9 @@ class ModelSettings(Section):
     hf_token: SecretStr | None = None
     allow_download: bool = True
     max_new_tokens: Annotated[int, Field(ge=1, le=4000)] = 1000
-    # T3's decoding loop: upstream's T3.inference, or ours (engines/t3_loop.py: the same tokens at fp32,
-    # batch-ready). Upstream stays the default until the benchmark shows ours faster.
-    t3_loop: Literal["upstream", "own"] = "upstream"
+    # T3's decoding loop: ours (engines/t3_loop.py: upstream's tokens at fp32, continuous batching across
+    # requests, streaming windows), or upstream's T3.inference, one chunk at a time.
+    t3_loop: Literal["upstream", "own"] = "own"
     # With t3_loop: own, the chunks (of every request) decoded together in one T3 batch, per model.
     # More is faster in aggregate and holds more memory (a KV cache per chunk: docs/performance.md).
     t3_batch_size: Annotated[int, Field(ge=1, le=64)] = 8

@@ -1,0 +1,131 @@
+"""A long text through the server: wall time with our loop (batched) vs upstream's, sentence by sentence.
+
+A random-weight Chatterbox checkpoint (full size unless ``--layers``; built in a temporary folder,
+never kept) is served twice under uvicorn on a loopback port, one server after the other:
+
+- **ours**: ``models.t3_loop: own``: the text's sentences (chunks) are decoded together in the T3
+  batch (``models.t3_batch_size``), each vocoded by S3Gen as it ends;
+- **upstream**: ``models.t3_loop: upstream``: each sentence through upstream's ``T3.inference`` and
+  S3Gen, one after another, as upstream's ``ChatterboxTTS.generate()`` does when called once per
+  sentence.
+
+The same N-sentence text, voice and seed go to ``POST /api/v1/tts`` (not streamed, wav), after one
+warm-up request each. Random weights never emit the stop token, so each sentence decodes
+``--tokens`` speech tokens (``models.max_new_tokens``) in both runs, and the two files must have
+the same length (checked). Printed: the wall time of each, their ratio (goal >= 3x), and how much
+of each went to S3Gen (timed around the engine's vocoding calls), which batching T3 does not touch.
+
+    uv run --frozen python bench/long_text_bench.py [--sentences 10] [--tokens 40] [--layers 30] [--smoke]
+
+Not a test: timings depend on the machine (read the ratio of one run; the load is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import SENTENCES, bench_settings, served
+from core_engine import CoreEngine
+from tests.support.random_checkpoint import build_random_checkpoint, small_t3
+from tests.support.speech import speech_wav_path
+
+
+def time_s3gen(engine: Any) -> list[float]:
+    """Seconds spent in each of the engine's S3Gen calls from now on (appended as they end)."""
+    spent: list[float] = []
+    plain = engine._vocode
+
+    def vocode(*args: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return plain(*args)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    engine._vocode = vocode
+    return spent
+
+
+def run(
+    data: Path, checkpoint: Path, loop: str, text: str, args: argparse.Namespace
+) -> tuple[float, float, float]:
+    """One server with ``models.t3_loop: loop``: seconds for the text, seconds in S3Gen, audio seconds."""
+    settings = bench_settings(
+        data / loop,
+        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
+        models={
+            "checkpoint_dir": str(checkpoint),
+            "device": "cpu",
+            "max_new_tokens": args.tokens,
+            "t3_loop": loop,
+            "t3_batch_size": args.batch,
+            "conditionals_cache_dir": None,
+        },
+        validation={"bypass": True},
+    )
+    core = CoreEngine(settings)
+    with served(settings, core, timeout=7200, poll=0.5) as client:
+        warm = {"text": SENTENCES[0], "export_formats": ["wav"], "seed": 1, "response_mode": "json"}
+        client.post("/api/v1/tts", json=warm).raise_for_status()  # first use: conditioning, warm-up
+        spent = time_s3gen(core.engines.engine("chatterbox"))
+        started = time.perf_counter()
+        body = {"text": text, "export_formats": ["wav"], "seed": 3, "response_mode": "json"}
+        response = client.post("/api/v1/tts", json=body)
+        seconds = time.perf_counter() - started
+        response.raise_for_status()
+    return seconds, sum(spent), float(response.json()["duration_seconds"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sentences", type=int, default=10)
+    parser.add_argument("--tokens", type=int, default=40, help="speech tokens per sentence (25 a second)")
+    parser.add_argument("--layers", type=int, default=30, help="T3 layers (30: the real size)")
+    parser.add_argument("--batch", type=int, default=8, help="models.t3_batch_size for ours")
+    parser.add_argument("--smoke", action="store_true", help="2 layers, 3 sentences, 6 tokens: a minute")
+    args = parser.parse_args()
+    if args.smoke:
+        args.layers, args.sentences, args.tokens = 2, 3, 6
+    text = " ".join(SENTENCES[i % len(SENTENCES)] for i in range(args.sentences))
+
+    with tempfile.TemporaryDirectory() as tmp, small_t3(args.layers):
+        data = Path(tmp)
+        started = time.perf_counter()
+        checkpoint = build_random_checkpoint(data / "ckpt", speech_wav_path(data), layers=args.layers)
+        print(
+            f"random checkpoint ({args.layers} T3 layers) built in {time.perf_counter() - started:.0f} s; "
+            f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
+        )
+        print(
+            f"{args.sentences} sentences ({len(text)} characters), {args.tokens} speech tokens each "
+            f"({args.sentences * args.tokens / 25:.1f} s of speech), T3 batch {args.batch} for ours\n"
+        )
+        print(f"{'T3 loop':9} {'wall s':>8} {'in S3Gen':>9} {'audio s':>8} {'load':>10}")
+        results = {}
+        for loop in ("upstream", "own"):
+            load = os.getloadavg()[0]
+            seconds, s3gen, audio = run(data, checkpoint, loop, text, args)
+            results[loop] = (seconds, audio)
+            print(
+                f"{loop:9} {seconds:8.1f} {s3gen / seconds:8.0%} {audio:8.2f} {load:4.1f}-{os.getloadavg()[0]:<4.1f}"
+            )
+    (up, up_audio), (ours, our_audio) = results["upstream"], results["own"]
+    print(f"\nours vs upstream, wall time: {up / ours:.2f}x (goal >= 3x)")
+    if abs(up_audio - our_audio) > 0.05:
+        raise SystemExit(f"the two files differ in length: {up_audio:.2f} s vs {our_audio:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
