@@ -15,7 +15,9 @@ It prints requests/s for each and the ratios the goals are about: ``serve x2 / s
 overhead, like with like; goal <= 1.15), with ``serve x1`` against ``single`` beside it. Then where
 the CPU went: the CPU seconds per request of each process (grouped: the bench's client, the server,
 Ray's HTTP proxy, the ingress, the engine replicas, Ray's own processes), from their CPU times
-before and after each measurement, and what Ray's processes use while no request runs.
+before and after each measurement, and what Ray's processes use while no request runs. Beside each
+rate: the load average, and the cores that processes not of this bench kept busy meanwhile (on a
+shared machine, a figure with others above 0.1 is not one to compare).
 Every answer must be a 200 whose file exists. A warm-up round precedes each measurement.
 
     RAY_ENABLE_UV_RUN_RUNTIME_ENV=0 .venv/bin/python bench/scale_bench.py --requests 24 --concurrency 4
@@ -57,6 +59,10 @@ GROUPS = (
     ("ServeController", "Ray controller"),
     ("raylet", "Ray raylet"),
     ("gcs_server", "Ray GCS"),
+    ("dashboard/agent.py", "Ray dashboard agent"),
+    ("runtime_env/agent", "Ray runtime_env agent"),
+    ("log_monitor", "Ray log monitor"),
+    ("ray::IDLE", "Ray idle workers"),
     ("main_api.py", "server"),
 )
 
@@ -104,6 +110,12 @@ def cpu_times() -> dict[int, tuple[str, float]]:
     return found
 
 
+def machine_busy() -> float:
+    """CPU seconds every process on the machine has used (all cores, since boot)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def cpu_spent(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> Counter[str]:
     """CPU seconds by group between two snapshots (a process started in between counts from 0)."""
     spent: Counter[str] = Counter()
@@ -118,6 +130,7 @@ class Measured:
     seconds: float  # wall time of the measured requests
     cpu: Counter[str]  # CPU seconds by process group during them
     load: float  # 1-minute load average at the end
+    others: float  # cores kept busy by processes not of this bench during them
     idle: Counter[str] = field(default_factory=Counter)  # CPU seconds in IDLE_SECONDS with no request
 
 
@@ -150,15 +163,16 @@ def drive(base: str, outputs: Path, args: argparse.Namespace) -> Measured:
 
     with ThreadPoolExecutor(args.concurrency) as pool:
         list(pool.map(one, range(args.concurrency)))  # warm-up
-        before = cpu_times()
+        before, busy = cpu_times(), machine_busy()
         started = time.perf_counter()
         names = list(pool.map(one, range(args.requests)))
         took = time.perf_counter() - started
         spent = cpu_spent(before, cpu_times())
+        others = (machine_busy() - busy - sum(spent.values())) / took
     missing = [name for name in names if not any(outputs.rglob(name))]
     if missing:
         raise SystemExit(f"{base}: {len(missing)} answers without their file, e.g. {missing[0]}")
-    return Measured(args.requests / took, took, spent, os.getloadavg()[0])
+    return Measured(args.requests / took, took, spent, os.getloadavg()[0], max(0.0, others))
 
 
 def idle_cpu() -> Counter[str]:
@@ -222,11 +236,12 @@ def on_serve(root: Path, replicas: int, args: argparse.Namespace, port: int) -> 
 
 def report(runs: dict[str, Measured], args: argparse.Namespace) -> None:
     print(
-        f"{'path':<10} {'req/s':>7} {'load':>5}   ({args.requests} requests x {args.sentences} sentences, "
-        f"{args.concurrency} at a time; load: 1-minute load average at its end)"
+        f"{'path':<10} {'req/s':>7} {'load':>5} {'others':>6}   ({args.requests} requests x {args.sentences} "
+        f"sentences, {args.concurrency} at a time; load: 1-minute load average at its end; others: cores "
+        "other processes on the machine kept busy meanwhile)"
     )
     for name, run in runs.items():
-        print(f"{name:<10} {run.rate:7.2f} {run.load:5.1f}")
+        print(f"{name:<10} {run.rate:7.2f} {run.load:5.1f} {run.others:6.2f}")
     rate: Callable[[str], float] = lambda name: runs[name].rate  # noqa: E731
     threads = args.replica_cpus
     print(f"serve x2 / serve x1 throughput: {rate('serve x2') / rate('serve x1'):.2f}x (goal >= 1.7)")
