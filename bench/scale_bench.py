@@ -3,12 +3,21 @@
 In one run, the same workload (``--requests`` TTS requests of ``--sentences`` sentences each,
 ``--concurrency`` at a time, JSON answers, one wav saved each) is sent over HTTP to:
 
-* ``single``: the single-process server (``python main_api.py``, Piper only) in a subprocess;
+* ``single``: the single-process server (``python main_api.py``, Piper only) in a subprocess, with
+  ONNX Runtime's own choice of threads (one per core);
+* ``single 1t``: the same with ``piper.intra_op_threads`` equal to one replica's (its ``num_cpus``,
+  ``--replica-cpus``), so the Serve path is compared with a process whose model has the same threads;
 * ``serve x1``: the Serve application (serving/app.py) on a local Ray, 1 Piper replica;
 * ``serve x2``: the same with 2 Piper replicas (``--cpus`` logical CPUs for Ray).
 
-It prints requests/s for each and the two ratios the goals are about: ``serve x2 / serve x1``
-(goal >= 1.7 on 2 cores) and ``single / serve x1`` time per request (overhead, goal <= 1.15).
+It prints requests/s for each and the ratios the goals are about: ``serve x2 / serve x1``
+(goal >= 1.7 on 2 cores) and ``serve x1`` against ``single 1t``, time per request (the Serve path's
+overhead, like with like; goal <= 1.15), with ``serve x1`` against ``single`` beside it. Then where
+the CPU went: the CPU seconds per request of each process (grouped: the bench's client, the server,
+Ray's HTTP proxy, the ingress, the engine replicas, Ray's own processes), from their CPU times
+before and after each measurement, and what Ray's processes use while no request runs. Beside each
+rate: the load average, and the cores that processes not of this bench kept busy meanwhile (on a
+shared machine, a figure with others above 0.1 is not one to compare).
 Every answer must be a 200 whose file exists. A warm-up round precedes each measurement.
 
     RAY_ENABLE_UV_RUN_RUNTIME_ENV=0 .venv/bin/python bench/scale_bench.py --requests 24 --concurrency 4
@@ -23,19 +32,39 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # workers use this environment as it is
 
 import httpx
+import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank. "
+IDLE_SECONDS = 10.0  # how long Ray's processes are watched with no request running
+
+# Ray names its processes by what they run (the process title); the first match names the group.
+GROUPS = (
+    ("PiperEngines", "replicas"),
+    ("Ingress", "ingress"),
+    ("ProxyActor", "Ray HTTP proxy"),
+    ("ServeController", "Ray controller"),
+    ("raylet", "Ray raylet"),
+    ("gcs_server", "Ray GCS"),
+    ("dashboard/agent.py", "Ray dashboard agent"),
+    ("runtime_env/agent", "Ray runtime_env agent"),
+    ("log_monitor", "Ray log monitor"),
+    ("ray::IDLE", "Ray idle workers"),
+    ("main_api.py", "server"),
+)
 
 
 def free_port() -> int:
@@ -57,6 +86,54 @@ def folders(root: Path) -> dict[str, Any]:
     }
 
 
+def group_of(process: psutil.Process) -> str:
+    if process.pid == os.getpid():
+        return "bench client"
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.Error:
+        return "other"
+    found = next((label for key, label in GROUPS if key in command), None)
+    return found or ("Ray, other" if "ray" in command else "other")
+
+
+def cpu_times() -> dict[int, tuple[str, float]]:
+    """The CPU seconds (user + system) so far of this process and every process it started."""
+    me = psutil.Process()
+    found = {}
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            found[process.pid] = (group_of(process), times.user + times.system)
+        except psutil.Error:
+            pass
+    return found
+
+
+def machine_busy() -> float:
+    """CPU seconds every process on the machine has used (all cores, since boot)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def cpu_spent(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> Counter[str]:
+    """CPU seconds by group between two snapshots (a process started in between counts from 0)."""
+    spent: Counter[str] = Counter()
+    for pid, (group, seconds) in after.items():
+        spent[group] += seconds - before.get(pid, (group, 0.0))[1]
+    return spent
+
+
+@dataclass
+class Measured:
+    rate: float  # requests per second
+    seconds: float  # wall time of the measured requests
+    cpu: Counter[str]  # CPU seconds by process group during them
+    load: float  # 1-minute load average at the end
+    others: float  # cores kept busy by processes not of this bench during them
+    idle: Counter[str] = field(default_factory=Counter)  # CPU seconds in IDLE_SECONDS with no request
+
+
 def wait_ready(base: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -69,38 +146,55 @@ def wait_ready(base: str, timeout: float = 300) -> None:
     raise SystemExit(f"{base} not healthy after {timeout} s")
 
 
-def drive(base: str, requests: int, concurrency: int, sentences: int) -> float:
-    """Requests per second for ``requests`` TTS requests, ``concurrency`` at a time; all must be 200."""
+def drive(base: str, outputs: Path, args: argparse.Namespace) -> Measured:
+    """``args.requests`` TTS requests, ``args.concurrency`` at a time; each must be a 200 with its file."""
     body = {
-        "text": SENTENCE * sentences,
+        "text": SENTENCE * args.sentences,
         "engine": "piper",
         "export_formats": ["wav"],
         "response_mode": "json",
     }
 
-    def one(_: int) -> int:
-        return httpx.post(f"{base}/api/v1/tts", json=body, timeout=600).status_code
+    def one(_: int) -> str:
+        answer = httpx.post(f"{base}/api/v1/tts", json=body, timeout=600)
+        if answer.status_code != 200:
+            raise SystemExit(f"{base}: answered {answer.status_code}: {answer.text[:300]}")
+        return answer.json()["output_files"][0]["filename"]
 
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, range(concurrency)))  # warm-up
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(one, range(args.concurrency)))  # warm-up
+        before, busy = cpu_times(), machine_busy()
         started = time.perf_counter()
-        codes = list(pool.map(one, range(requests)))
+        names = list(pool.map(one, range(args.requests)))
         took = time.perf_counter() - started
-    if set(codes) != {200}:
-        raise SystemExit(f"{base}: answers {sorted(set(codes))}")
-    return requests / took
+        spent = cpu_spent(before, cpu_times())
+        others = (machine_busy() - busy - sum(spent.values())) / took
+    missing = [name for name in names if not any(outputs.rglob(name))]
+    if missing:
+        raise SystemExit(f"{base}: {len(missing)} answers without their file, e.g. {missing[0]}")
+    return Measured(args.requests / took, took, spent, os.getloadavg()[0], max(0.0, others))
 
 
-def single_process(root: Path, args: argparse.Namespace) -> float:
+def idle_cpu() -> Counter[str]:
+    before = cpu_times()
+    time.sleep(IDLE_SECONDS)
+    return cpu_spent(before, cpu_times())
+
+
+def single_process(root: Path, args: argparse.Namespace, threads: int | None) -> Measured:
+    """The single-process server; ``threads``: Piper's ONNX Runtime threads (None: the config's)."""
     port = free_port()
     # The same config as the Serve runs: config.yaml with the bench's sections over it.
     config = yaml.safe_load((ROOT / "config.yaml").read_text()) or {}
-    for section, values in folders(root / "single").items():
+    where = root / f"single{threads or ''}"
+    for section, values in folders(where).items():
         config[section] = {**config.get(section, {}), **values}
     config.setdefault("server", {}).update(host="127.0.0.1", port=port)
-    (root / "single.yaml").write_text(yaml.safe_dump(config))
+    if threads is not None:
+        config.setdefault("piper", {})["intra_op_threads"] = threads
+    (where.with_suffix(".yaml")).write_text(yaml.safe_dump(config))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATTERBOX_")}
-    env["CHATTERBOX_CONFIG_FILE"] = str(root / "single.yaml")
+    env["CHATTERBOX_CONFIG_FILE"] = str(where.with_suffix(".yaml"))
     server = subprocess.Popen(
         [sys.executable, "main_api.py"],
         cwd=ROOT,
@@ -111,26 +205,76 @@ def single_process(root: Path, args: argparse.Namespace) -> float:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
-        return drive(base, args.requests, args.concurrency, args.sentences)
+        return drive(base, where / "outputs", args)
     finally:
         server.terminate()
         server.wait(30)
 
 
-def on_serve(root: Path, replicas: int, args: argparse.Namespace, port: int) -> float:
+def on_serve(root: Path, replicas: int, args: argparse.Namespace, port: int) -> Measured:
     from ray import serve
 
     from serving.app import build
 
-    piper = {"num_replicas": replicas, "num_cpus": 1, "max_ongoing_requests": args.concurrency}
-    app = build({"overrides": folders(root / f"serve{replicas}"), "piper": piper})
+    piper = {
+        "num_replicas": replicas,
+        "num_cpus": args.replica_cpus,
+        "max_ongoing_requests": args.concurrency,
+    }
+    where = root / f"serve{replicas}"
+    app = build({"overrides": folders(where), "piper": piper})
     serve.run(app, name="speech", route_prefix="/")
     base = f"http://127.0.0.1:{port}"
     wait_ready(base)
     try:
-        return drive(base, args.requests, args.concurrency, args.sentences)
+        measured = drive(base, where / "outputs", args)
+        measured.idle = idle_cpu()
+        return measured
     finally:
         serve.delete("speech")
+
+
+def report(runs: dict[str, Measured], args: argparse.Namespace) -> None:
+    print(
+        f"{'path':<10} {'req/s':>7} {'load':>5} {'others':>6}   ({args.requests} requests x {args.sentences} "
+        f"sentences, {args.concurrency} at a time; load: 1-minute load average at its end; others: cores "
+        "other processes on the machine kept busy meanwhile)"
+    )
+    for name, run in runs.items():
+        print(f"{name:<10} {run.rate:7.2f} {run.load:5.1f} {run.others:6.2f}")
+    rate: Callable[[str], float] = lambda name: runs[name].rate  # noqa: E731
+    threads = args.replica_cpus
+    print(f"serve x2 / serve x1 throughput: {rate('serve x2') / rate('serve x1'):.2f}x (goal >= 1.7)")
+    print(
+        f"serve x1 / single 1t time per request: {rate('single 1t') / rate('serve x1'):.2f}x "
+        f"(goal <= 1.15; both with {int(max(1, threads))} ONNX Runtime thread)"
+    )
+    print(
+        f"serve x1 / single time per request: {rate('single') / rate('serve x1'):.2f}x "
+        "(the single process with ONNX Runtime's own threads)"
+    )
+    groups = sorted({group for run in runs.values() for group in run.cpu}, key=group_order)
+    print("\nCPU seconds per request, by process (from their CPU times across the measured requests):")
+    print(f"{'process':<16}" + "".join(f"{name:>11}" for name in runs))
+    for group in groups:
+        print(f"{group:<16}" + "".join(f"{run.cpu[group] / args.requests:11.3f}" for run in runs.values()))
+    print(f"{'total':<16}" + "".join(f"{sum(r.cpu.values()) / args.requests:11.3f}" for r in runs.values()))
+    cores = "".join(f"{sum(r.cpu.values()) / r.seconds:11.2f}" for r in runs.values())
+    print(f"{'cores busy':<16}{cores}   (of {os.cpu_count()})")
+    print(f"\nWith no request running, for {IDLE_SECONDS:.0f} s (CPU seconds per second):")
+    for name, run in runs.items():
+        if run.idle:
+            busy = ", ".join(
+                f"{g} {s / IDLE_SECONDS:.3f}"
+                for g, s in sorted(run.idle.items(), key=lambda i: -i[1])
+                if s > 0
+            )
+            print(f"  {name}: total {sum(run.idle.values()) / IDLE_SECONDS:.3f} ({busy})")
+
+
+def group_order(group: str) -> int:
+    order = ["bench client", "server", "Ray HTTP proxy", "ingress", "replicas"]
+    return order.index(group) if group in order else len(order)
 
 
 def main() -> None:
@@ -140,33 +284,30 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=24)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--sentences", type=int, default=4)
-    parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--cpus", type=int, default=2, help="logical CPUs for the local Ray")
+    parser.add_argument("--replica-cpus", type=float, default=1.0, help="num_cpus of each Piper replica")
     args = parser.parse_args()
     import ray
     from ray import serve
 
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    runs: dict[str, Measured] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        single = single_process(root, args)
+        runs["single"] = single_process(root, args, None)
+        runs["single 1t"] = single_process(root, args, int(max(1, args.replica_cpus)))
         ray.init(
             num_cpus=args.cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False
         )
         port = free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         try:
-            one = on_serve(root, 1, args, port)
-            two = on_serve(root, 2, args, port)
+            runs["serve x1"] = on_serve(root, 1, args, port)
+            runs["serve x2"] = on_serve(root, 2, args, port)
         finally:
             serve.shutdown()
             ray.shutdown()
-    print(
-        f"{'path':<10} {'req/s':>7}   ({args.requests} requests x {args.sentences} sentences, {args.concurrency} at a time)"
-    )
-    for name, rate in (("single", single), ("serve x1", one), ("serve x2", two)):
-        print(f"{name:<10} {rate:7.2f}")
-    print(f"serve x2 / serve x1 throughput: {two / one:.2f}x (goal >= 1.7)")
-    print(f"serve x1 / single time per request: {single / one:.2f}x (goal <= 1.15)")
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    report(runs, args)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ different schema version: drop the table, the scan refills it):
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,8 @@ from management.index_schema import COLUMNS as _COLUMNS
 from management.index_schema import SCHEMA, SCHEMA_VERSION, UPSERT, like
 
 __all__ = ["Entry", "Filters", "MetadataIndex", "Page", "open_index"]
+
+logger = logging.getLogger(__name__)
 
 _NULLABLE_SORTS = ("duration", "generation_type")
 
@@ -123,9 +126,14 @@ class MetadataIndex(ABC):
     def _open(self) -> Any:
         db = self._connect()
         try:
+            # One transaction that keeps every other process out (SQLite: BEGIN IMMEDIATE, the write
+            # lock; PostgreSQL: an advisory lock) from the version check to the commit: of several
+            # replicas opening a new index at once, the first makes the schema and the others, let in
+            # after its commit, find the version current (tests/unit/test_index_migration.py).
             with self._transaction(db):
                 self._lock_schema(db)
-                if self._schema_version(db) != SCHEMA_VERSION:
+                found = self._schema_version(db)
+                if found != SCHEMA_VERSION:
                     # An older layout: the folders are the truth, so start over and let the scan refill it.
                     self._run(db, "DROP TABLE IF EXISTS files")
                     for statement in SCHEMA.format(**self.SCHEMA_WORDS).split(";"):
@@ -135,6 +143,13 @@ class MetadataIndex(ABC):
         except BaseException:
             db.close()
             raise
+        if found != SCHEMA_VERSION:  # committed
+            logger.info(
+                "metadata index %s: schema version %d made version %d (the scan fills it)",
+                self.where,
+                found,
+                SCHEMA_VERSION,
+            )
         return db
 
     def _drop(self) -> None:

@@ -16,12 +16,17 @@ _base_factory = logging.getLogRecordFactory()
 
 def _record_with_request_id(*args: object, **kwargs: object) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
-    record.request_id = request_id_var.get()
+    request_id = request_id_var.get()
+    # Only inside a request: a record that has the attribute already cannot take it from ``extra``
+    # (KeyError "Attempt to overwrite"), and Ray Serve logs each request with extra={"request_id": ...}
+    # after it ends: every request through the Serve ingress failed in Serve's books (docs/scaling.md).
+    if request_id is not None:
+        record.request_id = request_id
     return record
 
 
 def install_request_id() -> None:
-    """Give every log record the id of the request being served (None outside requests)."""
+    """Give every log record made while a request is served its id (formatters show None outside)."""
     logging.setLogRecordFactory(_record_with_request_id)
 
 
@@ -43,7 +48,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         )
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+                defaults={"request_id": None},
+            )
         )
     handler.addFilter(_DropColour())
     install_request_id()
