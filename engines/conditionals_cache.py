@@ -6,8 +6,10 @@ count and bytes, and writes each one to disk so a restart (or another worker) sk
 
 Keys are ``<namespace>-<sha256 of the file's bytes>``: the namespace names the engine and the exact
 weights it was loaded from, so a new checkpoint never reuses old conditionals. The digest of a path
-is remembered with the file's size and modification time; when those change the file is hashed
-again and the entries of its old content are dropped (memory and disk).
+is remembered with the file's size, modification time and inode; when those change the file is
+hashed again and the entries of its old content are dropped (memory and disk). The inode tells a
+replaced file (an upload with overwrite: a new file renamed over the old) from the old one even when
+both have the same size and a coarse clock gave them the same modification time.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ class ConditionalsCache(Generic[T]):
         self._disk = disk_dir
         self._namespace = ""
         self._items: OrderedDict[str, tuple[T, int]] = OrderedDict()
-        self._digests: dict[str, tuple[int, int, str]] = {}  # path -> (mtime_ns, size, digest)
+        self._digests: dict[str, tuple[int, int, int, str]] = {}  # path -> (mtime_ns, size, inode, digest)
         self._lock = threading.RLock()
         self.stats = CacheStats()
 
@@ -84,13 +86,13 @@ class ConditionalsCache(Generic[T]):
         stat = path.stat()
         with self._lock:
             known = self._digests.get(resolved)
-            if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
-                return self._key(known[2])
+            if known is not None and known[:3] == (stat.st_mtime_ns, stat.st_size, stat.st_ino):
+                return self._key(known[3])
         digest = _sha256(path)
         with self._lock:
-            if known is not None and known[2] != digest:
-                self._invalidate(known[2])
-            self._digests[resolved] = (stat.st_mtime_ns, stat.st_size, digest)
+            if known is not None and known[3] != digest:
+                self._invalidate(known[3])
+            self._digests[resolved] = (stat.st_mtime_ns, stat.st_size, stat.st_ino, digest)
         return self._key(digest)
 
     def get(self, path: Path, compute: Callable[[Path], T]) -> tuple[str, T]:

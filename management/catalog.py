@@ -260,6 +260,12 @@ class Catalog:
         self._catch_up()
         return self.index.select(self.library, filters)
 
+    def marked_default(self) -> list[Entry]:
+        """The files whose sidecar says ``default_voice: true`` (voices), by path: an indexed lookup."""
+        self._idle.wait()
+        self._catch_up()
+        return self.index.marked_default(self.library)
+
     def formats(self, entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
         """Every format of each entry's output, keyed by ``(folder, stem)``."""
         groups: dict[tuple[str, str], list[Entry]] = {}

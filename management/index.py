@@ -48,6 +48,7 @@ class MetadataIndex(ABC):
     SCHEMA_WORDS: ClassVar[dict[str, str]]
     LIKE: ClassVar[str] = "LIKE"  # case-insensitive for ASCII
     TAG_MATCH: ClassVar[str]  # true when one of the sidecar's tags equals the parameter, any case
+    DEFAULT_MARK: ClassVar[str]  # true when the sidecar says ``default_voice: true`` (the JSON boolean)
     LOST: ClassVar[tuple[type[BaseException], ...]] = ()  # errors meaning the server went away
 
     def __init__(self) -> None:
@@ -136,7 +137,9 @@ class MetadataIndex(ABC):
                 if found != SCHEMA_VERSION:
                     # An older layout: the folders are the truth, so start over and let the scan refill it.
                     self._run(db, "DROP TABLE IF EXISTS files")
-                    for statement in SCHEMA.format(**self.SCHEMA_WORDS).split(";"):
+                    for statement in SCHEMA.format(**self.SCHEMA_WORDS, default_mark=self.DEFAULT_MARK).split(
+                        ";"
+                    ):
                         if statement.strip():
                             self._run(db, statement)
                     self._set_schema_version(db)
@@ -265,6 +268,17 @@ class MetadataIndex(ABC):
                 db, f"SELECT {_COLUMNS} FROM files WHERE library = ? AND path = ?", (library, path)
             ).fetchone()
         return entry_of(row) if row else None
+
+    def marked_default(self, library: str) -> list[Entry]:
+        """Rows whose sidecar says ``default_voice: true``, by path (read through their partial index)."""
+        with self._connection() as db:
+            rows = self._run(
+                db,
+                f"SELECT {_COLUMNS} FROM files {self._hint('files_default_voice')} "
+                f"WHERE library = ? AND {self.DEFAULT_MARK} ORDER BY path",
+                [library],
+            ).fetchall()
+        return [entry_of(row) for row in rows]
 
     def named(self, library: str, name: str) -> list[Entry]:
         """Files with this name in any folder."""

@@ -56,6 +56,7 @@ class PostgresIndex(MetadataIndex):
         "WHEN 'string' THEN jsonb_build_array(metadata::jsonb -> 'tags') ELSE '[]'::jsonb END) AS t(value) "
         "WHERE jsonb_typeof(t.value) = 'string' AND lower(t.value #>> '{}') = lower(?))"
     )
+    DEFAULT_MARK: ClassVar[str] = "(metadata::jsonb -> 'default_voice') = 'true'::jsonb"
     LOST: ClassVar[tuple[type[BaseException], ...]] = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __init__(self, url: str) -> None:

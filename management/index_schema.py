@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: the partial index files_default_voice (voices: the rows whose sidecar says ``default_voice: true``,
+# so finding the default voice never reads the library). An index of version 1 is refilled by the scan.
+SCHEMA_VERSION = 2
 COLUMNS = (
     "path, folder, name, stem, format, size, mtime_ns, sidecar_mtime_ns, created, duration, "
     "sample_rate, generation_type, text, metadata"
@@ -37,7 +39,8 @@ CREATE INDEX files_by_size ON files (library, size, path);
 CREATE INDEX files_by_duration ON files (library, duration, path);
 CREATE INDEX files_by_type ON files (library, generation_type, created, path);
 CREATE INDEX files_by_folder ON files (library, folder, stem);
-CREATE INDEX files_by_folder_date ON files (library, folder, created, path)
+CREATE INDEX files_by_folder_date ON files (library, folder, created, path);
+CREATE INDEX files_default_voice ON files (library, path) WHERE {default_mark}
 """
 UPDATED = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.replace(" ", "").split(",") if c != "path")
 UPSERT = (
@@ -53,8 +56,10 @@ def like(text: str) -> str:
 
 def plain(value: Any) -> Any:
     """``value`` as both databases store it: no NUL characters, no NaN or infinities (JSON has none)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
+    if isinstance(
+        value, str
+    ):  # and no lone surrogates (a sidecar's "\ud800"): PostgreSQL's jsonb refuses them
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

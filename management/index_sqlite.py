@@ -35,6 +35,7 @@ class SQLiteIndex(MetadataIndex):
         "EXISTS (SELECT 1 FROM json_each(metadata, '$.tags') AS t "
         "WHERE t.type = 'text' AND lower(t.value) = lower(?))"
     )
+    DEFAULT_MARK: ClassVar[str] = "json_type(metadata, '$.default_voice') = 'true'"
 
     def __init__(self, path: Path) -> None:
         super().__init__()

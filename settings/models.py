@@ -7,6 +7,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator
 
+from engines.base import SynthesisParams
 from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Temperature, TopK, TopP
 from settings.base import EngineName, LocalTTSName, Section
 
@@ -105,13 +106,15 @@ class PiperSettings(Section):
 
 
 class GenerationSettings(Section):
-    exaggeration: Exaggeration = 0.5
-    cfg_weight: CfgWeight = 0.5
-    temperature: Temperature = 0.8
-    repetition_penalty: RepetitionPenalty = 1.2
-    min_p: MinP = 0.05
-    top_p: TopP = 1.0
-    top_k: TopK = 1000  # chatterbox-turbo only
+    # What a request leaves unset; by default what an engine does when nothing is set: the defaults
+    # of engines.base.SynthesisParams, declared there once (a comment: a docstring would enter the schema).
+    exaggeration: Exaggeration = SynthesisParams.exaggeration
+    cfg_weight: CfgWeight = SynthesisParams.cfg_weight
+    temperature: Temperature = SynthesisParams.temperature
+    repetition_penalty: RepetitionPenalty = SynthesisParams.repetition_penalty
+    min_p: MinP = SynthesisParams.min_p
+    top_p: TopP = SynthesisParams.top_p
+    top_k: TopK = SynthesisParams.top_k  # chatterbox-turbo only
 
 
 class LimitSettings(Section):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from exceptions import InvalidRequestError, PayloadTooLargeError
 from management.index import Entry
 from management.library_files import header_info, is_audio, sidecar_path
-from management.voices.records import new_record
+from management.voices.records import kept_marks, new_record
 from utils.audio import check_usable, decode
 from utils.files import atomic_write_bytes, resolve_inside, safe_relative
 
@@ -153,6 +153,8 @@ def _import_one(
         Path(temp).unlink(missing_ok=True)
         raise
     with library.lock:  # the record first: a kill in between never leaves a voice without it
+        if existed:  # a replaced voice keeps its aliases, default mark and language
+            record = kept_marks(library.record_of(target), record)
         atomic_write_bytes(sidecar_path(target), json.dumps(record, indent=2).encode())
         os.replace(temp, target)
         library.catalog.record([target])

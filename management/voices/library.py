@@ -19,7 +19,15 @@ from exceptions import ConflictError, NotFoundError
 from management.catalog import Catalog
 from management.index import Entry, Filters
 from management.library_files import read_sidecar, sidecar_of, sidecar_path
-from management.voices.records import GENERATION_DEFAULTS, VoiceEdit, clean_tags, new_record, now, voice_name
+from management.voices.records import (
+    GENERATION_DEFAULTS,
+    VoiceEdit,
+    clean_tags,
+    kept_marks,
+    new_record,
+    now,
+    voice_name,
+)
 from utils.audio import decode
 from utils.audio.quality import analyze_voice
 from utils.files import atomic_write_bytes, resolve_inside
@@ -116,6 +124,7 @@ class VoiceLibrary:
         ``unpublished`` is the whole, decodable file, hidden in ``target``'s folder. Its record is
         written first, then the audio appears under its name (replacing a voice only with
         ``overwrite``; else a 409 naming ``param``, even when two uploads race), then the index row.
+        A replaced voice keeps its aliases, default mark and language (``KEPT_ON_REPLACE``).
         """
         conflict = f"{target.name!r} already exists; send overwrite=true to replace it"
         if not overwrite and target.exists():  # before its record is written over
@@ -127,6 +136,7 @@ class VoiceLibrary:
             tags=tags,
             default_parameters=default_parameters,
             display_name=display_name,
+            replacing=overwrite and target.is_file(),
         )
         if overwrite:
             os.replace(unpublished, target)
@@ -152,16 +162,21 @@ class VoiceLibrary:
         default_parameters: dict[str, Any] | None = None,
         analyze: bool = True,
         display_name: str | None = None,
+        replacing: bool = False,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Measure ``audio`` (not yet published) and write the record of the voice it becomes at ``target``.
 
         Written before the audio is moved into place, so a crash in between never leaves a voice
-        without its record (an orphan record is removed by housekeeping).
+        without its record (an orphan record is removed by housekeeping). ``replacing``: ``target``
+        is a voice whose audio this replaces; its marks are kept.
         """
         quality = analyze_voice(decode(audio, param="voice_file")).as_dict() if analyze else None
         record = new_record(target, self.relative(target), description, tags, default_parameters, quality)
         if display_name:  # Plus kept the upload's file name and the given name as metadata
             record["name"] = display_name
+        if replacing:
+            with self.lock:
+                record = kept_marks(self.record_of(target), record)
         atomic_write_bytes(sidecar_path(target), json.dumps(record, indent=2).encode())
         return record, quality
 

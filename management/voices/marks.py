@@ -83,19 +83,22 @@ def remove_alias(voices: VoiceLibrary, entry: Entry, alias: str, *, param: str =
 
 
 def default_voice(voices: VoiceLibrary) -> Entry | None:
-    """The voice marked as the default, if any (of several marked by hand, the first by path)."""
+    """The voice marked as the default, if any (of several marked by hand, the first by path).
+
+    Asked on every OpenAI-style request without a voice: one indexed query for the marked rows,
+    never a read of the whole library."""
     if not voices.root.is_dir():
         return None
-    marked = [e for e in voices.catalog.select(Filters()) if e.metadata.get("default_voice") is True]
-    return min(marked, key=lambda entry: entry.path) if marked else None
+    marked = voices.catalog.marked_default()
+    return marked[0] if marked else None
 
 
 def set_default(voices: VoiceLibrary, entry: Entry | None) -> Entry | None:
     """Mark ``entry`` as the default voice (None: no voice is); the mark is taken off any other."""
     with voices.lock:
         if voices.root.is_dir():
-            for other in voices.catalog.select(Filters()):
-                if "default_voice" in other.metadata and (entry is None or other.path != entry.path):
+            for other in voices.catalog.marked_default():
+                if entry is None or other.path != entry.path:
                     annotate(voices, other, default_voice=None)
         return None if entry is None else annotate(voices, entry, default_voice=True)
 

@@ -15,6 +15,9 @@ from utils.files import safe_relative
 
 # Saved with a voice, they fill what a TTS request leaves unset (range-checked on upload).
 GENERATION_DEFAULTS = ("exaggeration", "cfg_weight", "temperature", "repetition_penalty", "min_p", "top_p")
+# Marks a voice keeps when its audio is replaced (an upload with overwrite): what the user set on the
+# voice, not on the recording (management/voices/marks.py).
+KEPT_ON_REPLACE = ("aliases", "default_voice", "language")
 
 
 def search_text(record: dict[str, Any]) -> str | None:
@@ -74,6 +77,12 @@ def new_record(
         "url": relative,
         **({"quality": quality} if quality is not None else {}),
     }
+
+
+def kept_marks(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` (the record of a voice's replacing audio) with the marks of ``old`` it does not set itself."""
+    kept = {key: old[key] for key in KEPT_ON_REPLACE if key in old and new.get(key) is None}
+    return {**new, **kept}
 
 
 def parse_tags(value: str | None, *, param: str = "tags") -> list[str]:

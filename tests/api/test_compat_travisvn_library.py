@@ -9,7 +9,9 @@ alias and cleanup calls (frontend/src/services/tts.ts); the same paths without `
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -279,3 +281,46 @@ def test_a_voice_speaks_the_language_it_was_uploaded_with(make_settings: Callabl
         assert engine.asked[-1] == "en"  # a language sent wins
         client.post("/v1/audio/speech", json={"input": "Hello."})
         assert engine.asked[-1] == "en"  # no voice: the engine's default
+
+
+def _zip_of(name: str, audio: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, audio)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("route", ["/api/v1/voice", "/api/v1/voices", "/api/v1/voices/import"])
+def test_a_voice_whose_audio_is_replaced_keeps_its_aliases_default_mark_and_language(
+    served: tuple[TestClient, ToneEngine, Settings], route: str
+) -> None:
+    """A user re-uploads bob.wav with overwrite: the new audio speaks, under the names and mark bob had."""
+    client, engine, settings = served
+    files = {"voice_file": ("s.wav", tone_wav(2.0), "audio/wav")}
+    assert (
+        client.post("/v1/voices", data={"voice_name": "bob", "language": "en"}, files=files).status_code
+        == 201
+    )
+    assert client.post("/v1/voices/bob/aliases", data={"alias": "narrator"}).status_code == 201
+    assert client.post("/v1/voices/default", data={"voice_name": "bob"}).status_code == 200
+
+    new_audio = tone_wav(3.0)
+    if route == "/api/v1/voices/import":
+        sent = {"archive": ("voices.zip", _zip_of("bob.wav", new_audio), "application/zip")}
+    else:
+        field = "voice_file" if route == "/api/v1/voice" else "voice_files"
+        sent = {field: ("bob.wav", new_audio, "audio/wav")}
+    replaced = client.post(route, data={"overwrite": "true"}, files=sent)
+    assert replaced.status_code == 200, replaced.text
+
+    assert client.get("/v1/voices/bob/download").content == new_audio
+    assert client.get("/v1/voices/bob/aliases").json()["aliases"] == ["narrator"]
+    assert client.get("/v1/voices/default").json()["default_voice"] == "bob.wav"
+    assert client.get("/v1/voices/bob").json()["voice"]["language"] == "en"
+    for body in ({"input": "No voice."}, {"input": "By alias.", "voice": "narrator"}):
+        spoken = client.post("/v1/audio/speech", json=body)
+        assert spoken.status_code == 200, spoken.text
+        assert engine.voices_heard[-1].name == "bob.wav"
+        assert decode(engine.voices_heard[-1], param="voice").duration == pytest.approx(3.0, abs=0.01)
+    record = json.loads((Path(settings.paths.voices_dir) / "bob.wav.json").read_text())
+    assert record["duration_seconds"] == pytest.approx(3.0, abs=0.01)  # the record is the new audio's

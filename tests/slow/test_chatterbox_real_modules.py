@@ -7,6 +7,7 @@ Random weights make noise, not speech: these tests prove the loading and generat
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -195,6 +196,18 @@ def test_a_voice_is_conditioned_once_until_its_file_changes(client: TestClient, 
     sf.write(str(voice), samples[::-1] * 0.25, rate)  # the user re-records the voice
     speak()
     assert _voice_cache(client)["misses"] == first["misses"] + 1
+
+    # ... and uploads the new take over it: the same size and, on a coarse clock, the same time
+    before = voice.stat()
+    take = io.BytesIO()
+    sf.write(take, samples[::-1] * 0.125, rate, format="WAV", subtype="PCM_16")
+    files = {"voice_file": ("cached.wav", take.getvalue(), "audio/wav")}
+    replaced = client.post("/api/v1/voice", data={"overwrite": "true"}, files=files)
+    assert replaced.status_code == 200, replaced.text
+    assert voice.stat().st_size == before.st_size
+    os.utime(voice, ns=(before.st_atime_ns, before.st_mtime_ns))
+    speak()
+    assert _voice_cache(client)["misses"] == first["misses"] + 2  # never the old take's conditionals
 
 
 def test_fifty_concurrent_requests_each_use_their_own_voice(

@@ -68,6 +68,20 @@ def test_editing_the_voice_file_conditions_again_and_drops_the_old_entry(tmp_pat
     assert c.stats.entries == 1
 
 
+def test_a_file_replaced_by_one_of_the_same_size_and_time_conditions_again(tmp_path: Path) -> None:
+    """An upload with overwrite renames a new file over the voice; a coarse clock may give it the old time."""
+    c, work = cache(tmp_path), Conditioner()
+    alice = voice(tmp_path, "alice.wav", "alice")
+    old_key, _ = c.get(alice, work)
+    before = alice.stat()
+    replacement = voice(tmp_path, ".alice.wav.part", "ALICE")  # the same size
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, alice)
+    new_key, value = c.get(alice, work)
+    assert new_key != old_key and value == {"data": "ALICE"}
+    assert work.calls == ["alice.wav", "alice.wav"]
+
+
 def test_touching_a_file_without_changing_it_keeps_its_conditionals(tmp_path: Path) -> None:
     c, work = cache(tmp_path), Conditioner()
     alice = voice(tmp_path, "alice.wav", "alice")
