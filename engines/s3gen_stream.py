@@ -4,18 +4,17 @@ The scheduler publishes a sequence's tokens at its host syncs (``TokenFeed``, ev
 the listener wants the chunk in windows (``PartialAudio.wanted``: the first chunk of a stream, or a
 later one when the audio already sent runs short, core/windows.py), the engine's thread vocodes a
 window of the tokens so far (``WindowedAudio``), as chatterbox-streaming does: each window is
-vocoded with a few tokens before it
-for context (their audio dropped; S3Gen's fade-in falls there too), its last ``HOLD`` tokens are not
-sent (their audio still lacks the lookahead the next tokens give) and are done again by the next
-window, and two windows meet in a short crossfade. When T3 is done, the whole token sequence is
+vocoded with a few tokens before it for context (their audio dropped; S3Gen's fade-in falls there
+too), its last ``HOLD`` tokens are not sent (their audio still lacks the lookahead the next tokens
+give) and are done again by the next window, and two windows meet in a short crossfade. When T3 is done, the whole token sequence is
 vocoded once, as without streaming, for the saved file; the stream's last piece is taken from that
 whole vocoding, so the streamed audio has exactly the whole clip's length.
 
 The first window decides when the listener hears anything, so it is hurried (``TokenFeed.urgent``):
-while the listener wants a chunk in windows and none of its audio is out yet, the scheduler lets no other
-sequence join the batch (the chunk's steps cost what a batch of one costs), publishes its tokens at
-the very step it has enough for the first window, and holds T3 (``TokenFeed.hold``) while that window
-is vocoded, so S3Gen has the cores to itself. A sequence's tokens do not depend on when the others
+while the listener wants a chunk in windows and none of its audio is out yet, the scheduler lets no
+other sequence join the batch (the chunk's steps cost what a batch of one costs), publishes its
+tokens at the very step it has enough for the first window, and holds T3 (``TokenFeed.hold``) while
+that window is vocoded, so S3Gen has the cores to itself. A sequence's tokens do not depend on when the others
 join, on the pauses or on whether it is windowed, so this changes only timing.
 """
 
@@ -40,8 +39,8 @@ FADE = 480  # samples (20 ms) crossfaded where two windows meet
 class TokenFeed:
     """One sequence's speech tokens so far, published by the T3 scheduler at its host syncs.
 
-    ``wanted`` is set once the listener wants the chunk in windows; until its first window is out the feed is
-    ``urgent``. ``hold`` (the scheduler, when it publishes the first window's tokens) pauses T3 until
+    ``wanted`` is set once the listener wants the chunk in windows; until its first window is out the
+    feed is ``urgent``. ``hold`` (the scheduler, when it publishes the first window's tokens) pauses T3 until
     ``release`` (the vocoding thread, once that window is out or cannot be made from what came).
     """
 
@@ -203,8 +202,8 @@ def vocode_while_decoding(
 
 
 def wait_for_listener(partial: PartialAudio, cancel: threading.Event | None) -> None:
-    """Until the listener waits on this chunk (windows or not): chunks of one text are vocoded in the order
-    they are heard.
+    """Until the listener waits on this chunk (``waited``, windows or not): chunks of one text are
+    vocoded in the order they are heard.
 
     Without it a later chunk, decoded in the same batch, may take S3Gen first and hold back the first
     audio; a cancelled call stops waiting (``engines.worker.Cancelled`` follows from its caller).
