@@ -1,23 +1,29 @@
-"""Chatterbox ``stream: true``: time to the first audio byte / total, S3Gen in windows vs whole chunks.
+"""Chatterbox ``stream: true``: first audio byte / total and the listener's waits, windows vs whole chunks.
 
 A random-weight Chatterbox checkpoint at full size (T3 Llama 520M, 30 layers; built in a temporary
 folder, never kept), served under uvicorn on a loopback port with ``models.t3_loop: own``. A text of
-N sentences is streamed by ``POST /api/v1/tts`` (``stream: true``, wav) twice per token count, side
-by side in one run:
+N sentences is streamed by ``POST /api/v1/tts`` (``stream: true``, wav) three times per token count,
+side by side in one run:
 
-- **windows**: S3Gen vocodes the first window of a chunk while T3 still decodes it
+- **when starving**: S3Gen vocodes the first chunk in windows while T3 still decodes it
   (``engines/s3gen_stream.py``; the head of the stream decodes alone to its first window, T3 paused
-  while it is vocoded), so the first audio goes out after the first window;
-- **whole chunks**: the same server with windows turned off (as before): the first audio goes out
-  once the first sentence is decoded and vocoded.
+  while it is vocoded), and a later chunk only while the audio sent is less than
+  ``models.stream_window_margin_seconds`` (``--margin``) ahead of the listener (core/windows.py);
+- **every chunk**: windows for every chunk the listener waits on (a margin of 60 s);
+- **whole chunks**: the same server with windows turned off: the first audio goes out once the first
+  sentence is decoded and vocoded.
+
+Besides first audio / total and the total, each row shows how long a listener playing the audio in
+real time as it arrives would have waited after its first audio ("stalled"), the S3Gen calls made and
+their mean length (whole chunks: one call per chunk, the figure ``--margin`` should cover).
 
 Random weights never emit the stop token, so every sentence decodes ``--tokens`` tokens
 (``models.max_new_tokens``): the speech of each sentence is ``tokens / 25`` seconds long. Each value of
-``--tokens`` gets its own server (the budget is a load-time setting). Besides the ratio, each row shows
-where the first audio's time went: until S3Gen's first call (T3: conditioning, prefill, the first
-window's steps) and that call itself; and the machine's load average while it ran.
+``--tokens`` gets its own server (the budget is a load-time setting). Each row also shows where the
+first audio's time went: until S3Gen's first call (T3: conditioning, prefill, the first window's
+steps) and that call itself; and the machine's load average while it ran.
 
-    uv run --frozen python bench/chatterbox_stream_bench.py [--sentences 10] [--tokens 40 100] [--layers 30]
+    uv run --frozen python bench/chatterbox_stream_bench.py [--sentences 10] [--tokens 40 100] [--layers 30] [--margin 2]
 
 Not a test: timings depend on the machine (read the ratios of one run).
 """
@@ -36,27 +42,32 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import SENTENCES
-from config import load_settings
+from bench.common import SENTENCES, bench_settings, served
+from config import Settings
 from core_engine import CoreEngine
 from engines import chatterbox
-from main_api import create_app
-from tests.support.live_server import serve_in_thread
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
 
+BYTES_PER_SECOND = 2 * 24_000  # the stream's wav: 16-bit mono at 24 kHz, after a 44-byte header
 
-def time_stream(client: httpx.Client, body: dict) -> tuple[float, float, int]:
-    """Seconds to the first audio bytes (past the wav header) and to the end; bytes received."""
+
+def time_stream(client: httpx.Client, body: dict) -> tuple[float, float, int, float]:
+    """Seconds to the first audio bytes (past the wav header) and to the end; bytes received; and how
+    long a listener playing the audio in real time from its first bytes waited for more after them."""
     started = time.perf_counter()
-    first, size = None, 0
+    first, size, stalled = None, 0, 0.0
     with client.stream("POST", "/api/v1/tts", json=body) as response:
         response.raise_for_status()
         for piece in response.iter_bytes():
+            now = time.perf_counter() - started
+            if first is None and size + len(piece) > 44:  # the header alone is not audio
+                first = now
+            elif first is not None:  # the audio so far runs out at first + its length + earlier waits
+                runs_out = first + (size - 44) / BYTES_PER_SECOND + stalled
+                stalled += max(0.0, now - runs_out)
             size += len(piece)
-            if first is None and size > 44:  # the header alone is not audio
-                first = time.perf_counter() - started
-    return first or 0.0, time.perf_counter() - started, size
+    return first or 0.0, time.perf_counter() - started, size, stalled
 
 
 PLAIN_WINDOWS = chatterbox.vocode_while_decoding
@@ -84,37 +95,29 @@ def observe(engine: object, windows: TimedLog, vocodings: TimedLog) -> None:
     engine._vocode = vocode  # type: ignore[attr-defined]
 
 
-def settings_for(data: Path, checkpoint: Path, tokens: int, batch: int):  # type: ignore[no-untyped-def]
-    return load_settings(
-        paths={
-            name: str(data / name.removesuffix("_dir"))
-            for name in ("voices_dir", "outputs_dir", "vc_inputs_dir", "temp_dir")
-        },
+def with_margin(settings: Settings, margin: float) -> Settings:
+    """``settings`` with ``models.stream_window_margin_seconds`` set (read by each new stream)."""
+    models = settings.models.model_copy(update={"stream_window_margin_seconds": margin})
+    return settings.model_copy(update={"models": models})
+
+
+def run_rows(data: Path, checkpoint: Path, tokens: int, args: argparse.Namespace) -> None:
+    """One server with ``tokens`` per sentence: the text streamed with each window policy in turn."""
+    settings = bench_settings(
+        data / f"t{tokens}",
         engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
         models={
             "checkpoint_dir": str(checkpoint),
             "device": "cpu",
             "max_new_tokens": tokens,
             "t3_loop": "own",
-            "t3_batch_size": batch,
+            "t3_batch_size": args.batch,
             "conditionals_cache_dir": None,
         },
         validation={"bypass": True},
-        housekeeping={"enabled": False, "on_start": False},
-        ui={"enabled": False},
     )
-
-
-def run_rows(data: Path, checkpoint: Path, tokens: int, args: argparse.Namespace) -> None:
-    """One server with ``tokens`` per sentence: the text streamed with windows, then whole chunks."""
-    settings = settings_for(data / f"t{tokens}", checkpoint, tokens, args.batch)
     core = CoreEngine(settings)
-    with (
-        serve_in_thread(create_app(settings, engine=core)) as base,
-        httpx.Client(base_url=base, timeout=7200) as client,
-    ):
-        while client.get("/health").json().get("status") != "healthy":
-            time.sleep(0.5)
+    with served(settings, core, timeout=7200, poll=0.5) as client:
         engine = core.engines.engine("chatterbox")
         windows, vocodings = TimedLog(), TimedLog()
         observe(engine, windows, vocodings)
@@ -127,23 +130,32 @@ def run_rows(data: Path, checkpoint: Path, tokens: int, args: argparse.Namespace
             f"{args.sentences * tokens / 25:.1f} s of speech), T3 batch {args.batch}:"
         )
         print(
-            f"{'S3Gen':13} {'first audio':>11} {'total':>8} {'ratio':>6} {'T3 tokens at 1st':>16} "
-            f"{'until S3Gen':>11} {'1st S3Gen':>9} {'load':>10}"
+            f"{'windows':14} {'first audio':>11} {'total':>8} {'ratio':>6} {'stalled':>8} {'S3Gen calls':>11} "
+            f"{'mean':>6} {'T3 tokens at 1st':>16} {'until S3Gen':>11} {'1st S3Gen':>9} {'load':>10}"
         )
-        for mode, windowed in (("windows", True), ("whole chunks", False)):
+        modes = (
+            ("when starving", args.margin, True),
+            ("every chunk", 60.0, True),
+            ("whole chunks", 0.0, False),
+        )
+        for mode, margin, windowed in modes:
+            core.speech.settings = with_margin(settings, margin)
             engine.windowed_vocoding = windowed
             windows.clear()
             vocodings.clear()
             load = os.getloadavg()[0]
             started = time.perf_counter()
-            first, total, size = time_stream(client, body)
+            first, total, size, stalled = time_stream(client, body)
             at_first = str(windows[0][0][0]) if windows else f"{tokens} (all)"
             (began, ended) = vocodings[0][0] - started, vocodings[0][1] - started
+            calls = [end - start for start, end in vocodings]
             print(
-                f"{mode:13} {first:10.2f}s {total:7.1f}s {first / total:6.1%} {at_first:>16} "
-                f"{began:10.2f}s {ended - began:8.2f}s {load:4.1f}-{os.getloadavg()[0]:<4.1f}  (goal <= 10%)"
+                f"{mode:14} {first:10.2f}s {total:7.1f}s {first / total:6.1%} {stalled:7.1f}s {len(calls):11} "
+                f"{sum(calls) / len(calls):5.2f}s {at_first:>16} {began:10.2f}s {ended - began:8.2f}s "
+                f"{load:4.1f}-{os.getloadavg()[0]:<4.1f}"
             )
-            print(f"{'':13} {(size - 44) / 2 / 24_000:.1f} s of audio received")
+            print(f"{'':14} {(size - 44) / BYTES_PER_SECOND:.1f} s of audio received")
+        print("goal: first audio / total <= 10 %")
 
 
 def main() -> None:
@@ -160,6 +172,9 @@ def main() -> None:
     )
     parser.add_argument("--layers", type=int, default=30, help="T3 layers (30: the real size)")
     parser.add_argument("--batch", type=int, default=4, help="models.t3_batch_size")
+    parser.add_argument(
+        "--margin", type=float, default=2.0, help="models.stream_window_margin_seconds of the first row"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, small_t3(args.layers):

@@ -289,7 +289,9 @@ class SpeechService:
 
         With ``windowed`` (streams) and an engine that streams windows, a chunk's audio also comes
         before it, piece by piece as the engine makes it, with no report (``None``); the pieces add
-        up to the chunk's clip, or there are none (the chunk was done before anyone waited for it).
+        up to the chunk's clip, or there are none (the chunk was done before the listener wanted
+        windows: only the first chunk, and a later one while the audio sent is less than
+        ``models.stream_window_margin_seconds`` ahead of the listener, core/windows.py).
         """
         name, engine, chunks = plan.name, plan.engine, plan.chunks
         report_progress = reporter(progress, logger, f"tts ({name})")
@@ -300,7 +302,8 @@ class SpeechService:
         streams = (
             windowed and checker is None and isinstance(engine, StreamsWindows) and engine.streams_windows
         )
-        windows = ChunkWindows(len(chunks)) if streams else None
+        margin = self.settings.models.stream_window_margin_seconds
+        windows = ChunkWindows(len(chunks), margin) if streams else None
         seconds = 0.0
         async with (
             self._engines.admit(name, wait=wait),

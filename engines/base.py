@@ -121,13 +121,16 @@ class SynthesisEngine(SpeechEngine, Protocol):
 class PartialAudio:
     """Where an engine sends one chunk's audio piece by piece while it still generates the rest.
 
-    The listener sets ``wanted`` once it waits on this chunk: an engine streams only from then on (a
-    chunk done before anyone waits for it is heard whole). Either the pieces sent add up to the
-    returned clip's length, or none was sent.
+    The listener sets ``waited`` once it waits on this chunk (its audio is the next to be heard), and
+    ``wanted`` once it wants that audio in pieces: at once for the first chunk of a stream, later only
+    when the audio it already has runs short (core/windows.py). An engine streams only from ``wanted``
+    on (a chunk done before then is heard whole). Either the pieces sent add up to the returned clip's
+    length, or none was sent.
     """
 
     send: Callable[[Clip], None]
     wanted: threading.Event = field(default_factory=threading.Event)
+    waited: threading.Event = field(default_factory=threading.Event)
 
 
 @runtime_checkable

@@ -1,20 +1,21 @@
 """S3Gen as a stream: a chunk's audio window by window while T3 still decodes the rest of it.
 
 The scheduler publishes a sequence's tokens at its host syncs (``TokenFeed``, every few steps). Once
-a listener waits on the chunk, the engine's thread vocodes a window of the tokens so far
-(``WindowedAudio``), as chatterbox-streaming does: each window is vocoded with a few tokens before it
-for context (their audio dropped; S3Gen's fade-in falls there too), its last ``HOLD`` tokens are not
-sent (their audio still lacks the lookahead the next tokens give) and are done again by the next
-window, and two windows meet in a short crossfade. When T3 is done, the whole token sequence is
+the listener wants the chunk in windows (``PartialAudio.wanted``: the first chunk of a stream, or a
+later one when the audio already sent runs short, core/windows.py), the engine's thread vocodes a
+window of the tokens so far (``WindowedAudio``), as chatterbox-streaming does: each window is
+vocoded with a few tokens before it for context (their audio dropped; S3Gen's fade-in falls there
+too), its last ``HOLD`` tokens are not sent (their audio still lacks the lookahead the next tokens
+give) and are done again by the next window, and two windows meet in a short crossfade. When T3 is done, the whole token sequence is
 vocoded once, as without streaming, for the saved file; the stream's last piece is taken from that
 whole vocoding, so the streamed audio has exactly the whole clip's length.
 
 The first window decides when the listener hears anything, so it is hurried (``TokenFeed.urgent``):
-while the listener waits on a chunk none of whose audio is out yet, the scheduler lets no other
-sequence join the batch (the chunk's steps cost what a batch of one costs), publishes its tokens at
-the very step it has enough for the first window, and holds T3 (``TokenFeed.hold``) while that window
-is vocoded, so S3Gen has the cores to itself. A sequence's tokens do not depend on when the others
-join or on the pauses, so this changes only timing.
+while the listener wants a chunk in windows and none of its audio is out yet, the scheduler lets no
+other sequence join the batch (the chunk's steps cost what a batch of one costs), publishes its
+tokens at the very step it has enough for the first window, and holds T3 (``TokenFeed.hold``) while
+that window is vocoded, so S3Gen has the cores to itself. A sequence's tokens do not depend on when the others
+join, on the pauses or on whether it is windowed, so this changes only timing.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ FADE = 480  # samples (20 ms) crossfaded where two windows meet
 class TokenFeed:
     """One sequence's speech tokens so far, published by the T3 scheduler at its host syncs.
 
-    ``wanted`` is set once the listener waits on the chunk; until its first window is out the feed is
-    ``urgent``. ``hold`` (the scheduler, when it publishes the first window's tokens) pauses T3 until
+    ``wanted`` is set once the listener wants the chunk in windows; until its first window is out the
+    feed is ``urgent``. ``hold`` (the scheduler, when it publishes the first window's tokens) pauses T3 until
     ``release`` (the vocoding thread, once that window is out or cannot be made from what came).
     """
 
@@ -60,7 +61,7 @@ class TokenFeed:
 
     @property
     def urgent(self) -> bool:
-        """The listener waits on this chunk and has heard none of it yet."""
+        """The listener wants this chunk in windows and has heard none of it yet."""
         return self._wanted is not None and self._wanted.is_set() and not self.started and not self.closed
 
     def publish(self, tokens: list[int], *, hold: bool = False) -> None:
@@ -173,7 +174,7 @@ def vocode_while_decoding(
     rate: int,
     log: Any = None,
 ) -> WindowedAudio:
-    """Until ``feed`` closes, vocode a window whenever the listener waits and enough tokens came.
+    """Until ``feed`` closes, vocode a window whenever the listener wants them and enough tokens came.
 
     ``log`` (a list) gets ``(tokens decoded when it was sent, samples sent)`` per window. The returned
     ``WindowedAudio`` is finished by the caller with the whole chunk's audio (if it ``started``).
@@ -201,11 +202,12 @@ def vocode_while_decoding(
 
 
 def wait_for_listener(partial: PartialAudio, cancel: threading.Event | None) -> None:
-    """Until the listener waits on this chunk: chunks of one text are vocoded in the order they are heard.
+    """Until the listener waits on this chunk (``waited``, windows or not): chunks of one text are
+    vocoded in the order they are heard.
 
     Without it a later chunk, decoded in the same batch, may take S3Gen first and hold back the first
     audio; a cancelled call stops waiting (``engines.worker.Cancelled`` follows from its caller).
     """
-    while not partial.wanted.wait(0.05):
+    while not partial.waited.wait(0.05):
         if cancel is not None and cancel.is_set():
             return

@@ -81,6 +81,10 @@ class ModelSettings(Section):
     # batch size) instead of ~1,200 kernel launches; S3Gen's flow-matching estimator likewise (one graph
     # per length bucket, any t3_loop). Ignored on a CPU (docs/performance.md, "On a GPU").
     cuda_graphs: bool = False
+    # With t3_loop: own, a stream (stream: true, SSE, OpenAI) sends its first chunk in S3Gen windows while
+    # T3 decodes it; a later chunk only while the audio already sent is less than this many seconds ahead
+    # of the listener (else whole: one S3Gen call; core/windows.py, docs/performance.md).
+    stream_window_margin_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
     # Compiled CPU kernels (oneDNN) kept for reuse, one per layer and input shape: each holds up to
     # ~0.5 MB, and every new text length makes new shapes. Ignored where ONEDNN_PRIMITIVE_CACHE_CAPACITY is set.
     cpu_kernel_cache: Annotated[int, Field(ge=0, le=4096)] = 128
