@@ -19,7 +19,7 @@ import soundfile as sf
 from fastapi.testclient import TestClient
 
 from monitoring.logs import request_id_var
-from tests.support.chatterbox_app import chatterbox_client, record_calls
+from tests.support.chatterbox_app import chatterbox_client, record_t3_calls
 
 pytestmark = pytest.mark.slow
 
@@ -124,8 +124,8 @@ def test_a_long_input_is_converted_in_overlapping_windows(client: TestClient, sp
 def test_every_sampling_control_reaches_the_model(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
-    seen = record_calls(monkeypatch, t3, "inference")  # random weights: watch what T3 receives
+    engine = client.app.state.engine.engines.engine("chatterbox")
+    seen = record_t3_calls(monkeypatch, engine)  # random weights: watch what T3 receives
     controls = {"exaggeration": 1.5, "cfg_weight": 0.3, "temperature": 1.6, "repetition_penalty": 1.7}
     controls |= {"min_p": 0.1, "top_p": 0.9}
     _audio(client.post("/api/v1/tts", json={"text": "Hello there.", "export_formats": ["wav"], **controls}))
@@ -153,8 +153,8 @@ def test_openai_route_streams_chatterbox_with_library_voices_and_seeds(
     assert speak(voice="alloy", seed=9) == builtin  # same seed, same audio
     narrator = speak(voice="narrator", seed=9)  # a voice from voices/
     assert narrator != builtin
-    t3 = client.app.state.engine.engines.engine("chatterbox").model.t3
-    seen = record_calls(monkeypatch, t3, "inference")  # random weights: watch what T3 receives
+    engine = client.app.state.engine.engines.engine("chatterbox")
+    seen = record_t3_calls(monkeypatch, engine)  # random weights: watch what T3 receives
     speak(voice="alloy", seed=9)
     speak(voice="alloy", seed=9, instructions="Say it excitedly!")
     plain, excited = seen
@@ -292,7 +292,7 @@ def test_a_voice_blend_mixes_the_speaker_embeddings(
     other = Path(settings.paths.voices_dir) / "other.wav"
     sf.write(str(other), samples[::2], rate)  # twice as fast: another speaker embedding
     narrator = Path(settings.paths.voices_dir) / "narrator.wav"
-    seen = record_calls(monkeypatch, engine.model.t3, "inference")
+    seen = record_t3_calls(monkeypatch, engine)
     body = {"model": "kokoro", "input": "Hello.", "voice": "narrator(3)+other(1)", "response_format": "wav"}
     response = client.post("/v1/audio/speech", json=body)
     assert response.status_code == 200, response.text

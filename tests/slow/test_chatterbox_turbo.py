@@ -17,7 +17,7 @@ import soundfile as sf
 from fastapi.testclient import TestClient
 
 from config import Settings
-from tests.support.chatterbox_app import random_weights_settings, ready_client, record_calls
+from tests.support.chatterbox_app import random_weights_settings, ready_client, record_t3_calls
 from tests.support.random_turbo import (
     build_nano_checkpoint,
     cached_turbo_checkpoint,
@@ -106,8 +106,8 @@ def test_a_reference_of_five_seconds_or_less_is_a_400_and_nothing_is_saved(
 def test_turbo_defaults_and_top_k_reach_the_model_and_ignored_controls_warn(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t3 = client.app.state.engine.engines.engine("chatterbox-turbo").model.t3
-    seen = record_calls(monkeypatch, t3, "inference_turbo")  # random weights: watch what T3 receives
+    engine = client.app.state.engine.engines.engine("chatterbox-turbo")
+    seen = record_t3_calls(monkeypatch, engine)  # random weights: watch what T3 receives
     plain = client.post("/api/v1/tts?response_mode=url", json=TEXT)
     assert plain.status_code == 200, plain.text
     budget = f"chunk 1: speech reached the token budget (models.max_new_tokens={MAX_TOKENS}) before its end"

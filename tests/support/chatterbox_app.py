@@ -75,3 +75,37 @@ def record_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> l
 
     monkeypatch.setattr(owner, name, recording)
     return seen
+
+
+def record_t3_calls(monkeypatch: pytest.MonkeyPatch, engine: Any) -> list[dict[str, Any]]:
+    """What T3 receives for every chunk from now on, whichever loop serves it (``models.t3_loop``).
+
+    Upstream's loop: the keyword arguments of ``T3.inference`` / ``inference_turbo``. Ours: the
+    sequence it decodes, under the same names (its conditionals as ``t3_cond``, its text, its sampling
+    parameters, its budget as ``max_new_tokens`` and turbo's ``max_gen_len``)."""
+    if engine._settings.t3_loop == "upstream":
+        name = "inference_turbo" if engine.name == "chatterbox-turbo" else "inference"
+        return record_calls(monkeypatch, engine.model.t3, name)
+    import dataclasses
+
+    from engines import t3_sequences
+
+    seen: list[dict[str, Any]] = []
+    for builder in ("chatterbox_sequence", "turbo_sequence"):
+        real = getattr(t3_sequences, builder)
+
+        def recording(t3: Any, t3_cond: Any, text: Any, sampling: Any, rng: Any, budget: int, *args: Any,
+                      _real: Any = real, **kwargs: Any) -> Any:  # fmt: skip
+            seen.append(
+                {
+                    "t3_cond": t3_cond,
+                    "text_tokens": text,
+                    "max_new_tokens": budget,
+                    "max_gen_len": budget,
+                    **dataclasses.asdict(sampling),
+                }
+            )
+            return _real(t3, t3_cond, text, sampling, rng, budget, *args, **kwargs)
+
+        monkeypatch.setattr(t3_sequences, builder, recording)
+    return seen
