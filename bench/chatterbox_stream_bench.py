@@ -37,38 +37,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import SENTENCES, bench_settings, served
+from bench.common import BYTES_PER_SECOND, SENTENCES, chatterbox_settings, served, time_stream
 from config import Settings
 from core_engine import CoreEngine
 from engines import chatterbox
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
-
-BYTES_PER_SECOND = 2 * 24_000  # the stream's wav: 16-bit mono at 24 kHz, after a 44-byte header
-
-
-def time_stream(client: httpx.Client, body: dict) -> tuple[float, float, int, float]:
-    """Seconds to the first audio bytes (past the wav header) and to the end; bytes received; and how
-    long a listener playing the audio in real time from its first bytes waited for more after them."""
-    started = time.perf_counter()
-    first, size, stalled = None, 0, 0.0
-    with client.stream("POST", "/api/v1/tts", json=body) as response:
-        response.raise_for_status()
-        for piece in response.iter_bytes():
-            now = time.perf_counter() - started
-            if first is None and size + len(piece) > 44:  # the header alone is not audio
-                first = now
-            elif first is not None:  # the audio so far runs out at first + its length + earlier waits
-                runs_out = first + (size - 44) / BYTES_PER_SECOND + stalled
-                stalled += max(0.0, now - runs_out)
-            size += len(piece)
-    return first or 0.0, time.perf_counter() - started, size, stalled
-
 
 PLAIN_WINDOWS = chatterbox.vocode_while_decoding
 
@@ -103,18 +81,8 @@ def with_margin(settings: Settings, margin: float) -> Settings:
 
 def run_rows(data: Path, checkpoint: Path, tokens: int, args: argparse.Namespace) -> None:
     """One server with ``tokens`` per sentence: the text streamed with each window policy in turn."""
-    settings = bench_settings(
-        data / f"t{tokens}",
-        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(checkpoint),
-            "device": "cpu",
-            "max_new_tokens": tokens,
-            "t3_loop": "own",
-            "t3_batch_size": args.batch,
-            "conditionals_cache_dir": None,
-        },
-        validation={"bypass": True},
+    settings = chatterbox_settings(
+        data / f"t{tokens}", checkpoint, tokens, t3_loop="own", t3_batch_size=args.batch
     )
     core = CoreEngine(settings)
     with served(settings, core, timeout=7200, poll=0.5) as client:

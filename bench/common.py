@@ -26,6 +26,9 @@ SENTENCES = [
 ]
 
 
+BYTES_PER_SECOND = 2 * 24_000  # Chatterbox's streamed wav: 16-bit mono at 24 kHz, after a 44-byte header
+
+
 def bench_settings(data: Path, **sections: Any) -> Settings:
     """Settings with the data folders under ``data``, no housekeeping and no UI, and ``sections``."""
     return load_settings(
@@ -49,3 +52,40 @@ def served(settings: Settings, core: CoreEngine, *, timeout: float, poll: float)
         while client.get("/health").json().get("status") != "healthy":
             time.sleep(poll)
         yield client
+
+
+def chatterbox_settings(data: Path, checkpoint: Path, tokens: int, **models: Any) -> Settings:
+    """``bench_settings`` serving only Chatterbox from ``checkpoint`` on the CPU, ``tokens`` speech
+    tokens per chunk (random weights never stop), no conditionals on disk, no Whisper check; ``models``
+    adds to the models section."""
+    return bench_settings(
+        data,
+        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
+        models={
+            "checkpoint_dir": str(checkpoint),
+            "device": "cpu",
+            "max_new_tokens": tokens,
+            "conditionals_cache_dir": None,
+            **models,
+        },
+        validation={"bypass": True},
+    )
+
+
+def time_stream(client: httpx.Client, body: dict[str, Any]) -> tuple[float, float, int, float]:
+    """A streamed ``POST /api/v1/tts`` (wav): seconds to the first audio bytes (past the header) and
+    to the end; bytes received; and how long a listener playing the audio in real time from its first
+    bytes waited for more after them."""
+    started = time.perf_counter()
+    first, size, stalled = None, 0, 0.0
+    with client.stream("POST", "/api/v1/tts", json=body) as response:
+        response.raise_for_status()
+        for piece in response.iter_bytes():
+            now = time.perf_counter() - started
+            if first is None and size + len(piece) > 44:  # the header alone is not audio
+                first = now
+            elif first is not None:  # the audio so far runs out at first + its length + earlier waits
+                runs_out = first + (size - 44) / BYTES_PER_SECOND + stalled
+                stalled += max(0.0, now - runs_out)
+            size += len(piece)
+    return first or 0.0, time.perf_counter() - started, size, stalled

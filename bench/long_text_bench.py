@@ -34,7 +34,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import SENTENCES, bench_settings, served
+from bench.common import SENTENCES, chatterbox_settings, served
 from core_engine import CoreEngine
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
@@ -60,18 +60,8 @@ def run(
     data: Path, checkpoint: Path, loop: str, text: str, args: argparse.Namespace
 ) -> tuple[float, float, float]:
     """One server with ``models.t3_loop: loop``: seconds for the text, seconds in S3Gen, audio seconds."""
-    settings = bench_settings(
-        data / loop,
-        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(checkpoint),
-            "device": "cpu",
-            "max_new_tokens": args.tokens,
-            "t3_loop": loop,
-            "t3_batch_size": args.batch,
-            "conditionals_cache_dir": None,
-        },
-        validation={"bypass": True},
+    settings = chatterbox_settings(
+        data / loop, checkpoint, args.tokens, t3_loop=loop, t3_batch_size=args.batch
     )
     core = CoreEngine(settings)
     with served(settings, core, timeout=7200, poll=0.5) as client:

@@ -40,7 +40,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import bench_settings, served
+from bench.common import chatterbox_settings, served, time_stream
 from core_engine import CoreEngine
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
@@ -121,35 +121,16 @@ def run_peer(site: Path, checkpoint: Path, voice: Path, args: argparse.Namespace
 
 
 def run_ours(data: Path, checkpoint: Path, voice: Path, args: argparse.Namespace) -> list[dict]:
-    settings = bench_settings(
-        data / "ours",
-        engines={"enabled": ["chatterbox"], "default": "chatterbox", "fallback": None},
-        models={
-            "checkpoint_dir": str(checkpoint),
-            "device": "cpu",
-            "max_new_tokens": args.tokens,
-            "t3_loop": "own",
-            "conditionals_cache_dir": None,
-        },
-        validation={"bypass": True},
-    )
+    settings = chatterbox_settings(data / "ours", checkpoint, args.tokens, t3_loop="own")
     Path(settings.paths.voices_dir).mkdir(parents=True, exist_ok=True)
     (Path(settings.paths.voices_dir) / "bench.wav").write_bytes(voice.read_bytes())
     body = {"text": SENTENCE, "voice": "bench", "stream": True, "export_formats": ["wav"], "seed": 3}
     results = []
     with served(settings, CoreEngine(settings), timeout=3600, poll=0.5) as client:
         for run in range(args.repeat + 1):  # the first run warms up and conditions the voice
-            started, first, size = time.perf_counter(), None, 0
-            with client.stream("POST", "/api/v1/tts", json=body) as response:
-                response.raise_for_status()
-                for piece in response.iter_bytes():
-                    size += len(piece)
-                    if first is None and size > 44:  # past the wav header
-                        first = time.perf_counter() - started
+            first, total, _, _ = time_stream(client, body)
             if run:
-                results.append(
-                    {"first": first, "total": time.perf_counter() - started, "tokens": args.tokens}
-                )
+                results.append({"first": first, "total": total, "tokens": args.tokens})
     return results
 
 

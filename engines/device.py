@@ -13,6 +13,8 @@ from exceptions import EngineUnavailableError
 if TYPE_CHECKING:
     from config import ModelSettings
 
+logger = logging.getLogger(__name__)
+
 
 def resolve_device(preference: str) -> str:
     """``auto`` picks cuda, then mps, then cpu; an explicit choice the machine lacks cannot run."""
@@ -25,9 +27,6 @@ def resolve_device(preference: str) -> str:
     if preference == "mps" and not mps:
         raise EngineUnavailableError("models.device is 'mps' but torch sees no MPS device")
     return preference
-
-
-logger = logging.getLogger(__name__)
 
 
 def configure_cpu(settings: ModelSettings) -> None:

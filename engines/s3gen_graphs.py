@@ -29,6 +29,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from engines.cuda_graphs import capture
+
 logger = logging.getLogger(__name__)
 
 BUCKET = 64  # mel frames (32 speech tokens): inputs are padded to a multiple of this
@@ -115,20 +117,11 @@ class GraphedEstimator(torch.nn.Module):
         return out
 
     def _first(self, entry: _Graph, key: tuple[Any, ...]) -> Tensor:
-        """Run once on a side stream (the result), then capture the same call for this bucket."""
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            out = self._run(entry)
-        torch.cuda.current_stream().wait_stream(side)
+        """Run once (the result), then capture the same call for this bucket; eager from now on if it cannot be."""
         if self._pool is None:
             self._pool = torch.cuda.graph_pool_handle()
-        entry.graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(entry.graph, pool=self._pool, capture_error_mode="thread_local"):
-                entry.out = self._run(entry)
-        except RuntimeError as exc:  # something in it cannot be captured: eager from now on
-            logger.warning("S3Gen estimator not captured as a CUDA graph (%s); running without graphs", exc)
+        out, entry.graph, entry.out = capture(lambda: self._run(entry), self._pool, "S3Gen estimator")
+        if entry.graph is None:
             self.capture = False
             self._graphs.clear()
             return out

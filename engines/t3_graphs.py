@@ -18,18 +18,16 @@ the ordinary step.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
+from engines.cuda_graphs import capture
 from engines.t3_backbone import device_positions
 
 if TYPE_CHECKING:
     from engines.t3_backbone import Backbone, KVCache
-
-logger = logging.getLogger(__name__)
 
 LENGTH_STEP = 256  # cache positions are allocated in multiples of this (each growth drops the graphs)
 
@@ -112,20 +110,12 @@ class StepGraphs:
         return self.backbone._run(entry.embeds, entry.positions, cache, rows, Step(length, mask), {})
 
     def _first(self, entry: _Graph, cache: KVCache) -> Tensor:
-        """Run the step once on a side stream (its result is this step's), then capture it."""
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            out = self._static(entry, cache)  # writes this step's keys and values: replays write the same
-        torch.cuda.current_stream().wait_stream(side)
+        """Run the step once (its result is this step's), then capture it; the ordinary step if it cannot be."""
         if self._pool is None:
             self._pool = torch.cuda.graph_pool_handle()
-        entry.graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(entry.graph, pool=self._pool):
-                entry.out = self._static(entry, cache)
-        except RuntimeError as exc:  # an operation that cannot be captured: the ordinary step from now on
-            logger.warning("T3 step not captured as a CUDA graph (%s); running without graphs", exc)
+        # The first run writes this step's keys and values: the capture's run writes the same.
+        out, entry.graph, entry.out = capture(lambda: self._static(entry, cache), self._pool, "T3 step")
+        if entry.graph is None:
             self.backbone.graphs = None
             self._graphs.clear()
             return out
