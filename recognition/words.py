@@ -2,7 +2,9 @@
 
 Whisper may mishear a word ("the" for "a") or merge two; the answer still lists the text's own words,
 in order: each word Whisper heard alike gets Whisper's times, and the words between two such anchors
-share the gap in proportion to their length. Times never go backwards and stay inside the clip.
+share the gap in proportion to their length. Times never go backwards and stay inside the clip, and
+every word lasts a while: a word Whisper timed inside its neighbour's time (or with no length) shares
+the time of the word before it.
 """
 
 from __future__ import annotations
@@ -93,12 +95,38 @@ def _fill_gaps(
             gap_end += 1
         nxt = times[gap_end] if gap_end < len(words) else None
         limit = min(max(nxt[0], cursor), end) if nxt is not None else end
-        run = words[index:gap_end]
-        weights = [len(_key(w)) or 1 for w in run]
-        span, total, position = limit - cursor, sum(weights), cursor
-        for word, weight in zip(run, weights, strict=True):
-            after = position + span * weight / total
-            timed.append(TimedWord(word, round(position, 3), round(after, 3)))
-            position = after
+        timed.extend(_spread(words[index:gap_end], cursor, limit))
         cursor, index = limit, gap_end
-    return timed
+    return _no_empty_words(timed)
+
+
+def _spread(words: list[str], start: float, end: float) -> list[TimedWord]:
+    """The words one after another over ``[start, end]``, each given time in proportion to its length."""
+    weights = [len(_key(w)) or 1 for w in words]
+    span, total, position = end - start, sum(weights), start
+    spread = []
+    for word, weight in zip(words, weights, strict=True):
+        after = position + span * weight / total
+        spread.append(TimedWord(word, round(position, 3), round(after, 3)))
+        position = after
+    return spread
+
+
+def _no_empty_words(timed: list[TimedWord]) -> list[TimedWord]:
+    """Give each word without length a share of the word before it (the first word's: of the one after)."""
+    out = list(timed)
+    index = 0
+    while index < len(out):
+        if out[index].end > out[index].start:
+            index += 1
+            continue
+        run_end = index
+        while run_end < len(out) and out[run_end].end <= out[run_end].start:
+            run_end += 1
+        first = index - 1 if index > 0 else index
+        last = run_end if first == index and run_end < len(out) else run_end - 1
+        group = out[first : last + 1]
+        if group[-1].end > group[0].start:
+            out[first : last + 1] = _spread([w.word for w in group], group[0].start, group[-1].end)
+        index = last + 1
+    return out

@@ -34,7 +34,19 @@ def test_times_never_go_backwards_nor_past_the_span() -> None:
     timed = align_words("one two three", heard, 0.0, 2.0)
     starts_ends = [t for w in timed for t in (w.start, w.end)]
     assert starts_ends == sorted(starts_ends)
-    assert timed[-1].end == 2.0 and timed[1].start == 0.9
+    assert timed[-1].end == 2.0 and timed[2].start == 1.8
+    # "two", heard inside "one", shares one's time rather than lasting nothing
+    assert timed[0].start == 0.5 and 0.5 < timed[1].start < timed[1].end == 0.9
+
+
+def test_every_word_lasts_a_while_even_where_whisper_gave_none() -> None:
+    # Whisper gave "a" no length, and left no gap between "is" and "test." for the unheard "b".
+    heard = _heard(("a", 0.0, 0.0), ("This", 0.0, 0.3), ("is", 0.3, 0.5), ("test.", 0.5, 0.9))
+    timed = align_words("a This is b test.", heard, 0.0, 1.0)
+    assert [w.word for w in timed] == ["a", "This", "is", "b", "test."]
+    assert all(w.end > w.start for w in timed), timed
+    starts_ends = [t for w in timed for t in (w.start, w.end)]
+    assert starts_ends == sorted(starts_ends) and timed[0].start == 0.0 and timed[-1].end == 0.9
 
 
 def test_extra_words_heard_are_ignored() -> None:
