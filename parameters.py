@@ -21,3 +21,10 @@ TopK = Annotated[int, Field(ge=1, le=6563)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Speed = Annotated[float, Field(ge=0.25, le=4.0)]  # OpenAI's speed and a voice's default
 SpeedFactor = Annotated[float, Field(ge=0.5, le=2.0)]  # post-processing speed_factor (TTS, VC)
+
+# Voice conversion: inputs longer than a window are converted window by window, the windows overlapping
+# by ``overlap`` seconds and crossfaded back together.
+VC_WINDOW_SECONDS = 60.0
+VC_OVERLAP_SECONDS = 0.1
+VcWindow = Annotated[float, Field(ge=1, le=300)]
+VcOverlap = Annotated[float, Field(ge=0, le=5)]

@@ -8,6 +8,7 @@ from pathlib import Path
 from core.requests import ConversionRequest, SpeechRequest
 from engines.base import SynthesisParams
 from management.outputs import timestamp
+from parameters import VC_OVERLAP_SECONDS, VC_WINDOW_SECONDS
 
 
 def short_tag(stem: str) -> str:
@@ -18,9 +19,9 @@ def short_tag(stem: str) -> str:
 def vc_stem(request: ConversionRequest) -> str:
     """Plus's name: ``vc_<ts>[_chunk<n>][_overlap<x>][_voice<target>]`` (chunk/overlap when not default)."""
     stem = f"vc_{timestamp()}"
-    if request.chunk_sec != 60:
+    if request.chunk_sec != VC_WINDOW_SECONDS:
         stem += f"_chunk{request.chunk_sec:g}"
-    if request.overlap_sec != 0.1:
+    if request.overlap_sec != VC_OVERLAP_SECONDS:
         stem += f"_overlap{request.overlap_sec:g}"
     if request.target_voice:
         stem += f"_voice{short_tag(Path(request.target_voice).stem)}"

@@ -9,6 +9,7 @@ from typing import Any
 
 from config import GenerationSettings
 from engines.base import SynthesisParams
+from parameters import VC_OVERLAP_SECONDS, VC_WINDOW_SECONDS
 from recognition.words import TimedWord
 from utils.audio import Clip, PostProcessing
 from utils.text import TextOptions
@@ -91,8 +92,8 @@ class ConversionRequest:
     source: str | None = None  # a name in vc_inputs/ or a URL
     target_voice: str | None = None
     source_file: Path | None = None  # an uploaded clip (wins over ``source``)
-    chunk_sec: float = 60.0  # inputs longer than this are converted in windows...
-    overlap_sec: float = 0.1  # ...that overlap by this much and are crossfaded back together
+    chunk_sec: float = VC_WINDOW_SECONDS  # inputs longer than this are converted in windows...
+    overlap_sec: float = VC_OVERLAP_SECONDS  # ...that overlap by this much and are crossfaded back together
     target_file: Path | None = None  # an uploaded target voice (wins over ``target_voice``)
     seed: int | None = None
     watermark: bool | None = None

@@ -14,6 +14,7 @@ import gradio as gr
 
 from config import VC_ENGINES, Settings
 from core_engine import ConversionRequest, CoreEngine, OutputOptions, SpeechResult
+from parameters import VC_OVERLAP_SECONDS, VC_WINDOW_SECONDS
 from ui.common import (
     BUILTIN,
     EngineGetter,
@@ -76,8 +77,8 @@ def layout() -> ConversionView:
                     label="…or upload the target voice", sources=["upload"], type="filepath"
                 )
             with gr.Accordion("Settings", open=False), gr.Row():
-                chunk = gr.Number(60, minimum=5, maximum=600, label="Window (seconds)")
-                overlap = gr.Number(0.1, minimum=0, maximum=5, label="Overlap (seconds)")
+                chunk = gr.Number(VC_WINDOW_SECONDS, minimum=1, maximum=300, label="Window (seconds)")
+                overlap = gr.Number(VC_OVERLAP_SECONDS, minimum=0, maximum=5, label="Overlap (seconds)")
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed (0: random)")
             with gr.Row():
                 formats = format_picker()
@@ -110,7 +111,7 @@ def conversion_request(
         source_file=Path(uploaded) if uploaded else None,
         target_voice=None if voice in (None, BUILTIN) else voice,
         target_file=Path(voice_upload) if voice_upload else None,
-        chunk_sec=float(window or 60),
+        chunk_sec=float(window or VC_WINDOW_SECONDS),
         overlap_sec=float(overlap_seconds or 0),
         seed=int(seed_value or 0),
         output=OutputOptions(formats=formats_of(chosen), project=(folder or "").strip() or None),

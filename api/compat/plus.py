@@ -8,6 +8,7 @@ from typing import Any
 from config import Settings
 from monitoring.metrics import Metrics
 from monitoring.system import system_snapshot
+from parameters import VC_OVERLAP_SECONDS, VC_WINDOW_SECONDS
 from utils.audio import FORMATS
 
 
@@ -62,8 +63,8 @@ def plus_config(settings: Settings) -> dict[str, Any]:
             "disable_watermark": not settings.models.watermark,
         },
         "vc_defaults": {
-            "chunk_sec": 60,
-            "overlap_sec": 0.1,
+            "chunk_sec": VC_WINDOW_SECONDS,
+            "overlap_sec": VC_OVERLAP_SECONDS,
             "export_formats": ["wav", "mp3"],
             "disable_watermark": not settings.models.watermark,
         },

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import Field
 
 from api.schemas.common import OutputFields, example
-from parameters import Seed
+from parameters import VC_OVERLAP_SECONDS, VC_WINDOW_SECONDS, Seed, VcOverlap, VcWindow
 
 
 class VCRequest(OutputFields):
@@ -21,11 +19,11 @@ class VCRequest(OutputFields):
         None,
         description="The clip to re-voice: a file in vc_inputs/, or a URL. Or upload `input_audio` (multipart).",
     )
-    chunk_sec: Annotated[float, Field(ge=1, le=300)] = Field(
-        60, description="Inputs longer than this (seconds) are converted in windows, 1-300."
+    chunk_sec: VcWindow = Field(
+        VC_WINDOW_SECONDS, description="Inputs longer than this (seconds) are converted in windows, 1-300."
     )
-    overlap_sec: Annotated[float, Field(ge=0, le=5)] = Field(
-        0.1, description="Overlap between windows, crossfaded when joining (seconds), 0-5."
+    overlap_sec: VcOverlap = Field(
+        VC_OVERLAP_SECONDS, description="Overlap between windows, crossfaded when joining (seconds), 0-5."
     )
     save_input: bool = Field(
         True, description="Multipart: keep the uploaded `input_audio` in vc_inputs/ (under `project`)."
