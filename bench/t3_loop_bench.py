@@ -6,9 +6,11 @@ wide; nothing is written to disk), then, in one run and one process:
 * ``upstream``: ``T3.inference`` (CFG: two rows), seeded through torch's global RNG;
 * ``ours``: ``engines.t3_loop.Decoder`` on the same weights, text, voice, parameters and seed;
 * ``floor``: the weight matmuls one step cannot avoid, timed alone on the same two rows: q, k, v, o,
-  gate, up, down for every layer, plus the speech head.
+  gate, up, down for every layer, plus the speech head (the issue's floor); ``fused floor``: the same
+  weights as our loop multiplies by them, q/k/v and gate/up fused (``engines.t3_fusion``).
 
-ms/token is ``(time(N tokens) - time(1 token)) / (N - 1)``, best of two runs each: the prefill cancels out. Both loops must
+ms/token is ``(time(N tokens) - time(1 token)) / (N - 1)``, best of two runs each: the prefill cancels out;
+the best of ``--rounds`` turns, upstream, ours and the floors one after another in each. Both loops must
 give the same tokens (checked; random weights never stop, so both run the full budget).
 Run from the repository root::
 
@@ -18,7 +20,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.random_t3 import build_t3, made_up_request
+from engines.t3_fusion import fused_layers
 from engines.t3_loop import Decoder, Sampling
 from engines.t3_sequences import chatterbox_sequence, generator
 
@@ -63,20 +65,30 @@ def ours(t3: torch.nn.Module, tokens: int, sampling: Sampling) -> tuple[float, l
     return time.perf_counter() - started, seq.tokens
 
 
-@torch.inference_mode()
-def floor_ms(t3: torch.nn.Module, rows: int, repeats: int) -> float:
-    """One step's weight matmuls alone (7 per layer + speech head), best of ``repeats``, in ms."""
-    weights = []
-    for layer in t3.tfmr.layers:
+def weights(t3: torch.nn.Module, fused: bool) -> list[torch.Tensor]:
+    """The weights one step multiplies by: q, k, v, o, gate, up, down a layer (``fused``: qkv, o,
+    gate_up, down, as our loop does, ``engines.t3_fusion``) and the speech head."""
+    found = []
+    for index, layer in enumerate(t3.tfmr.layers):
         a, m = layer.self_attn, layer.mlp
-        weights += [a.q_proj.weight, a.k_proj.weight, a.v_proj.weight, a.o_proj.weight]
-        weights += [m.gate_proj.weight, m.up_proj.weight, m.down_proj.weight]
-    weights.append(t3.speech_head.weight)
-    x = {w.shape[1]: torch.randn(rows, 1, w.shape[1]) for w in weights}
+        if fused:
+            parts = fused_layers(t3.tfmr)[index]
+            found += [parts.qkv_linear.weight, a.o_proj.weight, parts.gate_up.weight, m.down_proj.weight]
+        else:
+            found += [a.q_proj.weight, a.k_proj.weight, a.v_proj.weight, a.o_proj.weight]
+            found += [m.gate_proj.weight, m.up_proj.weight, m.down_proj.weight]
+    return [*found, t3.speech_head.weight]
+
+
+@torch.inference_mode()
+def floor_ms(t3: torch.nn.Module, rows: int, repeats: int, fused: bool = False) -> float:
+    """One step's weight matmuls alone, best of ``repeats``, in ms."""
+    timed = weights(t3, fused)
+    x = {w.shape[1]: torch.randn(rows, 1, w.shape[1]) for w in timed}
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        for w in weights:
+        for w in timed:
             F.linear(x[w.shape[1]], w)
         times.append(time.perf_counter() - started)
     return min(times) * 1000
@@ -97,6 +109,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=30)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--layers", type=int, default=None, help="fewer layers for a smoke run")
+    parser.add_argument("--rounds", type=int, default=2, help="turns of upstream, ours and the floors")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -109,18 +122,25 @@ def main() -> None:
     )
     for label, sampling in (("cfg 0.5 (2 rows)", Sampling()), ("cfg 0 (1 row)", Sampling(cfg_weight=0.0))):
         ours(t3, 2, sampling)  # warm-up
-        up_ms, up_tokens = per_token(upstream, t3, args.tokens, sampling)
-        our_ms, our_tokens = per_token(ours, t3, args.tokens, sampling)
         rows = 1 if sampling.cfg_weight == 0 else 2
-        floor = statistics.median(floor_ms(t3, rows, 3) for _ in range(3))
+        # the loops and floors take turns, round after round: a shared machine's load falls on all
+        up_ms, our_ms, floor, fused_floor = [], [], [], []
+        for _ in range(args.rounds):
+            ms, up_tokens = per_token(upstream, t3, args.tokens, sampling)
+            up_ms.append(ms)
+            ms, our_tokens = per_token(ours, t3, args.tokens, sampling)
+            our_ms.append(ms)
+            floor.append(floor_ms(t3, rows, 3))
+            fused_floor.append(floor_ms(t3, rows, 3, fused=True))
+        up, our, low, fused_low = min(up_ms), min(our_ms), min(floor), min(fused_floor)
         same = "same tokens" if up_tokens == our_tokens else "TOKENS DIFFER"
-        print(f"\n{label}: {same}")
-        print(f"  upstream {up_ms:7.1f} ms/token  ({up_ms / floor:.2f}x floor)")
+        layers = len(t3.tfmr.layers)
+        print(f"\n{label}: {same}; best of {args.rounds} rounds")
+        print(f"  upstream    {up:7.1f} ms/token  ({up / low:.2f}x floor)")
+        print(f"  ours        {our:7.1f} ms/token  ({our / low:.2f}x floor, {up / our:.2f}x faster)")
+        print(f"  floor       {low:7.1f} ms/token  (7 matmuls x {layers} layers + head, {rows} rows)")
         print(
-            f"  ours     {our_ms:7.1f} ms/token  ({our_ms / floor:.2f}x floor, {up_ms / our_ms:.2f}x faster)"
-        )
-        print(
-            f"  floor    {floor:7.1f} ms/token  (7 matmuls x {len(t3.tfmr.layers)} layers + head, {rows} rows)"
+            f"  fused floor {fused_low:7.1f} ms/token  (4 matmuls x {layers} layers + head: qkv, o, gate_up, down)"
         )
 
 

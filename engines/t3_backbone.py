@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from engines.t3_fusion import fused_layers
+
 Tap = Callable[[int, Tensor], None]  # (layer index, attention probabilities (rows, heads, q, k))
 
 
@@ -125,9 +127,12 @@ class Backbone:
             keys, values = keys[:, :, :length], values[:, :, :length]
             attn_mask = torch.ones(length, length, dtype=torch.bool, device=q.device).tril()[None, None]
         else:
-            at = positions[:, 0]
-            row = torch.arange(q.size(0), device=q.device)
-            keys[row, :, at], values[row, :, at] = k[:, :, 0], v[:, :, 0]
+            if mask.mask is None:  # every row at position span - 1: a plain copy, no index
+                keys[:, :, mask.span - 1], values[:, :, mask.span - 1] = k[:, :, 0], v[:, :, 0]
+            else:
+                at = positions[:, 0]
+                row = torch.arange(q.size(0), device=q.device)
+                keys[row, :, at], values[row, :, at] = k[:, :, 0], v[:, :, 0]
             keys, values = keys[:, :, : mask.span], values[:, :, : mask.span]
             attn_mask = mask.mask
         if tap is None:
@@ -171,7 +176,11 @@ class Backbone:
 
 
 class LlamaBackbone(Backbone):
-    """Upstream ``LlamaModel`` (the English and multilingual T3)."""
+    """Upstream ``LlamaModel`` (the English and multilingual T3), its projections fused (``engines.t3_fusion``)."""
+
+    def __init__(self, tfmr: Any) -> None:
+        super().__init__(tfmr)
+        self.fused = fused_layers(tfmr)
 
     def _layers(self) -> list[Any]:
         return list(self.tfmr.layers)
@@ -181,7 +190,8 @@ class LlamaBackbone(Backbone):
         return self.tfmr.config.num_attention_heads, attn.head_dim
 
     def _layer_inputs(self, h: Tensor, positions: Tensor) -> Any:
-        return self.tfmr.rotary_emb(h, positions)  # cos, sin (llama3 scaling)
+        cos, sin = self.tfmr.rotary_emb(h, positions)  # llama3 scaling
+        return cos.unsqueeze(1), sin.unsqueeze(1)
 
     def _layer(
         self,
@@ -195,21 +205,30 @@ class LlamaBackbone(Backbone):
         tap: Tap | None,
         extra: Any,
     ) -> Tensor:
-        from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
-
+        fused = self.fused[index]
         attn = layer.self_attn
         x = layer.input_layernorm(h)
-        shape = (*x.shape[:-1], -1, attn.head_dim)
-        q = attn.q_proj(x).view(shape).transpose(1, 2)
-        k = attn.k_proj(x).view(shape).transpose(1, 2)
-        v = attn.v_proj(x).view(shape).transpose(1, 2)
-        q, k = apply_rotary_pos_emb(q, k, *extra)
+        q_size, k_size, _ = fused.qkv_linear.sizes
+        qkv = fused.qkv(x)
+        heads = (*x.shape[:-1], -1, attn.head_dim)
+        # q and k turned together: upstream's apply_rotary_pos_emb, op for op, on both at once
+        qk = qkv[..., : q_size + k_size].view(heads).transpose(1, 2)
+        cos, sin = extra
+        qk = (qk * cos) + (_rotate_half(qk) * sin)
+        q, k = qk.split([q_size // attn.head_dim, k_size // attn.head_dim], dim=1)
+        v = qkv[..., q_size + k_size :].view(heads).transpose(1, 2)
         out = self._attend(index, q, k, v, positions, cache, rows, mask, tap, attn.scaling)
         h = h + attn.o_proj(out.transpose(1, 2).reshape(*x.shape[:-1], -1))
-        return h + layer.mlp(layer.post_attention_layernorm(h))
+        return h + fused.mlp(layer.post_attention_layernorm(h))
 
     def _final_norm(self, h: Tensor) -> Tensor:
         return self.tfmr.norm(h)
+
+
+def _rotate_half(x: Tensor) -> Tensor:
+    """transformers' ``rotate_half``."""
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
 class GPT2Backbone(Backbone):
@@ -256,17 +275,16 @@ def backbone_for(t3: Any) -> Backbone:
 
 
 def compile_layers(t3: Any) -> None:
-    """``torch.compile`` each transformer layer's MLP and projections (shapes vary: dynamic)."""
-    import torch
-
-    for layer in backbone_for(t3).layers:
-        for name in ("mlp", "self_attn", "attn"):
-            module = getattr(layer, name, None)
-            if module is None:
-                continue
-            if name == "mlp":
-                setattr(layer, name, torch.compile(module, dynamic=True))
-            else:  # the attention itself is ours: compile its projections
-                for proj in ("q_proj", "k_proj", "v_proj", "o_proj", "c_attn", "c_proj"):
-                    if hasattr(module, proj):
-                        setattr(module, proj, torch.compile(getattr(module, proj), dynamic=True))
+    """``torch.compile`` each transformer layer's MLP and projections (shapes vary: dynamic); the
+    attention itself is ours. Llama: the fused ones our loop calls (``engines.t3_fusion``)."""
+    backbone = backbone_for(t3)
+    if isinstance(backbone, LlamaBackbone):
+        for fused, layer in zip(backbone.fused, backbone.layers, strict=True):
+            fused.qkv = torch.compile(fused.qkv_linear.__call__, dynamic=True)
+            fused.mlp = torch.compile(fused.mlp, dynamic=True)
+            layer.self_attn.o_proj = torch.compile(layer.self_attn.o_proj, dynamic=True)
+        return
+    for layer in backbone.layers:
+        layer.mlp = torch.compile(layer.mlp, dynamic=True)
+        layer.attn.c_attn = torch.compile(layer.attn.c_attn, dynamic=True)
+        layer.attn.c_proj = torch.compile(layer.attn.c_proj, dynamic=True)

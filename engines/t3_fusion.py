@@ -1,0 +1,86 @@
+"""Fused projections for our Llama decode step: q, k and v as one matmul, gate and up as another.
+
+At one or two rows a step is a series of small matrix-vector products; five instead of seven a
+layer read the same weights with fewer calls. The fused weight is one tensor; the upstream modules'
+own weights become views into it, so nothing is stored twice and upstream's forward
+(``models.t3_loop: upstream``) reads the very same numbers. On the CPU one matmul over the
+concatenated weights gives bitwise the outputs of the separate ones (``tests/unit/test_t3_loop.py``
+checks our tokens against upstream's, fused).
+
+A model moved or cast after fusing gets new, separate weights: ``fused_layers`` notices (the module
+weights no longer point into the fused tensor) and fuses again.
+"""
+
+from __future__ import annotations
+
+from itertools import accumulate
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class FusedLinear:
+    """Several ``nn.Linear`` of one input as one matmul; each module's weight (and bias) a view into it."""
+
+    def __init__(self, *linears: nn.Linear) -> None:
+        with torch.no_grad():
+            self.weight = torch.cat([linear.weight.detach() for linear in linears])
+            biases = [linear.bias for linear in linears]
+            self.bias = (
+                torch.cat([b.detach() for b in biases]) if all(b is not None for b in biases) else None
+            )
+            self.sizes = [linear.out_features for linear in linears]
+            offset = 0
+            for linear, size in zip(linears, self.sizes, strict=True):
+                rows = slice(offset, offset + size)
+                linear.weight = nn.Parameter(self.weight[rows], requires_grad=linear.weight.requires_grad)
+                if self.bias is not None and linear.bias is not None:
+                    linear.bias = nn.Parameter(self.bias[rows], requires_grad=linear.bias.requires_grad)
+                offset += size
+        self.parts = linears
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def current(self) -> bool:
+        """Whether the modules still read this fused weight (not moved or cast since)."""
+        start = self.weight.data_ptr()
+        step = self.weight.stride(0) * self.weight.element_size()
+        return all(
+            part.weight.data_ptr() == start + step * offset
+            and part.weight.dtype == self.weight.dtype
+            and part.weight.device == self.weight.device
+            for part, offset in zip(self.parts, accumulate(self.sizes, initial=0), strict=False)
+        )
+
+
+class FusedLlamaLayer:
+    """One Llama layer's projections, fused: ``qkv(x)`` and ``mlp(x)`` (``compile_layers`` may compile both)."""
+
+    def __init__(self, layer: Any) -> None:
+        attn, mlp = layer.self_attn, layer.mlp
+        self.qkv_linear = FusedLinear(attn.q_proj, attn.k_proj, attn.v_proj)
+        self.gate_up = FusedLinear(mlp.gate_proj, mlp.up_proj)
+        self.act, self.down = mlp.act_fn, mlp.down_proj
+        self.qkv: Any = self.qkv_linear
+        self.mlp: Any = self._mlp
+
+    def _mlp(self, x: Tensor) -> Tensor:
+        """Upstream's ``down(act(gate(x)) * up(x))``, with gate and up in one matmul."""
+        gate, up = self.gate_up(x).split(self.gate_up.sizes, dim=-1)
+        return self.down(self.act(gate) * up)
+
+    def current(self) -> bool:
+        return self.qkv_linear.current() and self.gate_up.current()
+
+
+def fused_layers(tfmr: Any) -> list[FusedLlamaLayer]:
+    """The fused projections of every layer of ``tfmr`` (an upstream ``LlamaModel``), made once and kept
+    on it; made again if the model was moved or cast since."""
+    kept: list[FusedLlamaLayer] | None = tfmr.__dict__.get("_fused_layers")
+    if kept is None or not all(layer.current() for layer in kept):
+        kept = [FusedLlamaLayer(layer) for layer in tfmr.layers]
+        tfmr.__dict__["_fused_layers"] = kept
+    return kept
