@@ -255,7 +255,8 @@ def _processors(style: Style, sampling: Sampling) -> Any:
     if sampling.temperature != 1.0:
         chain.append(_Divide(sampling.temperature))
     chain.append(MinPLogitsWarper(min_p=sampling.min_p))
-    chain.append(TopPLogitsWarper(top_p=sampling.top_p))
+    if sampling.top_p < 1.0:  # at 1.0 it only drops tokens of probability 0: a sort a step for nothing
+        chain.append(TopPLogitsWarper(top_p=sampling.top_p))
     return chain
 
 
