@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,22 @@ from typing import ClassVar
 
 from management.index import MetadataIndex
 from management.index_schema import SCHEMA_VERSION
+
+LOCK_WAIT_SECONDS = 5.0  # how long a connection waits for another's lock before "database is locked"
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. A new file's switch takes a lock that SQLite does not wait for: when
+    several processes open a new index at once (replicas starting), the others retry for a while."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class SQLiteIndex(MetadataIndex):
@@ -47,8 +64,14 @@ class SQLiteIndex(MetadataIndex):
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode = WAL")
+        db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=LOCK_WAIT_SECONDS
+        )
+        try:
+            _wal(db)
+        except BaseException:
+            db.close()
+            raise
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
         return db
 
