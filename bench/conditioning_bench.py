@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import load_settings
 from engines.chatterbox import ChatterboxTTSEngine
-from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+from tests.support.random_checkpoint import cached_random_checkpoint, small_chatterbox
 
 
 def piper_speech(path: Path) -> Path:
@@ -73,7 +73,7 @@ def main() -> None:
                 "conditionals_cache_dir": str(folder / "cache"),
             }
         )
-        with small_t3():
+        with small_chatterbox():
             engine = ChatterboxTTSEngine(settings.models)
             engine.load()
             engine.prepare_voice(speech)  # warm-up: first-call costs (resamplers, kernels)

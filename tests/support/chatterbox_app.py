@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from config import Settings, load_settings
 from main_api import create_app
 from tests.conftest import wait_until_ready
-from tests.support.random_checkpoint import cached_random_checkpoint, small_t3
+from tests.support.random_checkpoint import cached_random_checkpoint, small_chatterbox
 
 
 def random_weights_settings(root: Path, enabled: Sequence[str], **sections: Any) -> Settings:
@@ -57,7 +57,7 @@ def chatterbox_client(
     ``t3_loop``, ``conditionals_cache_dir``, ...)."""
     checkpoint = str(cached_random_checkpoint(speech_wav))
     settings = random_weights_settings(root, engines, models={"checkpoint_dir": checkpoint, **models})
-    with ready_client(settings, small_t3()) as client:
+    with ready_client(settings, small_chatterbox()) as client:
         yield client
 
 

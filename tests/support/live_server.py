@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Starts the server with a few-layer T3, as the random-weight test checkpoint needs (see random_checkpoint).
 SMALL_T3_SERVER = (
     "import runpy, sys; sys.path.insert(0, '.'); "
-    "from tests.support.random_checkpoint import small_t3\n"
-    "with small_t3(): runpy.run_path('main_api.py', run_name='__main__')"
+    "from tests.support.random_checkpoint import small_chatterbox\n"
+    "with small_chatterbox(): runpy.run_path('main_api.py', run_name='__main__')"
 )
 
 

@@ -2,9 +2,11 @@
 
 The folder holds the files `ChatterboxTTS.from_local` and `ChatterboxVC.from_local` read
 (ve.safetensors, t3_cfg.safetensors, s3gen.safetensors, tokenizer.json, conds.pt), with random
-weights and a T3 of only a few layers. It proves the server's real model path end to end on CPU.
-Random weights never emit the stop token: callers must cap generation (max new tokens).
-The small T3 must be loaded inside `small_t3()` as well, since `T3()` reads the config when built.
+weights, a T3 of only a few layers and an S3Gen whose flow-matching estimator has one middle block
+instead of twelve (S3Gen's flow is most of a test request's time on CPU). It proves the server's real
+model path end to end on CPU. Random weights never emit the stop token: callers must cap generation
+(max new tokens). Load it inside `small_chatterbox()` as well, since `T3()` and `S3Gen()` read their
+sizes when built. The benches build full-size S3Gens (``build_random_checkpoint``'s default).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 SMALL_T3_LAYERS = 2
-CHECKPOINT_VERSION = "v1"  # bump when the recipe changes: it is part of the cache folder name
+SMALL_S3GEN_MID_BLOCKS = 1  # of the estimator's 12 (the test checkpoint's)
+CHECKPOINT_VERSION = "v2"  # bump when the recipe changes: it is part of the cache folder name
 
 CHECKPOINT_FILES = (
     "ve.safetensors",
@@ -64,6 +67,31 @@ def small_t3(layers: int = SMALL_T3_LAYERS) -> contextlib.AbstractContextManager
     return llama_config(_LLAMA_NAME, num_hidden_layers=layers)
 
 
+@contextlib.contextmanager
+def small_s3gen(mid_blocks: int = SMALL_S3GEN_MID_BLOCKS) -> Iterator[None]:
+    """Temporarily build S3Gen's flow-matching estimator with ``mid_blocks`` middle blocks (upstream: 12;
+    widths unchanged). ``S3Gen()`` names the count itself, so the class it calls is wrapped."""
+    from chatterbox.models.s3gen import s3gen
+
+    original = s3gen.ConditionalDecoder
+
+    def smaller(*args: object, **kwargs: object) -> object:
+        return original(*args, **{**kwargs, "num_mid_blocks": mid_blocks})
+
+    s3gen.ConditionalDecoder = smaller  # type: ignore[assignment,misc]
+    try:
+        yield
+    finally:
+        s3gen.ConditionalDecoder = original  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def small_chatterbox() -> Iterator[None]:
+    """The sizes of the test checkpoint (``cached_random_checkpoint``): build or load it inside this."""
+    with small_t3(), small_s3gen():
+        yield
+
+
 def _save_state_dict(module: nn.Module, path: Path) -> None:
     """Save a module's weights as safetensors: parameters as fp16, every tensor in its own storage."""
     params = {name for name, _ in module.named_parameters()}
@@ -97,9 +125,16 @@ def _write_tokenizer(path: Path) -> None:
 
 
 def build_random_checkpoint(
-    dest: Path, reference_wav: Path, *, seed: int = 0, layers: int = SMALL_T3_LAYERS
+    dest: Path,
+    reference_wav: Path,
+    *,
+    seed: int = 0,
+    layers: int = SMALL_T3_LAYERS,
+    s3gen_mid_blocks: int | None = None,
 ) -> Path:
-    """Build ve.safetensors, t3_cfg.safetensors, s3gen.safetensors, tokenizer.json and conds.pt in dest."""
+    """Build ve.safetensors, t3_cfg.safetensors, s3gen.safetensors, tokenizer.json and conds.pt in dest
+    (``s3gen_mid_blocks``: a smaller S3Gen estimator, loaded inside ``small_s3gen`` of the same count;
+    None: upstream's size)."""
     from chatterbox.models.s3gen import S3Gen
     from chatterbox.models.t3 import T3
     from chatterbox.models.voice_encoder import VoiceEncoder
@@ -108,7 +143,8 @@ def build_random_checkpoint(
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with small_t3(layers), torch.random.fork_rng(devices=[]):
+    smaller = small_s3gen(s3gen_mid_blocks) if s3gen_mid_blocks else contextlib.nullcontext()
+    with small_t3(layers), smaller, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for file_name, build in (
             ("ve.safetensors", VoiceEncoder),
@@ -168,5 +204,7 @@ def cached_random_checkpoint(reference_wav: Path) -> Path:
     return cached_build(
         f"random-ckpt-{CHECKPOINT_VERSION}",
         CHECKPOINT_FILES,
-        lambda folder: build_random_checkpoint(folder, reference_wav),
+        lambda folder: build_random_checkpoint(
+            folder, reference_wav, s3gen_mid_blocks=SMALL_S3GEN_MID_BLOCKS
+        ),
     )

@@ -14,6 +14,7 @@ import logging
 import shutil
 import string
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -27,11 +28,12 @@ from tests.support.random_checkpoint import (
     cached_build,
     cached_random_checkpoint,
     llama_config,
+    small_s3gen,
 )
 
 logger = logging.getLogger(__name__)
 
-VERSION = "v1"  # bump when the recipe changes: it is part of the cache folder name
+VERSION = "v2"  # bump when the recipe changes: it is part of the cache folder name
 LAYERS = 14  # the analyzer reads attention from layers 9, 12 and 13
 MLP_WIDTH = 256
 FILES = (
@@ -47,9 +49,12 @@ CANGJIE = ["你\tonf", "好\tvnd", "世\tpt", "界\twol"]
 _SPECIAL = {"[STOP]": 0, "[UNK]": 1, "[SPACE]": 2, "[START]": 255}
 
 
-def small_mtl_t3() -> contextlib.AbstractContextManager[None]:
-    """Temporarily make chatterbox's Llama_520M config 14 narrow layers (16 heads, width 1024)."""
-    return llama_config("Llama_520M", num_hidden_layers=LAYERS, intermediate_size=MLP_WIDTH)
+@contextlib.contextmanager
+def small_mtl_t3() -> Iterator[None]:
+    """Temporarily make chatterbox's Llama_520M config 14 narrow layers (16 heads, width 1024), and S3Gen
+    the English test checkpoint's (whose S3Gen this one reuses)."""
+    with llama_config("Llama_520M", num_hidden_layers=LAYERS, intermediate_size=MLP_WIDTH), small_s3gen():
+        yield
 
 
 def _write_tokenizer(path: Path) -> None:
