@@ -1,14 +1,15 @@
 """Fused projections for our Llama decode step: q, k and v as one matmul, gate and up as another.
 
-At one or two rows a step is a series of small matrix-vector products; five instead of seven a
-layer read the same weights with fewer calls. The fused weight is one tensor; the upstream modules'
+At one or two rows a step is a series of small matrix-vector products; four a layer (qkv, o,
+gate_up, down) instead of seven read the same weights with fewer calls. The fused weight is one tensor; the upstream modules'
 own weights become views into it, so nothing is stored twice and upstream's forward
 (``models.t3_loop: upstream``) reads the very same numbers. On the CPU one matmul over the
 concatenated weights gives bitwise the outputs of the separate ones (``tests/unit/test_t3_loop.py``
 checks our tokens against upstream's, fused).
 
 A model moved or cast after fusing gets new, separate weights: ``fused_layers`` notices (the module
-weights no longer point into the fused tensor) and fuses again.
+weights no longer point into the fused tensor) and fuses again; until then the old fused tensors are
+still held, so cast or move a model before its first decoder, as the engines do (``prepare_t3``).
 """
 
 from __future__ import annotations
