@@ -28,20 +28,18 @@ def module_bytes(*holders: Any) -> int:
     """Bytes of the parameters and buffers of torch modules, each storage counted once.
 
     A holder is a module, or any object whose attributes are modules (``ChatterboxTTS`` keeps T3,
-    S3Gen and the voice encoder as attributes). Tensors sharing a storage (tied or shared modules)
-    are counted once, by storage pointer.
+    S3Gen and the voice encoder as attributes). Tensors sharing a storage (tied or shared modules, the
+    views of T3's fused projections, ``engines.t3_fusion``) count the whole storage, once.
     """
     import torch
 
     seen: dict[tuple[str, int], int] = {}
     for module in _modules(holders, torch.nn.Module):
         for tensor in (*module.parameters(), *module.buffers()):
-            pointer = tensor.untyped_storage().data_ptr()
-            size = tensor.numel() * tensor.element_size()
-            if pointer == 0:  # meta tensors and empty storages hold nothing
+            storage = tensor.untyped_storage()
+            if storage.data_ptr() == 0:  # meta tensors and empty storages hold nothing
                 continue
-            key = (str(tensor.device), pointer)
-            seen[key] = max(seen.get(key, 0), size)
+            seen[(str(tensor.device), storage.data_ptr())] = storage.nbytes()
     return sum(seen.values())
 
 

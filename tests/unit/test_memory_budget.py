@@ -307,6 +307,18 @@ def test_module_bytes_counts_shared_weights_once() -> None:
     assert module_bytes(None) == 0
 
 
+def test_module_bytes_counts_fused_projections_whole() -> None:
+    # T3's q, k and v weights become views into one fused tensor (engines.t3_fusion): all of it counts
+    import torch
+
+    from engines.t3_fusion import FusedLinear
+
+    parts = [torch.nn.Linear(10, 10, bias=False) for _ in range(3)]
+    before = module_bytes(torch.nn.ModuleList(parts))
+    FusedLinear(*parts)
+    assert before == 3 * 400 and module_bytes(torch.nn.ModuleList(parts)) == before
+
+
 def test_a_request_whose_engine_was_unloaded_after_it_was_chosen_loads_it_again() -> None:
     a = Weights("a", 100)
     engines = manager(a, budget_mb=250)
