@@ -24,6 +24,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
+from engines.base import SynthesisParams
 from engines.t3_backbone import Backbone, KVCache, backbone_for
 
 Style = Literal["chatterbox", "turbo"]
@@ -32,14 +33,14 @@ CHECK_EVERY = 8  # decode steps between two reads of the stop flags (the only ho
 
 @dataclasses.dataclass(frozen=True)
 class Sampling:
-    """One sequence's sampling parameters (upstream's names and meanings)."""
+    """One sequence's sampling parameters (upstream's names and meanings; the server's defaults)."""
 
-    temperature: float = 0.8
-    top_p: float = 1.0
-    min_p: float = 0.05
-    top_k: int = 1000  # turbo only
-    repetition_penalty: float = 1.2
-    cfg_weight: float = 0.5  # chatterbox only; 0: one row, no guidance
+    temperature: float = SynthesisParams.temperature
+    top_p: float = SynthesisParams.top_p
+    min_p: float = SynthesisParams.min_p
+    top_k: int = SynthesisParams.top_k  # turbo only
+    repetition_penalty: float = SynthesisParams.repetition_penalty
+    cfg_weight: float = SynthesisParams.cfg_weight  # chatterbox only; 0: one row, no guidance
 
 
 @dataclasses.dataclass
