@@ -76,10 +76,14 @@ def _tts(base: str, text: str, **extra: object) -> httpx.Response:
 
 
 def test_a_full_queue_answers_503_with_retry_after(served: tuple[str, GatedEngine, CoreEngine]) -> None:
-    base, engine, _core = served
+    base, engine, core = served
     with ThreadPoolExecutor(2) as pool:
         held = [pool.submit(_tts, base, f"Request {i} holds a place.") for i in range(2)]
-        assert engine.calls.acquire(timeout=30)  # one is on the model, the other waits its turn
+        assert engine.calls.acquire(timeout=30)  # one is on the model, the other waits its turn...
+        deadline = time.monotonic() + 30
+        while core.engines.admitted < 2:  # ...once admitted too (its HTTP request may still be on its way)
+            assert time.monotonic() < deadline, "the second request was never admitted"
+            time.sleep(0.01)
         refused = _tts(base, "One too many.")
         assert refused.status_code == 503
         assert int(refused.headers["retry-after"]) >= 1
