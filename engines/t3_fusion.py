@@ -33,27 +33,26 @@ class FusedLinear:
                 torch.cat([b.detach() for b in biases]) if all(b is not None for b in biases) else None
             )
             self.sizes = [linear.out_features for linear in linears]
-            offset = 0
-            for linear, size in zip(linears, self.sizes, strict=True):
-                rows = slice(offset, offset + size)
+            for linear, rows in zip(linears, self._rows(), strict=True):
                 linear.weight = nn.Parameter(self.weight[rows], requires_grad=linear.weight.requires_grad)
                 if self.bias is not None and linear.bias is not None:
                     linear.bias = nn.Parameter(self.bias[rows], requires_grad=linear.bias.requires_grad)
-                offset += size
         self.parts = linears
+
+    def _rows(self) -> list[slice]:
+        """Each part's rows of the fused weight."""
+        return [slice(end - size, end) for size, end in zip(self.sizes, accumulate(self.sizes), strict=True)]
 
     def __call__(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
 
     def current(self) -> bool:
         """Whether the modules still read this fused weight (not moved or cast since)."""
-        start = self.weight.data_ptr()
-        step = self.weight.stride(0) * self.weight.element_size()
         return all(
-            part.weight.data_ptr() == start + step * offset
+            part.weight.data_ptr() == self.weight[rows].data_ptr()
             and part.weight.dtype == self.weight.dtype
             and part.weight.device == self.weight.device
-            for part, offset in zip(self.parts, accumulate(self.sizes, initial=0), strict=False)
+            for part, rows in zip(self.parts, self._rows(), strict=True)
         )
 
 

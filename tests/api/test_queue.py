@@ -70,6 +70,14 @@ def served(make_settings: Callable[..., Settings]) -> Iterator[tuple[str, GatedE
         engine.open()  # let anything still waiting finish before the server stops
 
 
+def _wait_until(condition: Callable[[], bool], failure: str, timeout: float = 30) -> None:
+    """Poll ``condition`` until it holds; fail with ``failure`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.01)
+
+
 def _tts(base: str, text: str, **extra: object) -> httpx.Response:
     body = {"text": text, "engine": "gated", "export_formats": ["wav"], **extra}
     return httpx.post(f"{base}/api/v1/tts", params={"response_mode": "json"}, json=body, timeout=60)
@@ -80,10 +88,8 @@ def test_a_full_queue_answers_503_with_retry_after(served: tuple[str, GatedEngin
     with ThreadPoolExecutor(2) as pool:
         held = [pool.submit(_tts, base, f"Request {i} holds a place.") for i in range(2)]
         assert engine.calls.acquire(timeout=30)  # one is on the model, the other waits its turn...
-        deadline = time.monotonic() + 30
-        while core.engines.admitted < 2:  # ...once admitted too (its HTTP request may still be on its way)
-            assert time.monotonic() < deadline, "the second request was never admitted"
-            time.sleep(0.01)
+        # ...once admitted too (its HTTP request may still be on its way)
+        _wait_until(lambda: core.engines.admitted >= 2, "the second request was never admitted")
         refused = _tts(base, "One too many.")
         assert refused.status_code == 503
         assert int(refused.headers["retry-after"]) >= 1
@@ -110,10 +116,8 @@ def test_a_short_request_is_not_stuck_behind_a_long_one(served: tuple[str, Gated
         long: Future[httpx.Response] = pool.submit(_tts, base, long_text)
         assert engine.calls.acquire(timeout=30)  # the long request's first chunk is on the model
         short = pool.submit(_tts, base, "Short one.")
-        deadline = time.monotonic() + 30
-        while core.engines.queue_depth < 2:  # the short request's chunk is queued behind chunk 0
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        # the short request's chunk is queued behind chunk 0
+        _wait_until(lambda: core.engines.queue_depth >= 2, "the short request's chunk was never queued")
         # Let chunks through one at a time until the short request has been spoken.
         while not any("short" in chunk for chunk in engine.spoken):  # text handling lowercases it
             engine.step()
