@@ -41,7 +41,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import BYTES_PER_SECOND, SENTENCES, chatterbox_settings, served, time_stream
+from bench.common import BYTES_PER_SECOND, SENTENCES, chatterbox_settings, s3gen_calls, served, time_stream
 from config import Settings
 from core_engine import CoreEngine
 from engines import chatterbox
@@ -58,19 +58,10 @@ class TimedLog(list):
         super().append((item, time.perf_counter()))
 
 
-def observe(engine: object, windows: TimedLog, vocodings: TimedLog) -> None:
-    """Log each streamed window (as the slow test does) and each S3Gen call's start and end."""
+def observe(engine: object, windows: TimedLog) -> list[tuple[float, float]]:
+    """Log each streamed window (as the slow test does); each S3Gen call's start and end, returned."""
     chatterbox.vocode_while_decoding = lambda *args: PLAIN_WINDOWS(*args, log=windows)  # type: ignore[assignment]
-    plain_vocode = engine._vocode  # type: ignore[attr-defined]
-
-    def vocode(*args: object) -> object:
-        began = time.perf_counter()
-        try:
-            return plain_vocode(*args)
-        finally:
-            vocodings.append(began)
-
-    engine._vocode = vocode  # type: ignore[attr-defined]
+    return s3gen_calls(engine)
 
 
 def with_margin(settings: Settings, margin: float) -> Settings:
@@ -87,8 +78,8 @@ def run_rows(data: Path, checkpoint: Path, tokens: int, args: argparse.Namespace
     core = CoreEngine(settings)
     with served(settings, core, timeout=7200, poll=0.5) as client:
         engine = core.engines.engine("chatterbox")
-        windows, vocodings = TimedLog(), TimedLog()
-        observe(engine, windows, vocodings)
+        windows = TimedLog()
+        vocodings = observe(engine, windows)
         warm = {"text": SENTENCES[0], "stream": True, "export_formats": ["wav"], "seed": 1}
         time_stream(client, warm)  # the model's first use: conditioning, numba warm-up
         text = " ".join(SENTENCES[i % len(SENTENCES)] for i in range(args.sentences))
@@ -115,7 +106,7 @@ def run_rows(data: Path, checkpoint: Path, tokens: int, args: argparse.Namespace
             started = time.perf_counter()
             first, total, size, stalled = time_stream(client, body)
             at_first = str(windows[0][0][0]) if windows else f"{tokens} (all)"
-            (began, ended) = vocodings[0][0] - started, vocodings[0][1] - started
+            began, ended = vocodings[0][0] - started, vocodings[0][1] - started
             calls = [end - start for start, end in vocodings]
             print(
                 f"{mode:14} {first:10.2f}s {total:7.1f}s {first / total:6.1%} {stalled:7.1f}s {len(calls):11} "

@@ -89,3 +89,20 @@ def time_stream(client: httpx.Client, body: dict[str, Any]) -> tuple[float, floa
                 stalled += max(0.0, now - runs_out)
             size += len(piece)
     return first or 0.0, time.perf_counter() - started, size, stalled
+
+
+def s3gen_calls(engine: Any) -> list[tuple[float, float]]:
+    """Each of the engine's S3Gen calls from now on as ``(start, end)`` (``time.perf_counter``),
+    appended as they end; the calls still go through."""
+    calls: list[tuple[float, float]] = []
+    plain = engine._vocode
+
+    def vocode(*args: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return plain(*args)
+        finally:
+            calls.append((began, time.perf_counter()))
+
+    engine._vocode = vocode
+    return calls

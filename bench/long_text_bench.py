@@ -28,32 +28,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import SENTENCES, chatterbox_settings, served
+from bench.common import SENTENCES, chatterbox_settings, s3gen_calls, served
 from core_engine import CoreEngine
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
-
-
-def time_s3gen(engine: Any) -> list[float]:
-    """Seconds spent in each of the engine's S3Gen calls from now on (appended as they end)."""
-    spent: list[float] = []
-    plain = engine._vocode
-
-    def vocode(*args: Any) -> Any:
-        began = time.perf_counter()
-        try:
-            return plain(*args)
-        finally:
-            spent.append(time.perf_counter() - began)
-
-    engine._vocode = vocode
-    return spent
 
 
 def run(
@@ -67,13 +50,13 @@ def run(
     with served(settings, core, timeout=7200, poll=0.5) as client:
         warm = {"text": SENTENCES[0], "export_formats": ["wav"], "seed": 1, "response_mode": "json"}
         client.post("/api/v1/tts", json=warm).raise_for_status()  # first use: conditioning, warm-up
-        spent = time_s3gen(core.engines.engine("chatterbox"))
+        vocodings = s3gen_calls(core.engines.engine("chatterbox"))
         started = time.perf_counter()
         body = {"text": text, "export_formats": ["wav"], "seed": 3, "response_mode": "json"}
         response = client.post("/api/v1/tts", json=body)
         seconds = time.perf_counter() - started
         response.raise_for_status()
-    return seconds, sum(spent), float(response.json()["duration_seconds"])
+    return seconds, sum(end - start for start, end in vocodings), float(response.json()["duration_seconds"])
 
 
 def main() -> None:
