@@ -18,12 +18,18 @@ from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
 from main_api import create_app
+from tests.support.memory_report import MemoryReport
 from tests.support.postgres import PostgresServer, find_binaries
 from tests.support.speech import speech_wav_path
 
 # Starlette's TestClient sends "Host: testserver"; the server refuses Host names it does not know
 # (security.allowed_hosts, against DNS rebinding). Servers started by tests/support see none of this.
 os.environ.setdefault("CHATTERBOX_SECURITY__ALLOWED_HOSTS", '["testserver"]')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Name the tests that raise the peak resident memory (CI allows the suite 8 GB)."""
+    config.pluginmanager.register(MemoryReport(), "memory_report")
 
 
 # FastAPI keeps up to 4,096 endpoint callables per cache for the life of the process. An app built by
