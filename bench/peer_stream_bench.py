@@ -18,7 +18,10 @@ below 6561 (random weights emit others; upstream 0.1.7 and our server drop them 
   loop, the first window of 12 tokens); the fork, ``latency_to_first_chunk`` of ``generate_stream``
   (its first ``chunk_size`` tokens vocoded);
 - **all audio**: the time until the ``--tokens`` tokens' audio is out (ours: the stream's end; the
-  fork: its chunk holding the last of them), and speech tokens per second over that time.
+  fork: its chunk holding the last of them), and speech tokens per second over that time;
+- where the first audio's time went, in the run with the soonest first audio: **until S3Gen** (from
+  the request to S3Gen's first call: conditioning, prefill, T3's steps), **1st S3Gen** (that call),
+  and the count and total time of S3Gen **calls** in the run.
 
     uv run --frozen python bench/peer_stream_bench.py [--layers 30] [--tokens 100] [--repeat 2]
 
@@ -40,7 +43,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import chatterbox_settings, served, time_stream
+from bench.common import chatterbox_settings, s3gen_calls, served, time_stream
 from core_engine import CoreEngine
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
@@ -64,11 +67,18 @@ with llama_config("Llama_520M", num_hidden_layers=layers, attn_implementation="e
 model.prepare_conditionals(voice)
 # Random weights emit speech tokens past S3Gen's 6561 codes, which the fork would vocode (and fail on):
 # drop them before S3Gen, as upstream 0.1.7's generate() does and our server does.
-vocode = model.s3gen.inference
-model.s3gen.inference = lambda speech_tokens, **kw: vocode(speech_tokens=speech_tokens[speech_tokens < 6561], **kw)
+vocode, calls = model.s3gen.inference, []
+def timed(speech_tokens, **kw):
+    began = time.perf_counter()
+    try:
+        return vocode(speech_tokens=speech_tokens[speech_tokens < 6561], **kw)
+    finally:
+        calls.append((began, time.perf_counter()))
+model.s3gen.inference = timed
 results = []
 for run in range(repeat + 1):  # the first run warms up
     torch.manual_seed(3)
+    calls.clear()
     started, first, got = time.perf_counter(), None, 0
     for audio, metrics in model.generate_stream(SENTENCE, chunk_size=chunk):
         first = first or time.perf_counter() - started
@@ -76,7 +86,8 @@ for run in range(repeat + 1):  # the first run warms up
         if got >= tokens:
             break
     if run:
-        results.append({"first": first, "total": time.perf_counter() - started, "tokens": got})
+        results.append({"first": first, "total": time.perf_counter() - started, "tokens": got,
+                        "calls": [(a - started, b - started) for a, b in calls]})
 print("RESULT " + json.dumps(results))
 """
 
@@ -126,12 +137,26 @@ def run_ours(data: Path, checkpoint: Path, voice: Path, args: argparse.Namespace
     (Path(settings.paths.voices_dir) / "bench.wav").write_bytes(voice.read_bytes())
     body = {"text": SENTENCE, "voice": "bench", "stream": True, "export_formats": ["wav"], "seed": 3}
     results = []
-    with served(settings, CoreEngine(settings), timeout=3600, poll=0.5) as client:
+    core = CoreEngine(settings)
+    with served(settings, core, timeout=3600, poll=0.5) as client:
+        calls = s3gen_calls(core.engines.engine("chatterbox"))
         for run in range(args.repeat + 1):  # the first run warms up and conditions the voice
+            calls.clear()
+            started = time.perf_counter()
             first, total, _, _ = time_stream(client, body)
             if run:
-                results.append({"first": first, "total": total, "tokens": args.tokens})
+                spans = [(a - started, b - started) for a, b in calls]
+                results.append({"first": first, "total": total, "tokens": args.tokens, "calls": spans})
     return results
+
+
+def breakdown(result: dict) -> str:
+    """Where a run's time went: until S3Gen's first call, that call, and all S3Gen calls."""
+    calls = sorted(result["calls"])
+    if not calls:
+        return ""
+    (start, end), busy = calls[0], sum(b - a for a, b in calls)
+    return f"{start:12.2f}s {end - start:9.2f}s {len(calls):6d} {busy:9.1f}s"
 
 
 def main() -> None:
@@ -157,7 +182,10 @@ def main() -> None:
             f"random checkpoint ({args.layers} T3 layers) and {PEER} ready in {time.perf_counter() - started:.0f} s; "
             f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}; {args.tokens} speech tokens a run\n"
         )
-        print(f"{'':22} {'first audio':>11} {'all audio':>10} {'tokens/s':>9} {'load':>10}")
+        print(
+            f"{'':22} {'first audio':>11} {'all audio':>10} {'tokens/s':>9} {'load':>10}"
+            f" {'until S3Gen':>12} {'1st S3Gen':>10} {'calls':>6} {'in S3Gen':>10}"
+        )
         rows = {}
         for name, run in (("chatterbox-streaming", lambda: run_peer(site, pt, voice, args)),
                           ("ours", lambda: run_ours(data, checkpoint, voice, args))):  # fmt: skip
@@ -167,8 +195,10 @@ def main() -> None:
             total = min(r["total"] for r in results)
             rate = max(r["tokens"] / r["total"] for r in results)
             rows[name] = (first, total)
+            fastest = min(results, key=lambda r: r["first"])
             print(
                 f"{name:22} {first:10.2f}s {total:9.1f}s {rate:9.2f} {load:4.1f}-{os.getloadavg()[0]:<4.1f}"
+                f" {breakdown(fastest)}"
             )
     (peer_first, peer_total), (first, total) = rows["chatterbox-streaming"], rows["ours"]
     print(

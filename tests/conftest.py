@@ -51,13 +51,17 @@ def forget_finished_apps() -> bool:
     return built
 
 
-@pytest.fixture(autouse=True)
-def _free_finished_apps() -> Iterator[None]:
-    """Let each test's apps (and their models) go once the test is done."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Let each test's apps (and their models) go once the test is done: after every fixture's
+    teardown and once pytest has dropped the test's fixture values, so a module's or a session's app
+    (torn down with the last test that used it) goes too."""
     yield
     built = forget_finished_apps()
-    # Apps are cycles: collect now when memory is high, rather than at the collector's next full pass.
-    if built and psutil.Process().memory_info().rss > _COLLECT_ABOVE_BYTES:
+    module_done = nextitem is None or nextitem.module is not item.module  # its module's fixtures went
+    # Apps are cycles: collect now when memory is high, rather than at the collector's next full pass
+    # (which came so late that the apps of several finished modules stayed held together).
+    if (built or module_done) and psutil.Process().memory_info().rss > _COLLECT_ABOVE_BYTES:
         gc.collect()
 
 

@@ -70,6 +70,19 @@ def _audio(response) -> np.ndarray:  # type: ignore[no-untyped-def]
     return samples
 
 
+def test_a_nano_checkpoint_loads_and_speaks(tmp_path: Path, speech_wav: Path) -> None:
+    # First in the module, before ``client`` loads turbo: the two models are never held at once.
+    nano = build_nano_checkpoint(tmp_path / "nano", cached_turbo_checkpoint(speech_wav))
+    settings = _settings(tmp_path, nano)
+    with ready_client(settings, small_nano_t3()) as nano_client:
+        (info,) = nano_client.get("/api/v1/engines").json()["engines"]
+        assert info["state"] == "unloaded"  # engines.load_on_first_use: turbo waits for a request
+        _audio(nano_client.post("/api/v1/tts", json=TEXT))
+        (info,) = nano_client.get("/api/v1/engines").json()["engines"]
+        assert info["details"]["variant"] == "nano" and info["state"] == "loaded"
+    shutil.rmtree(tmp_path / "nano")
+
+
 def test_builtin_and_cloned_voices_give_24khz_audio(client: TestClient) -> None:
     builtin = client.post("/api/v1/tts", json={**TEXT, "seed": 3})
     assert builtin.headers["x-engine"] == "chatterbox-turbo"
@@ -133,15 +146,3 @@ def test_the_engine_list_shows_turbo_loaded_at_24khz(client: TestClient) -> None
     assert turbo["capabilities"]["sample_rate"] == 24000
     assert turbo["capabilities"]["voice_cloning"] is True
     assert turbo["details"]["variant"] == "turbo"
-
-
-def test_a_nano_checkpoint_loads_and_speaks(client: TestClient, tmp_path: Path, speech_wav: Path) -> None:
-    nano = build_nano_checkpoint(tmp_path / "nano", cached_turbo_checkpoint(speech_wav))
-    settings = _settings(tmp_path, nano)
-    with ready_client(settings, small_nano_t3()) as nano_client:
-        (info,) = nano_client.get("/api/v1/engines").json()["engines"]
-        assert info["state"] == "unloaded"  # engines.load_on_first_use: turbo waits for a request
-        _audio(nano_client.post("/api/v1/tts", json=TEXT))
-        (info,) = nano_client.get("/api/v1/engines").json()["engines"]
-        assert info["details"]["variant"] == "nano" and info["state"] == "loaded"
-    shutil.rmtree(tmp_path / "nano")
