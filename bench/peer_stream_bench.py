@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import chatterbox_settings, s3gen_calls, served, time_stream
 from core_engine import CoreEngine
+from engines.compute import on_torch_thread
 from tests.support.random_checkpoint import build_random_checkpoint, small_t3
 from tests.support.speech import speech_wav_path
 
@@ -175,8 +176,12 @@ def main() -> None:
         data = Path(tmp)
         started = time.perf_counter()
         voice = speech_wav_path(data)
-        checkpoint = build_random_checkpoint(data / "ckpt", voice, layers=args.layers)
-        pt = as_pt(checkpoint, data / "ckpt-pt")
+        # On the server's torch thread (engines.compute), as the server would: a second thread with
+        # torch's OpenMP workers (this one) would slow every kernel of the server's.
+        checkpoint = on_torch_thread(
+            lambda: build_random_checkpoint(data / "ckpt", voice, layers=args.layers)
+        )
+        pt = on_torch_thread(as_pt, checkpoint, data / "ckpt-pt")
         site = peer_site(data / "peer")
         print(
             f"random checkpoint ({args.layers} T3 layers) and {PEER} ready in {time.perf_counter() - started:.0f} s; "

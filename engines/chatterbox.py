@@ -22,6 +22,7 @@ from config import ModelSettings
 from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, PartialAudio, SynthesisParams, VoiceBlend
 from engines.chatterbox_t3 import T3Sampling
 from engines.checkpoint import Weights, english_weights, resolve_weights
+from engines.compute import Runner, runner
 from engines.conditionals_cache import (
     CacheCodec,
     ConditionalsCache,
@@ -71,6 +72,7 @@ class ChatterboxTTSEngine(T3Sampling):
         self._voices: ConditionalsCache[Any] = conditionals_cache(settings, codec)
         self._t3_scheduler: Any = None
         self._t3_dtype: Any = None  # T3's weights when not float32 (models.dtype); None: as loaded
+        self._run: Runner = runner(None)  # where its torch work runs (engines.compute): set at load
         # With our loop, several chunks run on the worker at once (see ``concurrency``): they meet in
         # the T3 batch and take turns, under this lock, for everything else (conditioning, S3Gen).
         self._stage_lock = threading.RLock()
@@ -88,15 +90,21 @@ class ChatterboxTTSEngine(T3Sampling):
         device = resolve_device(self._settings.device)
         configure_cpu(self._settings)
         logger.info("loading %s from %s on %s", self.name, folder, device)
-        self.model = self._from_local(folder, device)
+        self._run = runner(device)
+        self.model, self._t3_dtype = self._run(self._open, folder, device)
         self.device = device
+        self.fingerprint = fingerprint(folder, files=_files(folder, weights.required))
+        self._voices.open(f"{self.name}-{self.fingerprint}")
+
+    def _open(self, folder: Path, device: str) -> tuple[Any, Any]:
+        """The model from ``folder`` on ``device``, prepared for our loop; and T3's dtype (``prepare_t3``)."""
         from engines.s3gen_graphs import prepare_s3gen
         from engines.t3_sequences import prepare_t3
 
-        self._t3_dtype = prepare_t3(self.model.t3, self._settings, self.name)
-        prepare_s3gen(self.model.s3gen, self._settings.cuda_graphs, self.name)
-        self.fingerprint = fingerprint(folder, files=_files(folder, weights.required))
-        self._voices.open(f"{self.name}-{self.fingerprint}")
+        model = self._from_local(folder, device)
+        dtype = prepare_t3(model.t3, self._settings, self.name)
+        prepare_s3gen(model.s3gen, self._settings.cuda_graphs, self.name)
+        return model, dtype
 
     def weights(self) -> Weights:
         """The files this engine reads, and where from."""
@@ -137,8 +145,12 @@ class ChatterboxTTSEngine(T3Sampling):
 
     def prepare_voice(self, voice: Path) -> str:
         """Condition a voice now (warming the cache); returns its cache key."""
-        with self._stage_lock:
-            return self._conditionals(voice)[0]
+
+        def condition() -> str:
+            with self._stage_lock:
+                return self._conditionals(voice)[0]
+
+        return self._run(condition)
 
     @property
     def streams_windows(self) -> bool:
@@ -179,16 +191,21 @@ class ChatterboxTTSEngine(T3Sampling):
 
         model = self._require_model()
         batched = self._settings.t3_loop == "own"
-        with self._stage_lock:
-            _, conds = self._conditionals(
-                voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
-            )
-            t3_cond = self._t3_cond(conds, params)
-            seed_everything(params.seed)
-            with torch.inference_mode():
-                tokens = self._text_tokens(model, text, params)
-                if not batched:  # upstream samples from the global RNG seeded just above
-                    speech = self._sample_speech(model, t3_cond, tokens, params)
+
+        def prepare() -> tuple[Any, Any, Any, Any]:
+            with self._stage_lock:
+                _, conds = self._conditionals(
+                    voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
+                )
+                t3_cond = self._t3_cond(conds, params)
+                seed_everything(params.seed)
+                with torch.inference_mode():
+                    tokens = self._text_tokens(model, text, params)
+                    # upstream samples from the global RNG seeded just above
+                    speech = None if batched else self._sample_speech(model, t3_cond, tokens, params)
+            return conds, t3_cond, tokens, speech
+
+        conds, t3_cond, tokens, speech = self._run(prepare)
         windows = None
         if batched:  # our loop: its own generator; waits in the batch without the lock
             with torch.inference_mode():
@@ -205,11 +222,15 @@ class ChatterboxTTSEngine(T3Sampling):
             wait_for_listener(partial, cancel_event())
             if (cancel := cancel_event()) is not None and cancel.is_set():
                 raise Cancelled()
-        with self._stage_lock:
-            if batched:
-                seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
-            with torch.inference_mode():
-                samples = self._vocode_tokens(model, speech[0], conds, params, text=text)
+
+        def vocode() -> Any:
+            with self._stage_lock:
+                if batched:
+                    seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
+                with torch.inference_mode():
+                    return self._vocode_tokens(model, speech[0], conds, params, text=text)
+
+        samples = self._run(vocode)
         if windows is not None and windows.started:
             windows.finish(samples)  # the stream's last piece: from the whole, as the file has it
         return Clip(samples, SAMPLE_RATE)
@@ -248,7 +269,7 @@ class ChatterboxTTSEngine(T3Sampling):
 
         from engines.t3_sequences import batched_tokens
 
-        sequence = self._sequence(model, t3_cond, tokens, params)
+        sequence = self._in_inference(self._sequence, model, t3_cond, tokens, params)
         sequence.feed = feed = TokenFeed(keep=lambda token: token < _SPEECH_VOCAB, wanted=partial.wanted)
         ticket = self._scheduler(model).submit(sequence, cancel_event())
 
@@ -258,7 +279,9 @@ class ChatterboxTTSEngine(T3Sampling):
                 return self._vocode_tokens(model, speech, conds, params, text="")
 
         try:
-            windows = vocode_while_decoding(feed, partial, vocode, SAMPLE_RATE)
+            windows = vocode_while_decoding(
+                feed, partial, lambda window: self._run(vocode, window), SAMPLE_RATE
+            )
         except BaseException:
             ticket.cancel.set()  # a failed window: its sequence leaves the batch
             raise

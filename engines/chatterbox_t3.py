@@ -8,10 +8,14 @@ and multilingual engines override some of these hooks.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from config import ModelSettings
 from engines.base import SynthesisParams
+from engines.compute import Runner
+
+T = TypeVar("T")
 
 
 class T3Sampling:
@@ -23,6 +27,18 @@ class T3Sampling:
     _stage_lock: threading.RLock
     _t3_scheduler: Any
     _t3_dtype: Any
+    _run: Runner  # where the model's torch work runs (engines.compute)
+
+    def _in_inference(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in inference mode, where this model runs its torch work (``engines.compute``)."""
+
+        def call() -> T:
+            import torch
+
+            with torch.inference_mode():
+                return fn(*args)
+
+        return self._run(call)
 
     def _t3_cond(self, conds: Any, params: SynthesisParams) -> Any:
         """This request's own T3 conditioning (T3 writes into it), with its exaggeration."""
@@ -73,7 +89,7 @@ class T3Sampling:
             )
         from engines.t3_sequences import decode_batched
 
-        sequence = self._sequence(model, t3_cond, tokens, params)
+        sequence = self._in_inference(self._sequence, model, t3_cond, tokens, params)
         return decode_batched(self._scheduler(model), sequence, self.name)
 
     def _sequence(self, model: Any, t3_cond: Any, tokens: Any, params: SynthesisParams) -> Any:
@@ -107,15 +123,19 @@ class T3Sampling:
         from engines.t3_loop import Decoder, Style
         from engines.t3_scheduler import T3Scheduler
 
+        stale = None
         with self._stage_lock:
             current = self._t3_scheduler
             if current is None or current.decoder.t3 is not model.t3:
-                if current is not None:
-                    current.close()
+                stale = current
                 style: Style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
                 decoder = Decoder(model.t3, style, cuda_graphs=self._settings.cuda_graphs)
-                self._t3_scheduler = T3Scheduler(decoder, self._settings.t3_batch_size, self.name)
-            return self._t3_scheduler
+                self._t3_scheduler = current = T3Scheduler(
+                    decoder, self._settings.t3_batch_size, self.name, self._run
+                )
+        if stale is not None:  # without the lock: its last step may wait behind work that takes it
+            stale.close()
+        return current
 
     def batch_stats(self) -> dict[str, Any] | None:
         """The T3 batch now (size, limit, waiting, tokens/s); None when our loop is off or unused."""

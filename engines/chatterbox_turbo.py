@@ -235,7 +235,8 @@ class ChatterboxTurboEngine(ChatterboxTTSEngine):
             )
         from engines.t3_sequences import decode_batched, generator, turbo_sequence
 
-        sequence = turbo_sequence(
+        sequence = self._in_inference(
+            turbo_sequence,
             model.t3,
             t3_cond,
             tokens,

@@ -18,6 +18,7 @@ from engines.chatterbox import (
     tensor_bytes,
 )
 from engines.checkpoint import VC_FILES, resolve_checkpoint
+from engines.compute import Runner, runner
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint
 from engines.device import configure_cpu, resolve_device
 from engines.memory import file_bytes, module_bytes
@@ -42,6 +43,7 @@ class ChatterboxVCEngine:
         self._builtin: dict | None = None
         self._watermarker: Any = None
         self.device: str | None = None
+        self._run: Runner = runner(None)  # where its torch work runs (engines.compute): set at load
         codec = CacheCodec(tensor_bytes, _save_reference, self._load_reference)
         self._targets: ConditionalsCache[dict] = conditionals_cache(settings, codec)
         # The TTS engine's lock when S3Gen is shared: its chunks may vocode on other worker threads.
@@ -56,6 +58,7 @@ class ChatterboxVCEngine:
         if self._tts is not None and self._tts.loaded:
             model = self._tts.model
             self._s3gen, self._watermarker, self.device = model.s3gen, model.watermarker, self._tts.device
+            self._run = runner(self.device)
             self._builtin = model.conds.gen if model.conds is not None else None
             logger.info("chatterbox-vc shares the S3Gen of the loaded chatterbox engine")
             self._targets.open(f"{self.name}-{self._tts.fingerprint}")
@@ -65,17 +68,23 @@ class ChatterboxVCEngine:
         configure_cpu(self._settings)
         from chatterbox.vc import ChatterboxVC
 
+        from engines.s3gen_graphs import prepare_s3gen
+
         logger.info("loading chatterbox-vc from %s on %s", folder, device)
-        vc = ChatterboxVC.from_local(folder, device)
+        self._run = runner(device)
+
+        def open_model() -> Any:
+            vc = ChatterboxVC.from_local(folder, device)
+            prepare_s3gen(vc.s3gen, self._settings.cuda_graphs, self.name)
+            return vc
+
+        vc = self._run(open_model)
         self._s3gen, self._watermarker, self._builtin, self.device = (
             vc.s3gen,
             vc.watermarker,
             vc.ref_dict,
             device,
         )
-        from engines.s3gen_graphs import prepare_s3gen
-
-        prepare_s3gen(self._s3gen, self._settings.cuda_graphs, self.name)
         self._targets.open(f"{self.name}-{fingerprint(folder, files=(folder / VC_FILES[0],))}")
 
     def unload(self) -> None:
@@ -94,7 +103,7 @@ class ChatterboxVCEngine:
 
     def prepare_voice(self, voice: Path) -> str:
         """Embed a target voice now (warming the cache); returns its cache key."""
-        return self._target(voice)[0]
+        return self._run(lambda: self._target(voice)[0])
 
     def convert(self, source: Clip, target_voice: Path | None, params: SynthesisParams) -> Clip:
         """Tokenise the source at 16 kHz, then let S3Gen speak those tokens in the target voice."""
@@ -104,17 +113,25 @@ class ChatterboxVCEngine:
         if self._s3gen is None:
             raise EngineUnavailableError("chatterbox-vc is not loaded")
         audio_16k = resample(source, S3_SR).samples
-        with self._lock:
-            _, ref = self._target(target_voice)
-            seed_everything(params.seed)
-            with torch.inference_mode():
-                tokens, _ = self._s3gen.tokenizer(torch.from_numpy(audio_16k).float().to(self.device)[None,])
-                wav, _ = self._s3gen.inference(speech_tokens=tokens, ref_dict=dict(ref))
-                samples = wav.squeeze(0).detach().cpu().numpy()
-        if params.watermark:  # outside the lock; in inference mode, else its autograd graph outlives the call
-            with torch.inference_mode():
-                samples = self._watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
-        return Clip(samples, SAMPLE_RATE)
+
+        def convert() -> Any:
+            with self._lock:
+                _, ref = self._target(target_voice)
+                seed_everything(params.seed)
+                with torch.inference_mode():
+                    tokens, _ = self._s3gen.tokenizer(
+                        torch.from_numpy(audio_16k).float().to(self.device)[None,]
+                    )
+                    wav, _ = self._s3gen.inference(speech_tokens=tokens, ref_dict=dict(ref))
+                    samples = wav.squeeze(0).detach().cpu().numpy()
+            if (
+                params.watermark
+            ):  # outside the lock; in inference mode, else its autograd graph outlives the call
+                with torch.inference_mode():
+                    samples = self._watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
+            return samples
+
+        return Clip(self._run(convert), SAMPLE_RATE)
 
     def _target(self, voice: Path | None) -> tuple[str, dict]:
         if voice is None:

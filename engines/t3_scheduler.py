@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from engines.compute import Runner, in_caller
 from engines.t3_backbone import KVCache
 from engines.t3_loop import Decoder, Live, Sequence, stopped
 from engines.worker import Cancelled
@@ -70,8 +71,9 @@ class Ticket:
 class T3Scheduler:
     """Decodes the sequences of one T3 model step by step in a batch of up to ``max_batch``."""
 
-    def __init__(self, decoder: Decoder, max_batch: int, name: str = "t3") -> None:
+    def __init__(self, decoder: Decoder, max_batch: int, name: str = "t3", run: Runner = in_caller) -> None:
         self.decoder = decoder
+        self._compute = run  # where the steps run (engines.compute: the torch thread on a CPU)
         self.max_batch = max_batch
         self._limit = max_batch  # lowered after a device out-of-memory, back up when the batch empties
         self.oom_shrinks = 0
@@ -144,16 +146,10 @@ class T3Scheduler:
                     break
                 joining = self._admit()
             try:
-                with torch.inference_mode():
-                    while joining:
-                        self._join(joining[0])
-                        joining.pop(0)
-                    self._leave(check=False)
-                    if self._tickets:
-                        self._await_first_windows()
-                        self._step()
-                        self._leave(check=self.steps % self.decoder.check_every == 0 or self._analyzed())
-                        self._publish_first_windows()
+                self._compute(self._join_all, joining)
+                if self._tickets:
+                    self._await_first_windows()  # here: the window it waits for runs where the steps do
+                    self._compute(self._advance)
             except torch.OutOfMemoryError as exc:
                 self._shrink(joining, exc)
             except Exception as exc:  # a failed step fails the sequences in it, not the scheduler
@@ -164,6 +160,21 @@ class T3Scheduler:
         for ticket in [*self._tickets, *self._pending]:
             ticket.finish(Cancelled())
         self._reset()
+
+    def _join_all(self, joining: list[Ticket]) -> None:
+        """Prefill the joining sequences (each leaves ``joining`` once in), then drop the cancelled."""
+        with torch.inference_mode():
+            while joining:
+                self._join(joining[0])
+                joining.pop(0)
+            self._leave(check=False)
+
+    def _advance(self) -> None:
+        """One decode step of the batch; the done leave; a first window's tokens go out."""
+        with torch.inference_mode():
+            self._step()
+            self._leave(check=self.steps % self.decoder.check_every == 0 or self._analyzed())
+            self._publish_first_windows()
 
     def _admit(self) -> list[Ticket]:
         """The waiting sequences that join now (under ``_wake``), oldest first, up to the limit.
