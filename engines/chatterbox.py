@@ -76,6 +76,7 @@ class ChatterboxTTSEngine(T3Sampling):
         # With our loop, several chunks run on the worker at once (see ``concurrency``): they meet in
         # the T3 batch and take turns, under this lock, for everything else (conditioning, S3Gen).
         self._stage_lock = threading.RLock()
+        self._scheduler_lock = threading.Lock()
         self._calls = threading.Condition()  # counts chunks on the model: unload waits for them
         self._running = 0
 

@@ -25,6 +25,7 @@ class T3Sampling:
     device: str | None
     _settings: ModelSettings
     _stage_lock: threading.RLock
+    _scheduler_lock: threading.Lock  # around building the T3 scheduler (``_scheduler``)
     _t3_scheduler: Any
     _t3_dtype: Any
     _run: Runner  # where the model's torch work runs (engines.compute)
@@ -124,16 +125,18 @@ class T3Sampling:
         from engines.t3_scheduler import T3Scheduler
 
         stale = None
-        with self._stage_lock:
+        # Not the stage lock: the decoder is built where the torch work runs (it fuses T3's weights),
+        # and work waiting there may take the stage lock.
+        with self._scheduler_lock:
             current = self._t3_scheduler
             if current is None or current.decoder.t3 is not model.t3:
                 stale = current
                 style: Style = "turbo" if self.name == "chatterbox-turbo" else "chatterbox"
-                decoder = Decoder(model.t3, style, cuda_graphs=self._settings.cuda_graphs)
+                decoder = self._run(lambda: Decoder(model.t3, style, cuda_graphs=self._settings.cuda_graphs))
                 self._t3_scheduler = current = T3Scheduler(
                     decoder, self._settings.t3_batch_size, self.name, self._run
                 )
-        if stale is not None:  # without the lock: its last step may wait behind work that takes it
+        if stale is not None:  # without the lock: its last step may wait behind the torch work
             stale.close()
         return current
 
