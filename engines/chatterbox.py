@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from config import ModelSettings
-from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, PartialAudio, SynthesisParams, VoiceBlend
+from engines.base import EngineTraits, PartialAudio, SynthesisParams, VoiceBlend
+from engines.chatterbox_conditioning import VoiceConditioning, save_conditionals
 from engines.chatterbox_t3 import T3Sampling
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.compute import Runner, runner
@@ -34,8 +35,8 @@ from engines.device import configure_cpu, resolve_device
 from engines.s3gen_stream import TokenFeed, WindowedAudio, vocode_while_decoding, wait_for_listener
 from engines.seeding import seed_everything
 from engines.worker import Cancelled, cancel_event, note
-from exceptions import EngineUnavailableError, GenerationError, InvalidRequestError
-from utils.audio import Clip, check_usable
+from exceptions import EngineUnavailableError, GenerationError
+from utils.audio import Clip
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # upstream draws a progress bar per chunk into the logs
 
@@ -43,11 +44,10 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
 _SPEECH_VOCAB = 6561  # token ids at or above this are control tokens, not speech
-BUILTIN_KEY = "builtin"
 MAX_CHUNKS_AHEAD = 4  # a long text holds at most this many places in the T3 batch: others get in too
 
 
-class ChatterboxTTSEngine(T3Sampling):
+class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
     """The real ``chatterbox-tts`` English model."""
 
     name = "chatterbox"
@@ -68,7 +68,7 @@ class ChatterboxTTSEngine(T3Sampling):
         self.model: Any = None
         self.device: str | None = None
         self.fingerprint = ""  # of the loaded weights; names cached conditionals
-        codec = CacheCodec(tensor_bytes, _save_conditionals, self._load_conditionals)
+        codec = CacheCodec(tensor_bytes, save_conditionals, self._load_conditionals)
         self._voices: ConditionalsCache[Any] = conditionals_cache(settings, codec)
         self._t3_scheduler: Any = None
         self._t3_dtype: Any = None  # T3's weights when not float32 (models.dtype); None: as loaded
@@ -147,11 +147,7 @@ class ChatterboxTTSEngine(T3Sampling):
     def prepare_voice(self, voice: Path) -> str:
         """Condition a voice now (warming the cache); returns its cache key."""
 
-        def condition() -> str:
-            with self._stage_lock:
-                return self._conditionals(voice)[0]
-
-        return self._run(condition)
+        return self._staged(lambda: self._conditionals(voice)[0])
 
     @property
     def streams_windows(self) -> bool:
@@ -194,19 +190,18 @@ class ChatterboxTTSEngine(T3Sampling):
         batched = self._settings.t3_loop == "own"
 
         def prepare() -> tuple[Any, Any, Any, Any]:
-            with self._stage_lock:
-                _, conds = self._conditionals(
-                    voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
-                )
-                t3_cond = self._t3_cond(conds, params)
-                seed_everything(params.seed)
-                with torch.inference_mode():
-                    tokens = self._text_tokens(model, text, params)
-                    # upstream samples from the global RNG seeded just above
-                    speech = None if batched else self._sample_speech(model, t3_cond, tokens, params)
+            _, conds = self._conditionals(
+                voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
+            )
+            t3_cond = self._t3_cond(conds, params)
+            seed_everything(params.seed)
+            with torch.inference_mode():
+                tokens = self._text_tokens(model, text, params)
+                # upstream samples from the global RNG seeded just above
+                speech = None if batched else self._sample_speech(model, t3_cond, tokens, params)
             return conds, t3_cond, tokens, speech
 
-        conds, t3_cond, tokens, speech = self._run(prepare)
+        conds, t3_cond, tokens, speech = self._staged(prepare)
         windows = None
         if batched:  # our loop: its own generator; waits in the batch without the lock
             with torch.inference_mode():
@@ -225,13 +220,11 @@ class ChatterboxTTSEngine(T3Sampling):
                 raise Cancelled()
 
         def vocode() -> Any:
-            with self._stage_lock:
-                if batched:
-                    seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
-                with torch.inference_mode():
-                    return self._vocode_tokens(model, speech[0], conds, params, text=text)
+            if batched:
+                seed_everything(params.seed)  # S3Gen's draws, as if T3 had run just after seeding
+            return self._vocode_tokens(model, speech[0], conds, params, text=text)
 
-        samples = self._run(vocode)
+        samples = self._staged(vocode, inference=True)
         if windows is not None and windows.started:
             windows.finish(samples)  # the stream's last piece: from the whole, as the file has it
         return Clip(samples, SAMPLE_RATE)
@@ -275,13 +268,12 @@ class ChatterboxTTSEngine(T3Sampling):
         ticket = self._scheduler(model).submit(sequence, cancel_event())
 
         def vocode(window: list[int]) -> Any:
-            with self._stage_lock, torch.inference_mode():  # inference mode is per thread
-                speech = torch.tensor(window, dtype=torch.long)
-                return self._vocode_tokens(model, speech, conds, params, text="")
+            speech = torch.tensor(window, dtype=torch.long)
+            return self._vocode_tokens(model, speech, conds, params, text="")
 
         try:
             windows = vocode_while_decoding(
-                feed, partial, lambda window: self._run(vocode, window), SAMPLE_RATE
+                feed, partial, lambda window: self._staged(vocode, window, inference=True), SAMPLE_RATE
             )
         except BaseException:
             ticket.cancel.set()  # a failed window: its sequence leaves the batch
@@ -296,88 +288,10 @@ class ChatterboxTTSEngine(T3Sampling):
         wav, _ = model.s3gen.inference(speech_tokens=speech, ref_dict=dict(conds.gen))
         return wav.squeeze(0).detach().cpu().numpy()
 
-    def _reference(self, path: Path) -> Any:
-        """The reference clip at 24 kHz (numpy); a clip that cannot be used is a 400 naming ``voice``."""
-        import librosa
-        from chatterbox.models.s3gen import S3GEN_SR
-
-        try:
-            ref_24k, _ = librosa.load(str(path), sr=S3GEN_SR)
-        except Exception as exc:
-            raise InvalidRequestError(
-                f"voice file {path.name} could not be decoded: {exc}", param="voice"
-            ) from exc
-        check_usable(
-            ref_24k,
-            S3GEN_SR,
-            name=f"voice file {path.name}",
-            param="voice",
-            min_seconds=MIN_REFERENCE_SECONDS,
-        )
-        return ref_24k
-
     def _require_model(self) -> Any:
         if self.model is None:
             raise EngineUnavailableError("chatterbox is not loaded")
         return self.model
-
-    def _conditionals(self, voice: Path | VoiceBlend | None) -> tuple[str, Any]:
-        """The cache key and conditionals of a voice file (None: the checkpoint's built-in voice)."""
-        if isinstance(voice, VoiceBlend):
-            return self._blended(voice)
-        model = self._require_model()
-        if voice is None:
-            if model.conds is None:
-                raise InvalidRequestError(
-                    "this Chatterbox checkpoint has no built-in voice (conds.pt): name a reference voice",
-                    param="voice",
-                )
-            return BUILTIN_KEY, model.conds
-        return self._voices.get(voice, self._compute_conditionals)
-
-    def _blended(self, blend: VoiceBlend) -> tuple[str, Any]:
-        """Mixed conditionals: the weighted mean of the voices' speaker embeddings (T3's and S3Gen's);
-        the speech prompt (T3's prompt tokens, S3Gen's prompt tokens and mel) of the first voice."""
-        each = [(self._voices.get(path, self._compute_conditionals), weight) for path, weight in blend.parts]
-        first = each[0][0][1]
-        speaker = sum(conds.t3.speaker_emb * weight for (_, conds), weight in each)
-        embedding = sum(conds.gen["embedding"] * weight for (_, conds), weight in each)
-        t3 = replace(first.t3, speaker_emb=speaker)
-        key = "+".join(f"{key}*{weight:.4g}" for (key, _), weight in each)
-        return key, replace(first, t3=t3, gen={**first.gen, "embedding": embedding})
-
-    def _load_conditionals(self, path: Path) -> Any:
-        from chatterbox.tts import Conditionals
-
-        return Conditionals.load(path, map_location="cpu").to(self.device)
-
-    def _compute_conditionals(self, path: Path) -> Any:
-        """Upstream ``prepare_conditionals``, returning the result instead of storing it on the model."""
-        import librosa
-        import torch
-        from chatterbox.models.s3gen import S3GEN_SR
-        from chatterbox.models.s3tokenizer import S3_SR
-        from chatterbox.models.t3.modules.cond_enc import T3Cond
-        from chatterbox.tts import Conditionals
-
-        model = self._require_model()
-        ref_24k = self._reference(path)
-        ref_16k = librosa.resample(ref_24k, orig_sr=S3GEN_SR, target_sr=S3_SR)
-        gen = model.s3gen.embed_ref(ref_24k[: type(model).DEC_COND_LEN], S3GEN_SR, device=self.device)
-        prompt_tokens = None
-        if plen := model.t3.hp.speech_cond_prompt_len:
-            prompt_tokens, _ = model.s3gen.tokenizer.forward(
-                [ref_16k[: type(model).ENC_COND_LEN]], max_len=plen
-            )
-            prompt_tokens = torch.atleast_2d(prompt_tokens).to(self.device)
-        speaker = torch.from_numpy(model.ve.embeds_from_wavs([ref_16k], sample_rate=S3_SR))
-        speaker = speaker.mean(dim=0, keepdim=True).to(self.device)
-        t3 = T3Cond(
-            speaker_emb=speaker,
-            cond_prompt_speech_tokens=prompt_tokens,
-            emotion_adv=0.5 * torch.ones(1, 1, 1),
-        )
-        return Conditionals(t3.to(device=self.device), gen)
 
     def memory_bytes(self) -> int:
         """Bytes of the weights held now (T3, S3Gen, voice encoder); 0 when unloaded."""
@@ -392,10 +306,6 @@ class ChatterboxTTSEngine(T3Sampling):
         weights = self.weights()
         folder = weights.checkpoint_dir
         return file_bytes(Path(folder) / name for name in weights.required) if folder else None
-
-
-def _save_conditionals(conds: Any, path: Path) -> None:
-    conds.save(path)
 
 
 def _files(folder: Path, names: tuple[str, ...]) -> tuple[Path, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from config import ModelSettings
@@ -30,16 +31,28 @@ class T3Sampling:
     _t3_dtype: Any
     _run: Runner  # where the model's torch work runs (engines.compute)
 
-    def _in_inference(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in inference mode, where this model runs its torch work (``engines.compute``)."""
+    def _staged(self, fn: Callable[..., T], *args: Any, lock: bool = True, inference: bool = False) -> T:
+        """``fn(*args)`` where this model runs its torch work (``engines.compute``): under the stage
+        lock (``lock``: conditioning and S3Gen take turns there) and in inference mode (``inference``).
+
+        Never called with the stage lock held: on a CPU the call waits for the torch thread, whose
+        work may be waiting for that lock.
+        """
 
         def call() -> T:
             import torch
 
-            with torch.inference_mode():
+            with (
+                self._stage_lock if lock else nullcontext(),
+                torch.inference_mode() if inference else nullcontext(),
+            ):
                 return fn(*args)
 
         return self._run(call)
+
+    def _in_inference(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in inference mode, without the stage lock (a T3 sequence's prefill inputs)."""
+        return self._staged(fn, *args, lock=False, inference=True)
 
     def _t3_cond(self, conds: Any, params: SynthesisParams) -> Any:
         """This request's own T3 conditioning (T3 writes into it), with its exaggeration."""

@@ -10,13 +10,13 @@ from typing import Any, Literal
 from config import ModelSettings
 from engines.base import MIN_REFERENCE_SECONDS, EngineTraits, SynthesisParams
 from engines.chatterbox import (
-    BUILTIN_KEY,
     SAMPLE_RATE,
     ChatterboxTTSEngine,
     _free_accelerator_memory,
     conditionals_cache,
     tensor_bytes,
 )
+from engines.chatterbox_conditioning import BUILTIN_KEY
 from engines.checkpoint import VC_FILES, resolve_checkpoint
 from engines.compute import Runner, runner
 from engines.conditionals_cache import CacheCodec, ConditionalsCache, fingerprint

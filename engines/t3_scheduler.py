@@ -245,6 +245,10 @@ class T3Scheduler:
                     continue
                 ticket.restart()
                 self._pending.appendleft(ticket)
+        if (graphs := self.decoder.backbone.graphs) is not None:
+            # Its graphs were captured for the larger batch, and its cache may sit idle (the batch
+            # emptied): the memory goes back; a running batch's cache stays, held by the batch.
+            graphs.release()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from config import GenerationSettings
 from core_engine import SpeechRequest
 from management.emotions import PREFIX, EmotionProfile
 from ui.common import EngineGetter, playable, player, readable, reporting
@@ -51,7 +52,7 @@ class EmotionsView:
     message: gr.Markdown
 
 
-def layout() -> EmotionsView:
+def layout(defaults: GenerationSettings) -> EmotionsView:
     """Lay out the panel (inside the Voices tab)."""
     gr.Markdown(
         "A character's voice in one mood: its samples (voices from the library), exaggeration and "
@@ -83,9 +84,13 @@ def layout() -> EmotionsView:
                 [], multiselect=True, label="Samples (library voices)", elem_id="emotions-samples"
             )
             with gr.Row():
-                exaggeration = gr.Slider(0, 2, value=0.5, step=0.05, label="Exaggeration", min_width=140)
-                cfg = gr.Slider(0, 1, value=0.5, step=0.05, label="CFG weight", min_width=140)
-                temperature = gr.Slider(0.05, 5, value=0.8, step=0.05, label="Temperature", min_width=140)
+                exaggeration = gr.Slider(
+                    0, 2, value=defaults.exaggeration, step=0.05, label="Exaggeration", min_width=140
+                )
+                cfg = gr.Slider(0, 1, value=defaults.cfg_weight, step=0.05, label="CFG weight", min_width=140)
+                temperature = gr.Slider(
+                    0.05, 5, value=defaults.temperature, step=0.05, label="Temperature", min_width=140
+                )
             description = gr.Textbox(label="Description", max_lines=2)
             create = gr.Button("Create profile", variant="primary", elem_id="emotions-create")
     message = gr.Markdown(elem_id="emotions-message")
@@ -154,9 +159,10 @@ class EmotionsHandlers:
         return playable(result.files), f"Spoke with `{found.id}`: saved `{result.files[0].relative}`."
 
 
-def build(get: EngineGetter) -> tuple[gr.Dropdown, Any, list[Any]]:
-    """Lay out the panel; returns the samples picker (the tab refreshes its voices), a loader and its outputs."""
-    view, handlers = layout(), EmotionsHandlers(get)
+def build(get: EngineGetter, defaults: GenerationSettings) -> tuple[gr.Dropdown, Any, list[Any]]:
+    """Lay out the panel (its sliders at the configured ``generation`` defaults); returns the samples
+    picker (the tab refreshes its voices), a loader and its outputs."""
+    view, handlers = layout(defaults), EmotionsHandlers(get)
     view.create.click(handlers.make, view.form, [view.message, view.table, view.profile])
     view.delete.click(
         handlers.remove, [view.profile, view.confirm], [view.message, view.table, view.profile, view.confirm]

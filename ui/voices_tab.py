@@ -257,7 +257,7 @@ def build(get: EngineGetter, settings: Settings) -> Loader:
     """Lay out the tab (inside a ``gr.Tab``) and wire its events."""
     view, handlers = layout(settings), VoicesHandlers(get)
     with gr.Accordion("Emotion profiles", open=False, elem_id="emotions"):
-        samples, refresh_profiles, profile_outputs = emotions_panel.build(get)
+        samples, refresh_profiles, profile_outputs = emotions_panel.build(get, settings.generation)
     listed = [*view.filters[:2], view.table, view.voice, samples]
     for trigger in (view.refresh.click, *(f.change for f in view.filters[:2]), view.filters[2].submit):
         trigger(handlers.refresh, view.filters, listed)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.tts import TTSRequest
+from engines.base import SynthesisParams
 from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Temperature, TopP
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^:]+$")]
@@ -42,7 +43,7 @@ class EmotionCreateRequest(BaseModel):
     id: ProfileId | None = Field(None, description="Default: `<character>-<emotion>` in lower case.")
     character: Name = Field(description="Who speaks, e.g. `narrator`.")
     emotion: Name = Field(description="The mood, e.g. `happy`.")
-    exaggeration: Exaggeration = Field(0.5, description="Emotion intensity, 0-2.")
+    exaggeration: Exaggeration = Field(SynthesisParams.exaggeration, description="Emotion intensity, 0-2.")
     samples: list[str] = Field(
         default_factory=list,
         description="Voices in voices/ (name or relative path) spoken in this mood; the first is used. "

@@ -153,7 +153,7 @@ def _import_one(
         Path(temp).unlink(missing_ok=True)
         raise
     with library.lock:  # the record first: a kill in between never leaves a voice without it
-        if existed:  # a replaced voice keeps its aliases, default mark and language
+        if existed:  # a replaced voice keeps its marks, display name and description (kept_marks)
             record = kept_marks(library.record_of(target), record)
         atomic_write_bytes(sidecar_path(target), json.dumps(record, indent=2).encode())
         os.replace(temp, target)

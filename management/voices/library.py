@@ -124,7 +124,8 @@ class VoiceLibrary:
         ``unpublished`` is the whole, decodable file, hidden in ``target``'s folder. Its record is
         written first, then the audio appears under its name (replacing a voice only with
         ``overwrite``; else a 409 naming ``param``, even when two uploads race), then the index row.
-        A replaced voice keeps its aliases, default mark and language (``KEPT_ON_REPLACE``).
+        A replaced voice keeps its aliases, default mark, language, and the display name and description
+        it was given unless the upload gives new ones (``kept_marks``).
         """
         conflict = f"{target.name!r} already exists; send overwrite=true to replace it"
         if not overwrite and target.exists():  # before its record is written over

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from exceptions import InvalidRequestError
@@ -18,6 +18,7 @@ GENERATION_DEFAULTS = ("exaggeration", "cfg_weight", "temperature", "repetition_
 # Marks a voice keeps when its audio is replaced (an upload with overwrite): what the user set on the
 # voice, not on the recording (management/voices/marks.py).
 KEPT_ON_REPLACE = ("aliases", "default_voice", "language")
+_DESCRIPTION = "Voice file: {}"  # a new record's description when none is given
 
 
 def search_text(record: dict[str, Any]) -> str | None:
@@ -67,7 +68,7 @@ def new_record(
     stamp = now()
     return {
         "name": path.stem,
-        "description": description or f"Voice file: {path.stem}",
+        "description": description or _DESCRIPTION.format(path.stem),
         "tags": clean_tags(tags),
         "default_parameters": default_parameters or {},
         "uploaded_date": stamp,
@@ -80,8 +81,15 @@ def new_record(
 
 
 def kept_marks(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """``new`` (the record of a voice's replacing audio) with the marks of ``old`` it does not set itself."""
+    """``new`` (the record of a voice's replacing audio) with the marks of ``old`` it does not set itself.
+
+    The display name and description count as unset in ``new`` when they are the defaults of a new
+    record (the file's stem): a new recording of a named voice keeps its name.
+    """
     kept = {key: old[key] for key in KEPT_ON_REPLACE if key in old and new.get(key) is None}
+    stem = PurePosixPath(str(new.get("url", ""))).stem
+    defaults = {"name": stem, "description": _DESCRIPTION.format(stem)}
+    kept |= {key: old[key] for key, default in defaults.items() if new.get(key) == default and old.get(key)}
     return {**new, **kept}
 
 

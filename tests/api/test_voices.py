@@ -157,6 +157,25 @@ def test_a_taken_name_is_a_409_unless_overwrite(client: TestClient) -> None:
     assert client.get("/api/v1/voices").json()["total_voices"] == 2
 
 
+def test_a_replaced_voice_keeps_the_name_and_description_it_was_given(client: TestClient) -> None:
+    """A new recording of a named voice: the list still shows the name the user gave it."""
+    first = upload(client, filename="bob.wav", name="Narrator Bob", description="warm and slow")
+    assert first.status_code == 200, first.text
+    again = upload(client, voice_wav(6.0), filename="bob.wav", overwrite="true")
+    assert again.status_code == 200, again.text
+    meta = again.json()["voice_metadata"]
+    assert (meta["name"], meta["description"]) == ("Narrator Bob", "warm and slow")
+    assert meta["duration_seconds"] == pytest.approx(6.0, abs=0.01)  # the new recording's
+    assert client.get("/api/v1/voices/bob.wav").json()["name"] == "Narrator Bob"
+    renamed = upload(
+        client, voice_wav(5.0), filename="bob.wav", overwrite="true", name="Bob", description="new"
+    )
+    assert (renamed.json()["voice_metadata"]["name"], renamed.json()["voice_metadata"]["description"]) == (
+        "Bob",
+        "new",
+    )
+
+
 def test_what_is_not_audio_is_refused_and_nothing_is_left(client: TestClient) -> None:
     response = upload(client, b"this is not audio at all" * 100, filename="fake.wav")
     assert response.status_code == 400 and error(response)["param"] == "voice_file"

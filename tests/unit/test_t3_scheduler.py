@@ -269,3 +269,37 @@ def test_out_of_device_memory_shrinks_the_batch_and_the_tokens_stay_the_same(
     assert failed and tokens == alone
     assert scheduler.stats()["oom_shrinks"] == 1
     assert "out of device memory" in caplog.text
+
+
+def test_out_of_device_memory_gives_back_the_step_graphs_memory(
+    english_t3: nn.Module, scheduler: T3Scheduler
+) -> None:
+    """With models.cuda_graphs (its fixed-shape step, here uncaptured on the CPU): an OOM drops the graphs
+    and their idle cache, and the batch goes on with the same tokens."""
+    from engines.t3_graphs import StepGraphs
+
+    backbone = scheduler.decoder.backbone
+    graphs = StepGraphs(backbone, capture=False)
+    backbone.graphs, released = graphs, []
+    release = graphs.release
+    graphs.release = lambda: (released.append(graphs._cache), release())  # type: ignore[method-assign]
+    specs = [(1, 20, Sampling(), 31, 12), (2, 9, NO_CFG, 32, 12)]
+    alone = [_alone(english_t3, spec) for spec in specs]
+    advance, failed, submitted = scheduler.decoder.advance, [], threading.Event()
+
+    def tight(lives, positions, cache):  # type: ignore[no-untyped-def]
+        submitted.wait(30)
+        if len(lives) == 2 and not failed:
+            failed.append(True)
+            raise torch.OutOfMemoryError("made-up: no room for a second sequence")
+        return advance(lives, positions, cache)
+
+    scheduler.decoder.advance = tight  # type: ignore[method-assign]
+    try:
+        tickets = [scheduler.submit(_sequence(english_t3, *spec)) for spec in specs]
+        submitted.set()
+        tokens = [ticket.wait().tokens for ticket in tickets]
+    finally:
+        backbone.graphs = None
+    assert failed and tokens == alone
+    assert len(released) == 1 and released[0] is not None  # a cache was held, and let go

@@ -134,3 +134,16 @@ def test_the_speech_picker_offers_library_voices_with_folders_and_emotion_profil
         ("Emotion: Ann · happy", "emotion:ann-happy"),
     ]
     assert values(choices)[-1] == "emotion:ann-happy"
+
+
+def test_a_new_emotion_profile_starts_at_the_configured_generation_defaults() -> None:
+    """The profile form's sliders show what ``generation`` in config.yaml sets, not numbers of their own."""
+    import gradio as gr
+
+    from config import GenerationSettings
+    from ui import emotions_panel
+
+    with gr.Blocks():
+        view = emotions_panel.layout(GenerationSettings(exaggeration=0.7, cfg_weight=0.3, temperature=0.9))
+    _, _, _, exaggeration, cfg, temperature, _ = view.form
+    assert (exaggeration.value, cfg.value, temperature.value) == (0.7, 0.3, 0.9)
