@@ -9,6 +9,10 @@ wide; nothing is written to disk), then, in one run and one process:
   gate, up, down for every layer, plus the speech head (the issue's floor); ``fused floor``: the same
   weights as our loop multiplies by them, q/k/v and gate/up fused (``engines.t3_fusion``).
 
+With ``--bf16``, ours runs again on a bfloat16 copy of the same weights (``models.dtype: bfloat16``,
+reported separately: its tokens are not fp32's, so the line says after how many they part), with
+the floor of the bf16 matmuls beside it.
+
 ms/token is ``(time(N tokens) - time(1 token)) / (N - 1)``, best of two runs each: the prefill cancels out;
 the best of ``--rounds`` turns, upstream, ours and the floors one after another in each. Both loops must
 give the same tokens (checked; random weights never stop, so both run the full budget).
@@ -82,9 +86,9 @@ def weights(t3: torch.nn.Module, fused: bool) -> list[torch.Tensor]:
 
 @torch.inference_mode()
 def floor_ms(t3: torch.nn.Module, rows: int, repeats: int, fused: bool = False) -> float:
-    """One step's weight matmuls alone, best of ``repeats``, in ms."""
+    """One step's weight matmuls alone, best of ``repeats``, in ms (in the weights' dtype)."""
     timed = weights(t3, fused)
-    x = {w.shape[1]: torch.randn(rows, 1, w.shape[1]) for w in timed}
+    x = {w.shape[1]: torch.randn(rows, 1, w.shape[1], dtype=w.dtype) for w in timed}
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -110,6 +114,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--layers", type=int, default=None, help="fewer layers for a smoke run")
     parser.add_argument("--rounds", type=int, default=2, help="turns of upstream, ours and the floors")
+    parser.add_argument("--bf16", action="store_true", help="also ours on bfloat16 weights (reported apart)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -120,11 +125,14 @@ def main() -> None:
         f"T3: {len(t3.tfmr.layers)} layers, {params:.0f}M params, fp32, {args.threads} threads, "
         f"built in {time.perf_counter() - started:.1f} s; {args.tokens} tokens per run"
     )
+    half = build_t3(args.layers, dtype=torch.bfloat16) if args.bf16 else None  # the same weights, cast
     for label, sampling in (("cfg 0.5 (2 rows)", Sampling()), ("cfg 0 (1 row)", Sampling(cfg_weight=0.0))):
         ours(t3, 2, sampling)  # warm-up
         rows = 1 if sampling.cfg_weight == 0 else 2
         # the loops and floors take turns, round after round: a shared machine's load falls on all
-        up_ms, our_ms, floor, fused_floor = [], [], [], []
+        up_ms, our_ms, floor, fused_floor, half_ms, half_floor = [], [], [], [], [], []
+        if half is not None:
+            ours(half, 2, sampling)
         for _ in range(args.rounds):
             ms, up_tokens = per_token(upstream, t3, args.tokens, sampling)
             up_ms.append(ms)
@@ -132,6 +140,10 @@ def main() -> None:
             our_ms.append(ms)
             floor.append(floor_ms(t3, rows, 3))
             fused_floor.append(floor_ms(t3, rows, 3, fused=True))
+            if half is not None:
+                ms, half_tokens = per_token(ours, half, args.tokens, sampling)
+                half_ms.append(ms)
+                half_floor.append(floor_ms(half, rows, 3, fused=True))
         up, our, low, fused_low = min(up_ms), min(our_ms), min(floor), min(fused_floor)
         same = "same tokens" if up_tokens == our_tokens else "TOKENS DIFFER"
         layers = len(t3.tfmr.layers)
@@ -142,6 +154,16 @@ def main() -> None:
         print(
             f"  fused floor {fused_low:7.1f} ms/token  (4 matmuls x {layers} layers + head: qkv, o, gate_up, down)"
         )
+        if half is not None:
+            agree = next(
+                (i for i, (a, b) in enumerate(zip(half_tokens, our_tokens, strict=True)) if a != b),
+                len(our_tokens),
+            )
+            print(
+                f"  ours bf16   {min(half_ms):7.1f} ms/token  ({our / min(half_ms):.2f}x ours fp32; "
+                f"bf16 fused floor {min(half_floor):.1f}: {min(half_ms) / min(half_floor):.2f}x; "
+                f"same tokens as fp32 for the first {agree} of {len(our_tokens)})"
+            )
 
 
 if __name__ == "__main__":

@@ -36,3 +36,30 @@ def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> No
     window = rf"^\s+{FIRST_WINDOW}\s+{FIRST_WINDOW / 25:.2f}\s+[\d.]+\s+[\d.]+$"
     assert re.search(window, done.stdout, re.M), done.stdout
     assert re.search(r"^first audio .*: [\d.]+ ms$", done.stdout, re.M), done.stdout
+
+
+def test_the_t3_loop_bench_smoke_run_gives_upstreams_tokens_and_a_bf16_line() -> None:
+    """``bench/t3_loop_bench.py`` on 2 layers: both loops agree, and the bf16 row is printed beside."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/t3_loop_bench.py",
+            "--layers",
+            "2",
+            "--tokens",
+            "4",
+            "--rounds",
+            "1",
+            "--bf16",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count(": same tokens;") == 2, done.stdout  # cfg 0.5 and cfg 0
+    bf16 = re.findall(r"^  ours bf16 +[\d.]+ ms/token .*first (\d+) of (\d+)\)$", done.stdout, re.M)
+    assert len(bf16) == 2 and all(total == "4" for _, total in bf16), done.stdout
