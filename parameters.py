@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field
 
 Exaggeration = Annotated[float, Field(ge=0, le=2)]
+EXAGGERATION = 0.5  # its default: engines.base.SynthesisParams and a new emotion profile
 CfgWeight = Annotated[float, Field(ge=0, le=2)]
 Temperature = Annotated[float, Field(ge=0.05, le=5)]
 RepetitionPenalty = Annotated[float, Field(ge=1, le=3)]

@@ -17,7 +17,9 @@ one request alone through both loops (the loop's own gain at batch 1), the two t
 decoding per second of speech tokens (25 per second) for each request of the batched run;
 ``MB/request``: the batched run's peak device memory above the weights, per request (CUDA only).
 ``--dtype`` / ``--compile`` as the server's ``models.dtype`` / ``models.compile`` (bench/gpu_bench.sh
-runs the matrix).
+runs the matrix). ``--packed`` (CPU): each count is batched once more with ``models.cpu_packed_weights``
+(the same weights, packed for oneDNN), printed beside: its tokens/s, its ratio to the plain batched
+run, and whether its tokens equal the plain run's (they need not: the last bits differ).
 
     uv run --frozen python bench/batch_bench.py --requests 8 16 --tokens 30 --threads 2
     uv run --frozen python bench/batch_bench.py --smoke
@@ -38,11 +40,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.random_t3 import build_t3, request
-from engines.t3_loop import Decoder, Sampling
+from engines.compute import Runner, in_caller, runner
+from engines.t3_loop import Decoder, Sampling, Sequence
 from engines.t3_scheduler import T3Scheduler
 from engines.t3_sequences import DTYPES, chatterbox_sequence, generator
 
 SAMPLING = Sampling()  # the server's defaults: cfg 0.5 (two rows), temperature 0.8, min_p 0.05
+# Where the torch work runs, as in the server (engines.compute): on a CPU, one thread for all of it.
+# torch's OpenMP pools on two threads (this one's and the scheduler's) throttled every kernel.
+RUN: Runner = in_caller
 
 
 def sync(device: str) -> None:
@@ -74,6 +80,14 @@ def upstream(t3: torch.nn.Module, count: int, tokens: int) -> tuple[float, list[
     return time.perf_counter() - started, results
 
 
+@torch.inference_mode()
+def _sequences(t3: torch.nn.Module, count: int, tokens: int) -> list[Sequence]:
+    return [
+        chatterbox_sequence(t3, *request(t3, index), SAMPLING, generator(t3.device, 1000 + index), tokens)
+        for index in range(count)
+    ]
+
+
 def batched(
     t3: torch.nn.Module, count: int, tokens: int, graphs: bool = False, scheduler: T3Scheduler | None = None
 ) -> tuple[float, list[list[int]], int]:
@@ -85,17 +99,12 @@ def batched(
     device = str(t3.device.type)
     own = scheduler is None
     if scheduler is None:
-        scheduler = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=graphs), max_batch=count, name="bench")
+        decoder = RUN(lambda: Decoder(t3, "chatterbox", cuda_graphs=graphs))  # it fuses weights: torch work
+        scheduler = T3Scheduler(decoder, max_batch=count, name="bench", run=RUN)
     try:
         sync(device)
         started = time.perf_counter()
-        with torch.inference_mode():
-            sequences = [
-                chatterbox_sequence(
-                    t3, *request(t3, index), SAMPLING, generator(t3.device, 1000 + index), tokens
-                )
-                for index in range(count)
-            ]
+        sequences = RUN(_sequences, t3, count, tokens)
         tickets = [scheduler.submit(sequence) for sequence in sequences]
         largest = 0
         while not all(ticket._finished.is_set() for ticket in tickets):
@@ -127,18 +136,23 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="turns each loop takes at batch 1 (best kept)")
     parser.add_argument("--smoke", action="store_true", help="2 layers, 6 tokens, 2 and 3 requests: seconds")
+    parser.add_argument(
+        "--packed", action="store_true", help="also batched with models.cpu_packed_weights (CPU)"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.layers, args.tokens, args.requests, args.rounds = 2, 6, [2, 3], 1
     torch.set_num_threads(args.threads)
 
     started = time.perf_counter()
-    t3 = build_t3(args.layers, args.device, DTYPES[args.dtype])
+    global RUN
+    RUN = runner(args.device)
+    t3 = RUN(build_t3, args.layers, args.device, DTYPES[args.dtype])
     weights_mb = _allocated_mb(args.device)
     if args.compile == "on":
         from engines.t3_backbone import compile_layers
 
-        compile_layers(t3)
+        RUN(compile_layers, t3)
     params = sum(p.numel() for p in t3.parameters()) / 1e6
     print(
         f"T3: {len(t3.tfmr.layers)} layers, {params:.0f}M params, {args.dtype} on {args.device}, "
@@ -150,7 +164,11 @@ def main() -> None:
     counts = ([1] if args.batch1 else []) + args.requests
     # With graphs, one scheduler for the whole run, as the server keeps one per model: each count is run
     # once untimed first (its batch sizes captured, the cache grown to the run's length), then timed.
-    kept = T3Scheduler(Decoder(t3, "chatterbox", cuda_graphs=True), max(counts), "bench") if graphs else None
+    kept = None
+    if graphs:
+        kept = T3Scheduler(
+            RUN(lambda: Decoder(t3, "chatterbox", cuda_graphs=True)), max(counts), "bench", RUN
+        )
     print(
         f"\n{'requests':>8} {'upstream tok/s':>15} {'batched tok/s':>14} {'ratio':>7} {'batch':>6} "
         f"{'T3 RTF':>7} {'MB/request':>10}  tokens"
@@ -169,7 +187,7 @@ def main() -> None:
         for _ in range(args.rounds if count == 1 else 1):
             try:
                 if args.upstream_max is None or count <= args.upstream_max:
-                    seconds, up_tokens = upstream(t3, count, args.tokens)
+                    seconds, up_tokens = RUN(upstream, t3, count, args.tokens)
                     up_seconds = min(up_seconds, seconds)
             except (RuntimeError, TypeError, ValueError) as exc:  # upstream in bf16/fp16 may not run
                 print(f"  upstream failed: {type(exc).__name__}: {str(exc)[:120]}")
@@ -182,13 +200,31 @@ def main() -> None:
         rtf = count * 25 / our_rate  # each request's seconds to make one second of speech tokens (25/s)
         same = "same as upstream" if up_tokens == our_tokens else "differ from upstream"
         same = same if up_tokens else "upstream not run"
+        packed = _packed_run(t3, count, args.tokens, our_rate, our_tokens) if args.packed else ""
         print(
             f"{count:>8} {up_rate:>15.2f} {our_rate:>14.2f} {our_rate / up_rate:>6.2f}x {largest:>6} "
-            f"{rtf:>7.3f} {per_request:>10.1f}  {same}{cold}"
+            f"{rtf:>7.3f} {per_request:>10.1f}  {same}{cold}{packed}"
         )
     if kept is not None:
         kept.close()
     print(f"\nload average: {' '.join(f'{x:.1f}' for x in _loadavg())} (a shared machine: read the ratios)")
+
+
+def _packed_run(
+    t3: torch.nn.Module, count: int, tokens: int, plain_rate: float, plain: list[list[int]]
+) -> str:
+    """The same requests batched with ``models.cpu_packed_weights``: a line's tail comparing it with plain."""
+    from engines.t3_packing import pack_steps
+
+    pack_steps(t3)
+    try:
+        batched(t3, 1, 2)  # the first step packs the weights: not timed
+        seconds, tokens_out, _ = batched(t3, count, tokens)
+    finally:
+        pack_steps(t3, False)
+    rate = count * tokens / seconds
+    agree = "same tokens as plain" if tokens_out == plain else "tokens differ from plain"
+    return f"; packed {rate:.2f} tok/s, {rate / plain_rate:.2f}x plain, {agree}"
 
 
 def _allocated_mb(device: str) -> float:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from parameters import EXAGGERATION
+
 if TYPE_CHECKING:  # the T3 modules import without the audio stack (bench/gpu_bench.sh)
     from utils.audio import Clip
 
@@ -22,7 +24,7 @@ MIN_VC_INPUT_SECONDS = 0.5
 class SynthesisParams:
     """Sampling controls for one generation; engines ignore the ones they have no use for."""
 
-    exaggeration: float = 0.5
+    exaggeration: float = EXAGGERATION
     cfg_weight: float = 0.5
     temperature: float = 0.8
     repetition_penalty: float = 1.2

@@ -296,8 +296,10 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
     def memory_bytes(self) -> int:
         """Bytes of the weights held now (T3, S3Gen, voice encoder); 0 when unloaded."""
         from engines.memory import module_bytes
+        from engines.t3_fusion import packed_bytes
 
-        return module_bytes(self.model) if self.model is not None else 0
+        # with the copies of T3's weights packed for CPU steps (models.cpu_packed_weights)
+        return module_bytes(self.model) + packed_bytes(self.model.t3) if self.model is not None else 0
 
     def estimated_bytes(self) -> int | None:
         """Before a first load: the size of the weight files in its checkpoint folder (None: unknown)."""

@@ -218,7 +218,7 @@ class LlamaBackbone(Backbone):
         q, k = qk.split([q_size // attn.head_dim, k_size // attn.head_dim], dim=1)
         v = qkv[..., q_size + k_size :].view(heads).transpose(1, 2)
         out = self._attend(index, q, k, v, positions, cache, rows, mask, tap, attn.scaling)
-        h = h + attn.o_proj(out.transpose(1, 2).reshape(*x.shape[:-1], -1))
+        h = h + fused.o(out.transpose(1, 2).reshape(*x.shape[:-1], -1))
         return h + fused.mlp(layer.post_attention_layernorm(h))
 
     def _final_norm(self, h: Tensor) -> Tensor:
@@ -279,10 +279,11 @@ def compile_layers(t3: Any) -> None:
     attention itself is ours. Llama: the fused ones our loop calls (``engines.t3_fusion``)."""
     backbone = backbone_for(t3)
     if isinstance(backbone, LlamaBackbone):
-        for fused, layer in zip(backbone.fused, backbone.layers, strict=True):
-            fused.qkv = torch.compile(fused.qkv_linear.__call__, dynamic=True)
-            fused.mlp = torch.compile(fused.mlp, dynamic=True)
-            layer.self_attn.o_proj = torch.compile(layer.self_attn.o_proj, dynamic=True)
+        for fused in backbone.fused:
+            qkv, o, _, _ = fused.linears
+            fused.qkv = torch.compile(qkv.plain, dynamic=True)
+            fused.o = torch.compile(o.plain, dynamic=True)
+            fused.mlp = torch.compile(fused.plain_mlp, dynamic=True)
         return
     for layer in backbone.layers:
         layer.mlp = torch.compile(layer.mlp, dynamic=True)

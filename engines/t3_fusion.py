@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from engines.t3_packing import RowsLinear, packs_steps
+
 
 class FusedLinear:
     """Several ``nn.Linear`` of one input as one matmul; each module's weight (and bias) a view into it."""
@@ -57,20 +59,31 @@ class FusedLinear:
 
 
 class FusedLlamaLayer:
-    """One Llama layer's projections, fused: ``qkv(x)`` and ``mlp(x)`` (``compile_layers`` may compile both)."""
+    """One Llama layer's projections, fused: ``qkv(x)``, ``o(x)`` and ``mlp(x)`` (``compile_layers``
+    may compile them); with ``packing``, packed for CPU decode steps (``engines.t3_packing``)."""
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: Any, packing: bool = False) -> None:
         attn, mlp = layer.self_attn, layer.mlp
         self.qkv_linear = FusedLinear(attn.q_proj, attn.k_proj, attn.v_proj)
         self.gate_up = FusedLinear(mlp.gate_proj, mlp.up_proj)
-        self.act, self.down = mlp.act_fn, mlp.down_proj
-        self.qkv: Any = self.qkv_linear
+        self.act = mlp.act_fn
+        parts = (self.qkv_linear, attn.o_proj, self.gate_up, mlp.down_proj)
+        self.linears = [RowsLinear(part, packing) for part in parts]
+        self.qkv: Any = self.linears[0]
+        self.o: Any = self.linears[1]
         self.mlp: Any = self._mlp
 
     def _mlp(self, x: Tensor) -> Tensor:
         """Upstream's ``down(act(gate(x)) * up(x))``, with gate and up in one matmul."""
-        gate, up = self.gate_up(x).split(self.gate_up.sizes, dim=-1)
-        return self.down(self.act(gate) * up)
+        _, _, gate_up, down = self.linears
+        gate, up = gate_up(x).split(self.gate_up.sizes, dim=-1)
+        return down(self.act(gate) * up)
+
+    def plain_mlp(self, x: Tensor) -> Tensor:
+        """``_mlp`` with plain matmuls (what ``torch.compile`` is given)."""
+        _, _, gate_up, down = self.linears
+        gate, up = gate_up.plain(x).split(self.gate_up.sizes, dim=-1)
+        return down.plain(self.act(gate) * up)
 
     def current(self) -> bool:
         return self.qkv_linear.current() and self.gate_up.current()
@@ -80,7 +93,25 @@ def fused_layers(tfmr: Any) -> list[FusedLlamaLayer]:
     """The fused projections of every layer of ``tfmr`` (an upstream ``LlamaModel``), made once and kept
     on it; made again if the model was moved or cast since."""
     kept: list[FusedLlamaLayer] | None = tfmr.__dict__.get("_fused_layers")
-    if kept is None or not all(layer.current() for layer in kept):
-        kept = [FusedLlamaLayer(layer) for layer in tfmr.layers]
+    packing = packs_steps(tfmr)
+    if kept is None or not all(layer.current() and layer.linears[0].packing == packing for layer in kept):
+        kept = [FusedLlamaLayer(layer, packing) for layer in tfmr.layers]
         tfmr.__dict__["_fused_layers"] = kept
     return kept
+
+
+def speech_head(t3: Any) -> RowsLinear:
+    """T3's speech head for our loop (packed for CPU decode steps after ``pack_steps``), kept on ``t3``."""
+    head: RowsLinear | None = t3.__dict__.get("_rows_head")
+    packing = packs_steps(t3.tfmr)
+    if head is None or head.source is not t3.speech_head or head.packing != packing:
+        head = t3.__dict__["_rows_head"] = RowsLinear(t3.speech_head, packing)
+    return head
+
+
+def packed_bytes(t3: Any) -> int:
+    """Bytes of T3's weights packed for CPU decode steps so far (copies: ``engines.t3_packing``)."""
+    layers: list[FusedLlamaLayer] = getattr(t3, "tfmr", t3).__dict__.get("_fused_layers") or []
+    head: RowsLinear | None = t3.__dict__.get("_rows_head")
+    linears = [linear for layer in layers for linear in layer.linears] + ([head] if head else [])
+    return sum(linear.packed_bytes for linear in linears)

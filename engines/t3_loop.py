@@ -26,6 +26,7 @@ from torch import Tensor
 
 from engines.base import SynthesisParams
 from engines.t3_backbone import Backbone, KVCache, backbone_for
+from engines.t3_fusion import speech_head
 
 Style = Literal["chatterbox", "turbo"]
 CHECK_EVERY = 8  # decode steps between two reads of the stop flags (the only host syncs)
@@ -102,7 +103,7 @@ class Decoder:
         """Run one sequence's prompt into cache rows ``offset..`` and sample its first token."""
         taps = _taps(live.seq.analyzer, 0)  # the prefill runs this sequence's rows alone
         hidden = self.backbone.prefill(live.seq.embeds, cache, slice(offset, offset + live.rows), taps)
-        live.sample(self.t3.speech_head(hidden[:, -1:])[:, -1])
+        live.sample(speech_head(self.t3)(hidden[:, -1:])[:, -1])
 
     def step(self, batch: _Batch) -> None:
         """Feed every sequence's last token, sample the next one."""
@@ -120,7 +121,7 @@ class Decoder:
                 taps[layer] = _chain(taps.get(layer), tap)
             offset += live.rows
         hidden = self.backbone.step(embeds, positions, cache, taps)
-        logits = self.t3.speech_head(hidden)[:, -1]
+        logits = speech_head(self.t3)(hidden)[:, -1]
         offset = 0
         for live in lives:
             live.sample(logits[offset : offset + live.rows])

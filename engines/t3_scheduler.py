@@ -164,10 +164,27 @@ class T3Scheduler:
     def _join_all(self, joining: list[Ticket]) -> None:
         """Prefill the joining sequences (each leaves ``joining`` once in), then drop the cancelled."""
         with torch.inference_mode():
+            if len(joining) > 1:
+                self._reserve_for(joining)
             while joining:
                 self._join(joining[0])
                 joining.pop(0)
             self._leave(check=False)
+
+    def _reserve_for(self, joining: list[Ticket]) -> None:
+        """Room for all the joining sequences at once: one allocation, not one (and a copy) per sequence.
+
+        Out of memory here, each still reserves its own rows as it joins (and the one that does not
+        fit is handled as it always is)."""
+        embeds = [ticket.sequence.embeds for ticket in joining]
+        rows = len(self._positions) + sum(e.size(0) for e in embeds)
+        length = max([*self._positions, *(e.size(1) for e in embeds)]) + 2
+        try:
+            self._reserve(rows, length, like=embeds[0])
+        except torch.OutOfMemoryError:
+            logger.info(
+                "%s: no room for %d joining sequences at once: they join one by one", self.name, len(joining)
+            )
 
     def _advance(self) -> None:
         """One decode step of the batch; the done leave; a first window's tokens go out."""
@@ -224,8 +241,10 @@ class T3Scheduler:
                     ticket.finish(error)
                 self._reset()
                 return
-            joining = [self._tickets[-1]]  # the step: the newest running sequence steps back
-            self._remove(len(self._tickets) - 1)
+            # the step: the newest running sequence steps back (rows move as others leave: not the last)
+            newest = max(range(len(self._tickets)), key=lambda i: (self._tickets[i].joined_at_step or 0, i))
+            joining = [self._tickets[newest]]
+            self._remove(newest)
         elif not self._tickets:  # the first to join does not fit alone: it fails, the others wait
             joining.pop(0).finish(error)
         self._limit = max(1, len(self._tickets))
@@ -301,10 +320,24 @@ class T3Scheduler:
             self._reset()
 
     def _remove(self, index: int) -> None:
-        """Take sequence ``index`` out, moving the rows after it down over its rows."""
+        """Take sequence ``index`` out: the last sequence moves into its rows when it has as many (its
+        rows copied, not all the rows after it: on a CPU a copy of most of the cache took longer than
+        a step); else the rows after it move down over its rows."""
         start = sum(live.rows for live in self._lives[:index])
         rows = self._lives[index].rows
         used = len(self._positions)
+        last = len(self._lives) - 1
+        if index < last and self._lives[last].rows == rows:
+            moved = used - rows  # the last sequence's first row; its rows do not overlap the gap
+            if self._cache is not None:
+                span = max(self._positions) + 1
+                for tensor in (self._cache.keys, self._cache.values):
+                    tensor[:, start : start + rows, :, :span] = tensor[:, moved:used, :, :span]
+            self._positions[start : start + rows] = self._positions[moved:used]
+            del self._positions[moved:used]
+            self._tickets[index] = self._tickets.pop()
+            self._lives[index] = self._lives.pop()
+            return
         if self._cache is not None and start + rows < used:
             span = max(self._positions) + 1
             for tensor in (self._cache.keys, self._cache.values):
@@ -322,7 +355,10 @@ class T3Scheduler:
         have_rows = old.keys.size(1) if old is not None else 0
         have_length = old.length if old is not None else 0
         new_length = have_length if length <= have_length else max(length, have_length + GROW)
-        cache = self.decoder.backbone.new_cache(max(rows, have_rows), new_length, like=like)
+        # Rows grow by half at least (up to what the batch limit can hold, two rows a sequence): a
+        # sequence joining a running batch would otherwise copy the whole cache each time.
+        new_rows = have_rows if rows <= have_rows else max(rows, min(have_rows * 3 // 2, 2 * self._limit))
+        cache = self.decoder.backbone.new_cache(new_rows, new_length, like=like)
         if old is not None and cache is not old and self._positions:
             used, span = len(self._positions), max(self._positions) + 1
             cache.keys[:, :used, :, :span] = old.keys[:, :used, :, :span]

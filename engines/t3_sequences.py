@@ -26,8 +26,12 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch
 def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
     """Cast and compile T3 for our loop (``models.dtype``, ``models.compile``); the dtype set, or None."""
     if settings.t3_loop != "own":
-        if settings.dtype != "float32" or settings.compile:
-            logger.warning("%s: models.dtype and models.compile apply to models.t3_loop: own; ignored", name)
+        if settings.dtype != "float32" or settings.compile or settings.cpu_packed_weights:
+            logger.warning(
+                "%s: models.dtype, models.compile and models.cpu_packed_weights apply to models.t3_loop: own; "
+                "ignored",
+                name,
+            )
         return None
     dtype = DTYPES[settings.dtype] if settings.dtype != "float32" else None
     if dtype is not None:
@@ -36,6 +40,10 @@ def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
         from engines.t3_backbone import compile_layers
 
         compile_layers(t3)
+    if settings.cpu_packed_weights and t3.device.type == "cpu":
+        from engines.t3_packing import pack_steps
+
+        pack_steps(t3)
     return dtype
 
 

@@ -77,6 +77,10 @@ class ModelSettings(Section):
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     # With t3_loop: own, torch.compile T3's layers (first calls compile; needs a C++ compiler on CPU).
     compile: bool = False
+    # With t3_loop: own, on a CPU: T3's decode steps multiply by a copy of its weights packed once for
+    # oneDNN (engines/t3_packing.py): batched steps 1.5-1.7x faster, one sequence alone ~16% slower, about 2 GB more memory at fp32, and
+    # tokens no longer bitwise upstream's (still independent of the batch). Ignored on a GPU.
+    cpu_packed_weights: bool = False
     # On a CUDA device: with t3_loop: own, each T3 decode step is replayed from a CUDA graph (one per
     # batch size) instead of ~1,200 kernel launches; S3Gen's flow-matching estimator likewise (one graph
     # per length bucket, any t3_loop). Ignored on a CPU (docs/performance.md, "On a GPU").

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.tts import TTSRequest
-from engines.base import SynthesisParams
-from parameters import CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Temperature, TopP
+from parameters import EXAGGERATION, CfgWeight, Exaggeration, MinP, RepetitionPenalty, Seed, Temperature, TopP
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^:]+$")]
 ProfileId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -43,7 +42,7 @@ class EmotionCreateRequest(BaseModel):
     id: ProfileId | None = Field(None, description="Default: `<character>-<emotion>` in lower case.")
     character: Name = Field(description="Who speaks, e.g. `narrator`.")
     emotion: Name = Field(description="The mood, e.g. `happy`.")
-    exaggeration: Exaggeration = Field(SynthesisParams.exaggeration, description="Emotion intensity, 0-2.")
+    exaggeration: Exaggeration = Field(EXAGGERATION, description="Emotion intensity, 0-2.")
     samples: list[str] = Field(
         default_factory=list,
         description="Voices in voices/ (name or relative path) spoken in this mood; the first is used. "

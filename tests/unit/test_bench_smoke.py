@@ -63,3 +63,21 @@ def test_the_t3_loop_bench_smoke_run_gives_upstreams_tokens_and_a_bf16_line() ->
     assert done.stdout.count(": same tokens;") == 2, done.stdout  # cfg 0.5 and cfg 0
     bf16 = re.findall(r"^  ours bf16 +[\d.]+ ms/token .*first (\d+) of (\d+)\)$", done.stdout, re.M)
     assert len(bf16) == 2 and all(total == "4" for _, total in bf16), done.stdout
+
+
+def test_the_step_rows_bench_smoke_run_prints_a_row_per_batch() -> None:
+    """``bench/step_rows_bench.py`` on 2 layers: 1, 4 and 8 sequences, plain and packed."""
+    done = subprocess.run(
+        [sys.executable, "bench/step_rows_bench.py", "--layers", "2", "--steps", "2"],
+        cwd=ROOT,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = re.findall(
+        r"^\s+(\d+)\s+(\d+)\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+[\d.]+x\s+[\d.]+x$", done.stdout, re.M
+    )
+    assert rows == [("1", "2"), ("4", "8"), ("8", "16")], done.stdout

@@ -96,6 +96,42 @@ def test_sequences_that_join_a_running_batch_get_the_tokens_they_get_alone(
     assert scheduler._cache is None
 
 
+def test_with_packed_weights_a_sequence_still_gets_in_a_batch_the_tokens_it_gets_alone(
+    english_t3: nn.Module,
+) -> None:
+    """``models.cpu_packed_weights``: the tokens are no longer bitwise upstream's, but still the batch's
+    business alone: 4 sequences (8 rows, where plain matmuls change kernel) against each one alone."""
+    import copy
+
+    from config import ModelSettings
+    from engines.t3_fusion import packed_bytes
+    from engines.t3_packing import packs_steps
+    from engines.t3_sequences import prepare_t3
+
+    t3 = copy.deepcopy(english_t3)
+    prepare_t3(t3, ModelSettings(t3_loop="upstream", cpu_packed_weights=True), "chatterbox")
+    assert not packs_steps(t3.tfmr)  # upstream's loop: ignored
+    prepare_t3(t3, ModelSettings(cpu_packed_weights=True), "chatterbox")
+    assert packs_steps(t3.tfmr)
+    specs = [
+        (1, 20, Sampling(), 4, 24),
+        (2, 9, NO_CFG, 5, 14),
+        (3, 30, NO_PENALTY, 6, 18),
+        (4, 12, Sampling(), 7, 20),
+    ]
+    batcher = T3Scheduler(Decoder(t3, "chatterbox", check_every=4), max_batch=4, name="packed")
+    try:
+        with likely_stop(t3, bias=3.0):
+            alone = [_alone(t3, spec) for spec in specs]
+            tickets = [batcher.submit(_sequence(t3, *spec)) for spec in specs]
+            batched = [ticket.wait().tokens for ticket in tickets]
+    finally:
+        batcher.close()
+    assert batched == alone
+    weights = sum(p.numel() * p.element_size() for layer in t3.tfmr.layers for p in layer.parameters())
+    assert packed_bytes(t3) >= weights  # the layers' packed copies (and the head's), counted
+
+
 def test_a_cancelled_sequence_leaves_the_batch_at_once(english_t3: nn.Module, scheduler: T3Scheduler) -> None:
     keep = (2, 15, Sampling(), 11, 40)
     expected = _alone(english_t3, keep)
