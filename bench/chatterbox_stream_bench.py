@@ -41,12 +41,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import BYTES_PER_SECOND, SENTENCES, chatterbox_settings, s3gen_calls, served, time_stream
+from bench.common import (
+    BYTES_PER_SECOND,
+    SENTENCES,
+    chatterbox_settings,
+    s3gen_calls,
+    served,
+    served_checkpoint,
+    time_stream,
+)
 from config import Settings
 from core_engine import CoreEngine
 from engines import chatterbox
-from engines.compute import on_torch_thread
-from tests.support.random_checkpoint import build_random_checkpoint, small_t3
+from tests.support.random_checkpoint import small_t3
 from tests.support.speech import speech_wav_path
 
 PLAIN_WINDOWS = chatterbox.vocode_while_decoding
@@ -141,11 +148,7 @@ def main() -> None:
         data = Path(tmp)
         started = time.perf_counter()
         voice = speech_wav_path(data)
-        # On the server's torch thread (engines.compute): torch's OpenMP workers on this thread too
-        # would slow every kernel of the server's.
-        checkpoint = on_torch_thread(
-            lambda: build_random_checkpoint(data / "ckpt", voice, layers=args.layers)
-        )
+        checkpoint = served_checkpoint(data, voice, args.layers)
         print(f"random checkpoint ({args.layers} T3 layers) built in {time.perf_counter() - started:.0f} s")
         print(f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}")
         for tokens in args.tokens:

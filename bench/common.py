@@ -106,3 +106,13 @@ def s3gen_calls(engine: Any) -> list[tuple[float, float]]:
 
     engine._vocode = vocode
     return calls
+
+
+def served_checkpoint(data: Path, voice: Path, layers: int | None) -> Path:
+    """A random-weight Chatterbox checkpoint in ``data/ckpt`` from ``voice``, built on the torch thread
+    of the server these benches run in this process (``engines.compute``): torch's OpenMP workers on a
+    second thread (the bench's) would slow every kernel of the server's."""
+    from engines.compute import on_torch_thread
+    from tests.support.random_checkpoint import build_random_checkpoint
+
+    return on_torch_thread(lambda: build_random_checkpoint(data / "ckpt", voice, layers=layers))

@@ -43,10 +43,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import chatterbox_settings, s3gen_calls, served, time_stream
+from bench.common import chatterbox_settings, s3gen_calls, served, served_checkpoint, time_stream
 from core_engine import CoreEngine
 from engines.compute import on_torch_thread
-from tests.support.random_checkpoint import build_random_checkpoint, small_t3
+from tests.support.random_checkpoint import small_t3
 from tests.support.speech import speech_wav_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,11 +176,7 @@ def main() -> None:
         data = Path(tmp)
         started = time.perf_counter()
         voice = speech_wav_path(data)
-        # On the server's torch thread (engines.compute), as the server would: a second thread with
-        # torch's OpenMP workers (this one) would slow every kernel of the server's.
-        checkpoint = on_torch_thread(
-            lambda: build_random_checkpoint(data / "ckpt", voice, layers=args.layers)
-        )
+        checkpoint = served_checkpoint(data, voice, args.layers)
         pt = on_torch_thread(as_pt, checkpoint, data / "ckpt-pt")
         site = peer_site(data / "peer")
         print(

@@ -14,6 +14,7 @@ from typing import Any
 from engines.base import MIN_REFERENCE_SECONDS, VoiceBlend
 from engines.conditionals_cache import ConditionalsCache
 from exceptions import InvalidRequestError
+from parameters import EXAGGERATION
 from utils.audio import check_usable
 
 BUILTIN_KEY = "builtin"
@@ -102,7 +103,7 @@ class VoiceConditioning:
         t3 = T3Cond(
             speaker_emb=speaker,
             cond_prompt_speech_tokens=prompt_tokens,
-            emotion_adv=0.5 * torch.ones(1, 1, 1),
+            emotion_adv=EXAGGERATION * torch.ones(1, 1, 1),  # upstream's default; each request sets its own
         )
         return Conditionals(t3.to(device=self.device), gen)
 

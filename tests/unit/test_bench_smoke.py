@@ -13,18 +13,23 @@ from engines.s3gen_stream import FIRST_WINDOW
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> None:
-    env = {**os.environ, "PYTHON": sys.executable}
+def _bench(*command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A bench script run from the repository root, which must exit 0 (else its stderr's tail)."""
     done = subprocess.run(
-        [str(ROOT / "bench" / "gpu_bench.sh"), "--smoke"],
+        command,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "TQDM_DISABLE": "1", **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> None:
+    done = _bench(str(ROOT / "bench" / "gpu_bench.sh"), "--smoke", env={"PYTHON": sys.executable})
     rows = {
         int(match.group(1)): match.group(0)
         for match in re.finditer(r"^\s+(\d+)\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+\d+\s.*$", done.stdout, re.M)
@@ -40,26 +45,9 @@ def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> No
 
 def test_the_t3_loop_bench_smoke_run_gives_upstreams_tokens_and_a_bf16_line() -> None:
     """``bench/t3_loop_bench.py`` on 2 layers: both loops agree, and the bf16 row is printed beside."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "bench/t3_loop_bench.py",
-            "--layers",
-            "2",
-            "--tokens",
-            "4",
-            "--rounds",
-            "1",
-            "--bf16",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "TQDM_DISABLE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = _bench(
+        sys.executable, "bench/t3_loop_bench.py", "--layers", "2", "--tokens", "4", "--rounds", "1", "--bf16"
     )
-    assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count(": same tokens;") == 2, done.stdout  # cfg 0.5 and cfg 0
     bf16 = re.findall(r"^  ours bf16 +[\d.]+ ms/token .*first (\d+) of (\d+)\)$", done.stdout, re.M)
     assert len(bf16) == 2 and all(total == "4" for _, total in bf16), done.stdout
@@ -67,16 +55,7 @@ def test_the_t3_loop_bench_smoke_run_gives_upstreams_tokens_and_a_bf16_line() ->
 
 def test_the_step_rows_bench_smoke_run_prints_a_row_per_batch() -> None:
     """``bench/step_rows_bench.py`` on 2 layers: 1, 4 and 8 sequences, plain and packed."""
-    done = subprocess.run(
-        [sys.executable, "bench/step_rows_bench.py", "--layers", "2", "--steps", "2"],
-        cwd=ROOT,
-        env={**os.environ, "TQDM_DISABLE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _bench(sys.executable, "bench/step_rows_bench.py", "--layers", "2", "--steps", "2")
     rows = re.findall(
         r"^\s+(\d+)\s+(\d+)\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+[\d.]+x\s+[\d.]+x$", done.stdout, re.M
     )
