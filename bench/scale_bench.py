@@ -1,7 +1,10 @@
 """Piper TTS throughput on Ray Serve: 1 vs 2 engine replicas, and the Serve path vs the single process.
 
 In one run, the same workload (``--requests`` TTS requests of ``--sentences`` sentences each,
-``--concurrency`` at a time, JSON answers, one wav saved each) is sent over HTTP to:
+``--concurrency`` at a time, JSON answers, one wav saved each) is sent over HTTP, in ``--rounds``
+rounds, each round to every one of these in turn (all four are started once and stay up: the
+single-process servers idle while Serve is measured; Serve's engine deployment is scaled between 1 and
+2 replicas in place), so that a slower or faster spell of the machine falls on all four alike:
 
 * ``single``: the single-process server (``python main_api.py``, Piper only) in a subprocess, with
   ONNX Runtime's own choice of threads (one per core);
@@ -18,7 +21,8 @@ Ray's HTTP proxy, the ingress, the engine replicas, Ray's own processes), from t
 before and after each measurement, and what Ray's processes use while no request runs. Beside each
 rate: the load average, and the cores that processes not of this bench kept busy meanwhile (on a
 shared machine, a figure with others above 0.1 is not one to compare).
-Every answer must be a 200 whose file exists. A warm-up round precedes each measurement.
+Every answer must be a 200 whose file exists. A warm-up round precedes each measurement. Each rate
+is over all rounds (requests / seconds); the ratio of each round is printed too, to show the spread.
 
     RAY_ENABLE_UV_RUN_RUNTIME_ENV=0 .venv/bin/python bench/scale_bench.py --requests 24 --concurrency 4
 """
@@ -33,8 +37,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,12 +131,24 @@ def cpu_spent(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, 
 
 @dataclass
 class Measured:
-    rate: float  # requests per second
-    seconds: float  # wall time of the measured requests
-    cpu: Counter[str]  # CPU seconds by process group during them
-    load: float  # 1-minute load average at the end
-    others: float  # cores kept busy by processes not of this bench during them
+    """One path's measurements, summed over the rounds."""
+
+    requests: int = 0
+    seconds: float = 0.0  # wall time of the measured requests
+    cpu: Counter[str] = field(default_factory=Counter)  # CPU seconds by process group during them
+    load: float = 0.0  # 1-minute load average at the end of the last round
+    others_seconds: float = 0.0  # CPU seconds of processes not of this bench during them
+    rounds: list[float] = field(default_factory=list)  # each round's requests/s
     idle: Counter[str] = field(default_factory=Counter)  # CPU seconds in IDLE_SECONDS with no request
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def others(self) -> float:
+        """Cores kept busy by processes not of this bench during the measured requests."""
+        return max(0.0, self.others_seconds / self.seconds)
 
 
 def wait_ready(base: str, timeout: float = 300) -> None:
@@ -146,8 +163,9 @@ def wait_ready(base: str, timeout: float = 300) -> None:
     raise SystemExit(f"{base} not healthy after {timeout} s")
 
 
-def drive(base: str, outputs: Path, args: argparse.Namespace) -> Measured:
-    """``args.requests`` TTS requests, ``args.concurrency`` at a time; each must be a 200 with its file."""
+def drive(base: str, outputs: Path, args: argparse.Namespace, into: Measured) -> None:
+    """One round: ``args.requests`` TTS requests, ``args.concurrency`` at a time, added to ``into``;
+    each must be a 200 with its file."""
     body = {
         "text": SENTENCE * args.sentences,
         "engine": "piper",
@@ -168,11 +186,16 @@ def drive(base: str, outputs: Path, args: argparse.Namespace) -> Measured:
         names = list(pool.map(one, range(args.requests)))
         took = time.perf_counter() - started
         spent = cpu_spent(before, cpu_times())
-        others = (machine_busy() - busy - sum(spent.values())) / took
+        others = machine_busy() - busy - sum(spent.values())
     missing = [name for name in names if not any(outputs.rglob(name))]
     if missing:
         raise SystemExit(f"{base}: {len(missing)} answers without their file, e.g. {missing[0]}")
-    return Measured(args.requests / took, took, spent, os.getloadavg()[0], max(0.0, others))
+    into.requests += args.requests
+    into.seconds += took
+    into.cpu.update(spent)
+    into.others_seconds += others
+    into.load = os.getloadavg()[0]
+    into.rounds.append(args.requests / took)
 
 
 def idle_cpu() -> Counter[str]:
@@ -181,8 +204,10 @@ def idle_cpu() -> Counter[str]:
     return cpu_spent(before, cpu_times())
 
 
-def single_process(root: Path, args: argparse.Namespace, threads: int | None) -> Measured:
-    """The single-process server; ``threads``: Piper's ONNX Runtime threads (None: the config's)."""
+@contextmanager
+def single_process(root: Path, threads: int | None) -> Iterator[tuple[str, Path]]:
+    """The single-process server, up until the block ends: its base URL and outputs folder;
+    ``threads``: Piper's ONNX Runtime threads (None: the config's)."""
     port = free_port()
     # The same config as the Serve runs: config.yaml with the bench's sections over it.
     config = yaml.safe_load((ROOT / "config.yaml").read_text()) or {}
@@ -205,13 +230,15 @@ def single_process(root: Path, args: argparse.Namespace, threads: int | None) ->
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
-        return drive(base, where / "outputs", args)
+        yield base, where / "outputs"
     finally:
         server.terminate()
         server.wait(30)
 
 
-def on_serve(root: Path, replicas: int, args: argparse.Namespace, port: int) -> Measured:
+def deploy(root: Path, replicas: int, args: argparse.Namespace, port: int) -> tuple[str, Path]:
+    """The Serve application with ``replicas`` Piper replicas (the same application scaled in place
+    when it is up): its base URL and outputs folder, once every replica is ready."""
     from ray import serve
 
     from serving.app import build
@@ -221,33 +248,35 @@ def on_serve(root: Path, replicas: int, args: argparse.Namespace, port: int) -> 
         "num_cpus": args.replica_cpus,
         "max_ongoing_requests": args.concurrency,
     }
-    where = root / f"serve{replicas}"
-    app = build({"overrides": folders(where), "piper": piper})
-    serve.run(app, name="speech", route_prefix="/")
+    where = root / "serve"
+    serve.run(build({"overrides": folders(where), "piper": piper}), name="speech", route_prefix="/")
     base = f"http://127.0.0.1:{port}"
     wait_ready(base)
-    try:
-        measured = drive(base, where / "outputs", args)
-        measured.idle = idle_cpu()
-        return measured
-    finally:
-        serve.delete("speech")
+    return base, where / "outputs"
 
 
 def report(runs: dict[str, Measured], args: argparse.Namespace) -> None:
     print(
-        f"{'path':<10} {'req/s':>7} {'load':>5} {'others':>6}   ({args.requests} requests x {args.sentences} "
-        f"sentences, {args.concurrency} at a time; load: 1-minute load average at its end; others: cores "
-        "other processes on the machine kept busy meanwhile)"
+        f"{'path':<10} {'req/s':>7} {'load':>5} {'others':>6}   ({args.rounds} rounds x {args.requests} requests x "
+        f"{args.sentences} sentences, {args.concurrency} at a time; load: 1-minute load average at the end; "
+        "others: cores other processes on the machine kept busy meanwhile)"
     )
     for name, run in runs.items():
-        print(f"{name:<10} {run.rate:7.2f} {run.load:5.1f} {run.others:6.2f}")
+        each = " ".join(f"{r:.2f}" for r in run.rounds)
+        print(f"{name:<10} {run.rate:7.2f} {run.load:5.1f} {run.others:6.2f}   rounds: {each}")
     rate: Callable[[str], float] = lambda name: runs[name].rate  # noqa: E731
+    by_round: Callable[[str, str], str] = lambda a, b: " ".join(  # noqa: E731
+        f"{x / y:.2f}" for x, y in zip(runs[a].rounds, runs[b].rounds, strict=True)
+    )
     threads = args.replica_cpus
-    print(f"serve x2 / serve x1 throughput: {rate('serve x2') / rate('serve x1'):.2f}x (goal >= 1.7)")
+    print(
+        f"serve x2 / serve x1 throughput: {rate('serve x2') / rate('serve x1'):.2f}x (goal >= 1.7; "
+        f"rounds: {by_round('serve x2', 'serve x1')})"
+    )
     print(
         f"serve x1 / single 1t time per request: {rate('single 1t') / rate('serve x1'):.2f}x "
-        f"(goal <= 1.15; both with {int(max(1, threads))} ONNX Runtime thread)"
+        f"(goal <= 1.15; both with {int(max(1, threads))} ONNX Runtime thread; "
+        f"rounds: {by_round('single 1t', 'serve x1')})"
     )
     print(
         f"serve x1 / single time per request: {rate('single') / rate('serve x1'):.2f}x "
@@ -257,8 +286,8 @@ def report(runs: dict[str, Measured], args: argparse.Namespace) -> None:
     print("\nCPU seconds per request, by process (from their CPU times across the measured requests):")
     print(f"{'process':<16}" + "".join(f"{name:>11}" for name in runs))
     for group in groups:
-        print(f"{group:<16}" + "".join(f"{run.cpu[group] / args.requests:11.3f}" for run in runs.values()))
-    print(f"{'total':<16}" + "".join(f"{sum(r.cpu.values()) / args.requests:11.3f}" for r in runs.values()))
+        print(f"{group:<16}" + "".join(f"{run.cpu[group] / run.requests:11.3f}" for run in runs.values()))
+    print(f"{'total':<16}" + "".join(f"{sum(r.cpu.values()) / r.requests:11.3f}" for r in runs.values()))
     cores = "".join(f"{sum(r.cpu.values()) / r.seconds:11.2f}" for r in runs.values())
     print(f"{'cores busy':<16}{cores}   (of {os.cpu_count()})")
     print(f"\nWith no request running, for {IDLE_SECONDS:.0f} s (CPU seconds per second):")
@@ -281,7 +310,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=24)
+    parser.add_argument("--requests", type=int, default=24, help="requests a path gets in each round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--sentences", type=int, default=4)
     parser.add_argument("--cpus", type=int, default=2, help="logical CPUs for the local Ray")
@@ -291,22 +321,29 @@ def main() -> None:
     from ray import serve
 
     print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
-    runs: dict[str, Measured] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    runs = {name: Measured() for name in ("single", "single 1t", "serve x1", "serve x2")}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         root = Path(tmp)
-        runs["single"] = single_process(root, args, None)
-        runs["single 1t"] = single_process(root, args, int(max(1, args.replica_cpus)))
+        singles = {
+            "single": stack.enter_context(single_process(root, None)),
+            "single 1t": stack.enter_context(single_process(root, int(max(1, args.replica_cpus)))),
+        }
         ray.init(
             num_cpus=args.cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False
         )
+        stack.callback(ray.shutdown)
         port = free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
-        try:
-            runs["serve x1"] = on_serve(root, 1, args, port)
-            runs["serve x2"] = on_serve(root, 2, args, port)
-        finally:
-            serve.shutdown()
-            ray.shutdown()
+        stack.callback(serve.shutdown)
+        for number in range(args.rounds):
+            for name, (base, outputs) in singles.items():
+                drive(base, outputs, args, runs[name])
+            for replicas in (1, 2):
+                base, outputs = deploy(root, replicas, args, port)
+                drive(base, outputs, args, runs[f"serve x{replicas}"])
+                if number == args.rounds - 1:
+                    runs[f"serve x{replicas}"].idle = idle_cpu()
+            print(f"round {number + 1} of {args.rounds} done", flush=True)
     report(runs, args)
 
 
