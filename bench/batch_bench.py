@@ -19,9 +19,14 @@ decoding per second of speech tokens (25 per second) for each request of the bat
 ``--dtype`` / ``--compile`` as the server's ``models.dtype`` / ``models.compile`` (bench/gpu_bench.sh
 runs the matrix). ``--packed`` (CPU): each count is batched once more with ``models.cpu_packed_weights``
 (the same weights, packed for oneDNN), printed beside: its tokens/s, its ratio to the plain batched
-run, and whether its tokens equal the plain run's (they need not: the last bits differ).
+run, and whether its tokens equal the plain run's (they need not: the last bits differ). ``--bf16``
+(CPU, with an fp32 run): each count is batched once more by a bfloat16 copy of T3 with packed weights
+(``models.dtype: bfloat16`` + ``models.cpu_packed_weights``: oneDNN's bf16 kernels, AMX where the CPU
+has it), printed beside: its tokens/s, its ratio to upstream's fp32 run, and for how many requests its
+tokens equal the fp32 run's (not bitwise upstream's: another precision).
 
     uv run --frozen python bench/batch_bench.py --requests 8 16 --tokens 30 --threads 2
+    uv run --frozen python bench/batch_bench.py --requests 8 --tokens 100 --packed --bf16
     uv run --frozen python bench/batch_bench.py --smoke
 """
 
@@ -139,6 +144,9 @@ def main() -> None:
     parser.add_argument(
         "--packed", action="store_true", help="also batched with models.cpu_packed_weights (CPU)"
     )
+    parser.add_argument(
+        "--bf16", action="store_true", help="also batched by a bf16 copy of T3 with packed weights (CPU)"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.layers, args.tokens, args.requests, args.rounds = 2, 6, [2, 3], 1
@@ -160,6 +168,7 @@ def main() -> None:
         f"{args.tokens} speech tokens per request, cfg {SAMPLING.cfg_weight}"
     )
     graphs = args.graphs == "on"
+    bf16 = RUN(_bf16_copy, t3) if args.bf16 else None
     batched(t3, 1, 2, graphs)  # warm-up (first calls allocate; with compile: compile)
     counts = ([1] if args.batch1 else []) + args.requests
     # With graphs, one scheduler for the whole run, as the server keeps one per model: each count is run
@@ -201,6 +210,8 @@ def main() -> None:
         same = "same as upstream" if up_tokens == our_tokens else "differ from upstream"
         same = same if up_tokens else "upstream not run"
         packed = _packed_run(t3, count, args.tokens, our_rate, our_tokens) if args.packed else ""
+        if bf16 is not None:
+            packed += _bf16_run(bf16, count, args.tokens, up_rate, our_tokens)
         print(
             f"{count:>8} {up_rate:>15.2f} {our_rate:>14.2f} {our_rate / up_rate:>6.2f}x {largest:>6} "
             f"{rtf:>7.3f} {per_request:>10.1f}  {same}{cold}{packed}"
@@ -225,6 +236,32 @@ def _packed_run(
     rate = count * tokens / seconds
     agree = "same tokens as plain" if tokens_out == plain else "tokens differ from plain"
     return f"; packed {rate:.2f} tok/s, {rate / plain_rate:.2f}x plain, {agree}"
+
+
+def _bf16_copy(t3: torch.nn.Module) -> torch.nn.Module:
+    """A bfloat16 copy of ``t3`` whose decode steps multiply by packed weights (made by a first run)."""
+    import copy
+
+    from engines.t3_packing import pack_steps
+
+    if t3.device.type != "cpu" or next(t3.parameters()).dtype != torch.float32:
+        raise SystemExit("--bf16 compares a bf16 copy with the fp32 run on a CPU: leave --dtype and --device")
+    twin = copy.deepcopy(t3).to(torch.bfloat16)
+    pack_steps(twin)
+    return twin
+
+
+def _bf16_run(
+    twin: torch.nn.Module, count: int, tokens: int, upstream_rate: float, fp32: list[list[int]]
+) -> str:
+    """The same requests batched by the bf16 copy: a line's tail comparing it with upstream's fp32 run."""
+    batched(twin, 1, 2)  # the first step packs the weights: not timed
+    seconds, tokens_out, _ = batched(twin, count, tokens)
+    rate = count * tokens / seconds
+    same = sum(a == b for a, b in zip(tokens_out, fp32, strict=True))
+    return (
+        f"; bf16 packed {rate:.2f} tok/s, {rate / upstream_rate:.2f}x upstream fp32, {same}/{count} as fp32"
+    )
 
 
 def _allocated_mb(device: str) -> float:

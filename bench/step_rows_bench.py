@@ -6,7 +6,10 @@ and 8 sequences (cfg 0.5: two rows each, at different positions) prefills them a
 ``--steps`` decode steps, the two models taking turns twice (best kept). Prints ms a step and the
 ratio of each row count to one sequence's step: what batching can gain per step on this machine.
 
-    uv run --frozen python bench/step_rows_bench.py [--layers 30] [--steps 8] [--threads 2]
+``--dtype bfloat16``: both models in bf16 (``models.dtype``; on a CPU with AVX-512 BF16 / AMX the
+packed matmuls are oneDNN's bf16 kernels).
+
+    uv run --frozen python bench/step_rows_bench.py [--layers 30] [--steps 8] [--threads 2] [--dtype bfloat16]
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.random_t3 import build_t3, made_up_request
 from engines.t3_loop import Decoder, Sampling
 from engines.t3_packing import pack_steps
-from engines.t3_sequences import chatterbox_sequence, generator
+from engines.t3_sequences import DTYPES, chatterbox_sequence, generator
 
 
 @torch.inference_mode()
@@ -53,11 +56,15 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=None, help="fewer layers for a smoke run")
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    plain, packed = build_t3(args.layers), build_t3(args.layers)
+    dtype = DTYPES[args.dtype]
+    plain, packed = build_t3(args.layers, dtype=dtype), build_t3(args.layers, dtype=dtype)
     pack_steps(packed)
-    print(f"T3: {len(plain.tfmr.layers)} layers, fp32, {args.threads} threads, {args.steps} steps timed\n")
+    print(
+        f"T3: {len(plain.tfmr.layers)} layers, {args.dtype}, {args.threads} threads, {args.steps} steps timed\n"
+    )
     print(
         f"{'sequences':>9} {'rows':>5} {'plain ms':>9} {'vs 1':>6} {'packed ms':>10} {'vs 1':>6} {'packed/plain':>13}"
     )

@@ -13,7 +13,9 @@ bits: a sequence's tokens are then no longer bitwise upstream's (as with ``model
 ``models.compile``), hence a setting, off by default. They stay independent of the batch: a packed
 matmul gives each row the same result whatever the other rows (``tests/unit/test_t3_packing.py``),
 which ``F.linear`` does not quite (its kernels at 1, 2 and 16 rows differ in the last bits).
-Only decode steps (one position a row), in fp32, on the CPU, in inference mode use it.
+Only decode steps (one position a row), on the CPU, in inference mode use it: in fp32, or in bf16
+with ``models.dtype: bfloat16``, where oneDNN's bf16 kernels (AVX-512 BF16, AMX) take a step of 16
+rows in about the time of 2 (``bench/step_rows_bench.py --dtype bfloat16``).
 """
 
 from __future__ import annotations
@@ -84,14 +86,17 @@ class RowsLinear:
         return self._packed
 
 
+PACKED_DTYPES = (torch.float32, torch.bfloat16)
+
+
 def _decode_step(x: Tensor, weight: Tensor) -> bool:
-    """A CPU decode step (one position a row), fp32, in inference mode."""
+    """A CPU decode step (one position a row), fp32 or bf16 (``models.dtype``), in inference mode."""
     return (
         x.dim() == 3
         and x.size(1) == 1
         and x.device.type == "cpu"
-        and weight.dtype == torch.float32
-        and x.dtype == torch.float32
+        and weight.dtype in PACKED_DTYPES
+        and x.dtype == weight.dtype
         and torch.is_inference_mode_enabled()
         and torch.backends.mkldnn.is_available()
     )

@@ -73,13 +73,14 @@ class ModelSettings(Section):
     # More is faster in aggregate and holds more memory (a KV cache per chunk: docs/performance.md).
     t3_batch_size: Annotated[int, Field(ge=1, le=64)] = 8
     # With t3_loop: own, T3's weights (S3Gen stays float32): bfloat16 / float16 on a GPU where outputs
-    # stay correct; ignored (with a warning) with t3_loop: upstream.
+    # stay correct, or bfloat16 on a CPU with AVX-512 BF16 / AMX with cpu_packed_weights (oneDNN's bf16
+    # kernels: docs/performance.md); ignored (with a warning) with t3_loop: upstream.
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     # With t3_loop: own, torch.compile T3's layers (first calls compile; needs a C++ compiler on CPU).
     compile: bool = False
     # With t3_loop: own, on a CPU: T3's decode steps multiply by a copy of its weights packed once for
-    # oneDNN (engines/t3_packing.py): batched steps 1.5-1.7x faster, one sequence alone ~16% slower, about 2 GB more memory at fp32, and
-    # tokens no longer bitwise upstream's (still independent of the batch). Ignored on a GPU.
+    # oneDNN (engines/t3_packing.py): batched steps 1.5-1.7x faster, one sequence alone ~16% slower, about 2 GB more memory at fp32
+    # (1 GB at bf16), and tokens no longer bitwise upstream's (still independent of the batch). Ignored on a GPU.
     cpu_packed_weights: bool = False
     # On a CUDA device: with t3_loop: own, each T3 decode step is replayed from a CUDA graph (one per
     # batch size) instead of ~1,200 kernel launches; S3Gen's flow-matching estimator likewise (one graph

@@ -30,7 +30,7 @@ def made_up_cond(t3: nn.Module, seed: int) -> object:
         speaker_emb=torch.randn(1, 256, generator=rng),
         cond_prompt_speech_tokens=prompt,
         emotion_adv=0.6 * torch.ones(1, 1, 1),
-    )
+    ).to(dtype=next(t3.parameters()).dtype)  # as the engine casts it for models.dtype
 
 
 def made_up_text(t3: nn.Module, length: int = 20) -> torch.Tensor:
@@ -46,7 +46,7 @@ def made_up_text(t3: nn.Module, length: int = 20) -> torch.Tensor:
 def likely_stop(t3: nn.Module, bias: float) -> Iterator[None]:
     """Give the speech head a bias towards the stop token (random weights never stop otherwise)."""
     original = t3.speech_head
-    head = nn.Linear(original.in_features, original.out_features, bias=True)
+    head = nn.Linear(original.in_features, original.out_features, bias=True).to(original.weight.dtype)
     with torch.no_grad():
         head.weight.copy_(original.weight)
         head.bias.zero_()

@@ -1,4 +1,5 @@
-"""``bench/gpu_bench.sh --smoke`` runs (tiny T3 and S3Gen on CPU): the GPU script stays ready to run."""
+"""The benches' smoke runs (tiny T3 and S3Gen on CPU): ``bench/gpu_bench.sh --smoke`` (the GPU script stays
+ready to run) and the CPU T3 benches."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import torch
 
 from engines.s3gen_stream import FIRST_WINDOW
 
@@ -60,3 +64,19 @@ def test_the_step_rows_bench_smoke_run_prints_a_row_per_batch() -> None:
         r"^\s+(\d+)\s+(\d+)\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+[\d.]+x\s+[\d.]+x$", done.stdout, re.M
     )
     assert rows == [("1", "2"), ("4", "8"), ("8", "16")], done.stdout
+
+
+@pytest.mark.skipif(
+    not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="a CPU without oneDNN's bf16 kernels"
+)
+def test_the_batch_bench_smoke_run_reports_packed_and_bf16_beside_fp32() -> None:
+    """``bench/batch_bench.py --smoke --packed --bf16``: 2 and 3 requests, fp32 equal to upstream, and
+    beside each the packed run and the bf16 copy's, its ratio to upstream and its agreement counted."""
+    done = _bench(sys.executable, "bench/batch_bench.py", "--smoke", "--packed", "--bf16")
+    rows = re.findall(
+        r"^\s+(\d+) .* same as upstream; packed [\d.]+ tok/s, [\d.]+x plain, same tokens as plain; "
+        r"bf16 packed [\d.]+ tok/s, [\d.]+x upstream fp32, (\d+)/(\d+) as fp32$",
+        done.stdout,
+        re.M,
+    )
+    assert [(count, total) for count, _, total in rows] == [("2", "2"), ("3", "3")], done.stdout

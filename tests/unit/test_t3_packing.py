@@ -31,18 +31,35 @@ def test_plain_matmuls_unless_packing_and_a_cpu_decode_step_in_inference_mode(li
     assert plain.packed_bytes == packing.packed_bytes == 0
 
 
-def test_a_batched_step_gives_each_row_the_same_result_whatever_the_others(linear: nn.Linear) -> None:
+BF16 = pytest.param(
+    torch.bfloat16,
+    marks=pytest.mark.skipif(
+        not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="a CPU without oneDNN's bf16 kernels"
+    ),
+)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, BF16])
+def test_a_batched_step_gives_each_row_the_same_result_whatever_the_others(
+    linear: nn.Linear, dtype: torch.dtype
+) -> None:
+    """fp32, and bf16 (``models.dtype: bfloat16``: oneDNN's bf16 kernels), up to 32 rows."""
+    linear = linear.to(dtype)
     rows = RowsLinear(linear, packing=True)
+    tolerance = 1e-5 if dtype == torch.float32 else 2e-2
     with torch.inference_mode():
-        x = torch.randn(8, 1, 256)
+        x = torch.randn(32, 1, 256, dtype=dtype)
         together = rows(x)
-        assert rows.packed_bytes == linear.weight.numel() * 4  # one fp32 copy, made once
-        assert torch.allclose(together, F.linear(x, linear.weight, linear.bias), rtol=1e-5, atol=1e-5)
-        halves = torch.cat([rows(x[:4]), rows(x[4:])])
-        assert torch.equal(torch.cat([rows(x[i : i + 1]) for i in range(8)]), together)  # each row alone
+        # one copy, made once
+        assert rows.packed_bytes == linear.weight.numel() * linear.weight.element_size()
+        plain = F.linear(x, linear.weight, linear.bias)
+        assert torch.allclose(together, plain, rtol=tolerance, atol=tolerance)
+        alone = torch.cat([rows(x[i : i + 1]) for i in range(32)])
+        assert torch.equal(alone, together)  # each row alone
+        for count in (2, 3, 8, 16):  # the first rows of a batch of any size
+            assert torch.equal(rows(x[:count]), together[:count])
         others = x.clone()
-        others[4:] = torch.randn(4, 1, 256)  # the first four rows beside other sequences
-        assert torch.equal(together, halves)
+        others[4:] = torch.randn(28, 1, 256, dtype=dtype)  # the first four rows beside other sequences
         assert torch.equal(rows(others)[:4], together[:4])
 
 

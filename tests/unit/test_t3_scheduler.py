@@ -96,11 +96,24 @@ def test_sequences_that_join_a_running_batch_get_the_tokens_they_get_alone(
     assert scheduler._cache is None
 
 
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        "float32",
+        pytest.param(
+            "bfloat16",
+            marks=pytest.mark.skipif(
+                not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="a CPU without oneDNN's bf16 kernels"
+            ),
+        ),
+    ],
+)
 def test_with_packed_weights_a_sequence_still_gets_in_a_batch_the_tokens_it_gets_alone(
-    english_t3: nn.Module,
+    english_t3: nn.Module, dtype: str
 ) -> None:
-    """``models.cpu_packed_weights``: the tokens are no longer bitwise upstream's, but still the batch's
-    business alone: 4 sequences (8 rows, where plain matmuls change kernel) against each one alone."""
+    """``models.cpu_packed_weights`` (fp32, or bf16 with ``models.dtype: bfloat16``): the tokens are
+    no longer bitwise upstream's, but still the batch's business alone: 4 sequences (8 rows, where
+    plain matmuls change kernel) against each one alone."""
     import copy
 
     from config import ModelSettings
@@ -111,8 +124,9 @@ def test_with_packed_weights_a_sequence_still_gets_in_a_batch_the_tokens_it_gets
     t3 = copy.deepcopy(english_t3)
     prepare_t3(t3, ModelSettings(t3_loop="upstream", cpu_packed_weights=True), "chatterbox")
     assert not packs_steps(t3.tfmr)  # upstream's loop: ignored
-    prepare_t3(t3, ModelSettings(cpu_packed_weights=True), "chatterbox")
+    prepare_t3(t3, ModelSettings(dtype=dtype, cpu_packed_weights=True), "chatterbox")
     assert packs_steps(t3.tfmr)
+    assert next(t3.parameters()).dtype == getattr(torch, dtype)
     specs = [
         (1, 20, Sampling(), 4, 24),
         (2, 9, NO_CFG, 5, 14),
