@@ -96,6 +96,34 @@ def test_sequences_that_join_a_running_batch_get_the_tokens_they_get_alone(
     assert scheduler._cache is None
 
 
+def test_at_the_default_batch_size_a_sequence_still_gets_the_tokens_it_gets_alone(english_t3: nn.Module) -> None:
+    """``models.t3_batch_size``'s default, 8 sequences with CFG: 16 rows, where ``F.linear``'s kernel on
+    the CPU changes (from 16 rows on, the last bits of a row depend on how many rows share the step;
+    docs/architecture.md, "Independence"); then cfg 0 ones (one row) join as places free. The tokens
+    stay each sequence's alone."""
+    from settings.models import ModelSettings
+
+    size = ModelSettings().t3_batch_size
+    guided = [Sampling(), NO_PENALTY]
+    specs = [(1 + i, 10 + 3 * i, guided[i % 2], 20 + i, 40 - i) for i in range(size)]
+    specs += [(20 + i, 12 + i, NO_CFG, 40 + i, 30) for i in range(2)]
+    batcher = T3Scheduler(Decoder(english_t3, "chatterbox", check_every=4), max_batch=size, name="default")
+    try:
+        with likely_stop(english_t3, bias=1.0):
+            alone = [_alone(english_t3, spec) for spec in specs]
+            tickets = [batcher.submit(_sequence(english_t3, *spec)) for spec in specs]
+            largest = 0
+            while not all(ticket._finished.is_set() for ticket in tickets):
+                largest = max(largest, batcher.active)
+                time.sleep(0.001)
+            batched = [ticket.wait().tokens for ticket in tickets]
+    finally:
+        batcher.close()
+    assert batched == alone
+    assert largest == size  # 8 sequences with CFG at once: 16 rows a step
+    assert sum(len(tokens) == spec[-1] for tokens, spec in zip(alone, specs, strict=True)) >= size // 2
+
+
 @pytest.mark.parametrize(
     "dtype",
     [
