@@ -36,6 +36,8 @@ def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
     dtype = DTYPES[settings.dtype] if settings.dtype != "float32" else None
     if dtype is not None:
         t3.to(dtype=dtype)
+        if t3.device.type == "cpu":
+            _advise_cpu_precision(settings, name)
     if settings.compile:
         from engines.t3_backbone import compile_layers
 
@@ -45,6 +47,24 @@ def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
 
         pack_steps(t3)
     return dtype
+
+
+def _advise_cpu_precision(settings: ModelSettings, name: str) -> None:
+    """A warning where ``models.dtype`` on this CPU is slower than it should be (docs/performance.md)."""
+    kernels = settings.dtype == "bfloat16" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    if not kernels:
+        logger.warning(
+            "%s: models.dtype %s on this CPU has no fast kernels (bfloat16 needs AVX-512 BF16 or AMX): "
+            "T3 may run slower than at float32",
+            name,
+            settings.dtype,
+        )
+    elif not settings.cpu_packed_weights:
+        logger.warning(
+            "%s: models.dtype bfloat16 on the CPU: set models.cpu_packed_weights too, for oneDNN's bf16 "
+            'kernels in the decode steps (docs/performance.md, "bf16 on the CPU")',
+            name,
+        )
 
 
 def generator(device: str | torch.device, seed: int) -> torch.Generator:

@@ -96,7 +96,9 @@ def test_sequences_that_join_a_running_batch_get_the_tokens_they_get_alone(
     assert scheduler._cache is None
 
 
-def test_at_the_default_batch_size_a_sequence_still_gets_the_tokens_it_gets_alone(english_t3: nn.Module) -> None:
+def test_at_the_default_batch_size_a_sequence_still_gets_the_tokens_it_gets_alone(
+    english_t3: nn.Module,
+) -> None:
     """``models.t3_batch_size``'s default, 8 sequences with CFG: 16 rows, where ``F.linear``'s kernel on
     the CPU changes (from 16 rows on, the last bits of a row depend on how many rows share the step;
     docs/architecture.md, "Independence"); then cfg 0 ones (one row) join as places free. The tokens
@@ -310,8 +312,13 @@ def test_models_dtype_casts_t3_for_our_loop_only(caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.WARNING, logger="engines.t3_sequences"):
         assert prepare_t3(t3, ModelSettings(t3_loop="upstream", dtype="bfloat16"), "chatterbox") is None
     assert "ignored" in caplog.text and next(t3.parameters()).dtype == torch.float32
-    assert prepare_t3(t3, ModelSettings(t3_loop="own", dtype="bfloat16"), "chatterbox") == torch.bfloat16
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="engines.t3_sequences"):
+        assert prepare_t3(t3, ModelSettings(t3_loop="own", dtype="bfloat16"), "chatterbox") == torch.bfloat16
     assert next(t3.parameters()).dtype == torch.bfloat16
+    # on a CPU: packed weights advised where it has bf16 kernels; else a warning that it may be slower
+    advice = "cpu_packed_weights" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "no fast kernels"
+    assert advice in caplog.text
     with torch.inference_mode():
         cond = made_up_cond(t3, 1).to(dtype=torch.bfloat16)  # type: ignore[attr-defined]
         sequence = chatterbox_sequence(t3, cond, made_up_text(t3), Sampling(), generator("cpu", 1), 8)
