@@ -8,6 +8,7 @@ are stand-ins calling the replicas (serving/proxy.py).
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -17,6 +18,8 @@ from ray.serve import Application
 from config import Settings, load_settings
 from serving.options import ServingOptions, enabled_groups
 from serving.replica import EngineReplica, enter_project
+
+logger = logging.getLogger(__name__)
 
 DEPLOYMENT_NAMES = {"chatterbox": "ChatterboxEngines", "piper": "PiperEngines"}
 
@@ -59,6 +62,13 @@ class Ingress:
         return app
 
 
+def cluster_gpus() -> float | None:
+    """The GPUs of the Ray cluster this process is connected to; None when it is not connected."""
+    import ray
+
+    return float(ray.cluster_resources().get("GPU", 0.0)) if ray.is_initialized() else None
+
+
 def build(args: dict[str, Any]) -> Application:
     """The application from serve.yaml's ``args`` (serving/options.py)."""
     options = ServingOptions(**args)
@@ -66,9 +76,17 @@ def build(args: dict[str, Any]) -> Application:
     enter_project(root)
     settings = load_settings(options.config_file, **options.overrides)
     handles = {}
+    gpus = cluster_gpus()
     for group, names in enabled_groups(settings).items():
         deployment = serve.deployment(EngineReplica, name=DEPLOYMENT_NAMES[group])
-        handles[group] = deployment.options(**getattr(options, group).serve_options()).bind(  # type: ignore[attr-defined]
+        wanted = getattr(options, group)
+        if wanted.num_gpus == "auto" and wanted.gpus(gpus) == 0:
+            logger.warning(
+                "%s: the Ray cluster has no GPU, so its replicas run on CPU (num_gpus: auto; "
+                "set a number in serve.yaml where GPU nodes join later)",
+                DEPLOYMENT_NAMES[group],
+            )
+        handles[group] = deployment.options(**wanted.serve_options(gpus)).bind(  # type: ignore[attr-defined]
             settings, names, root
         )
     ingress = Ingress.options(ray_actor_options={"num_cpus": options.ingress_num_cpus})  # type: ignore[attr-defined]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config import Settings
 
@@ -34,10 +34,27 @@ class EngineDeployment(BaseModel):
         64, ge=-1, description="Calls waiting for a replica; past that a 503 with Retry-After. -1: no limit."
     )
     num_cpus: float = Field(1.0, ge=0)
-    num_gpus: float = Field(0.0, ge=0)
+    num_gpus: float | Literal["auto"] = Field(
+        0.0,
+        description='GPUs per replica; "auto": 1 where the cluster has a GPU when deployed, else 0 (CPU).',
+    )
 
-    def serve_options(self) -> dict[str, Any]:
-        """Options for ``Deployment.options``."""
+    @field_validator("num_gpus")
+    @classmethod
+    def _not_negative(cls, value: float | str) -> float | str:
+        if not isinstance(value, str) and value < 0:
+            raise ValueError("num_gpus must be 0 or more, or auto")
+        return value
+
+    def gpus(self, cluster_gpus: float | None) -> float:
+        """GPUs per replica: ``num_gpus``, with "auto" resolved against the GPUs the cluster has
+        (``cluster_gpus``; None: not known, taken as having one)."""
+        if self.num_gpus != "auto":
+            return float(self.num_gpus)
+        return 1.0 if cluster_gpus is None or cluster_gpus >= 1 else 0.0
+
+    def serve_options(self, cluster_gpus: float | None = None) -> dict[str, Any]:
+        """Options for ``Deployment.options`` (``cluster_gpus``: for ``num_gpus: auto``)."""
         scaling: dict[str, Any]
         if self.num_replicas is not None:
             scaling = {"num_replicas": self.num_replicas}
@@ -53,12 +70,12 @@ class EngineDeployment(BaseModel):
             **scaling,
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
-            "ray_actor_options": {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus},
+            "ray_actor_options": {"num_cpus": self.num_cpus, "num_gpus": self.gpus(cluster_gpus)},
         }
 
 
 def _chatterbox_default() -> EngineDeployment:
-    return EngineDeployment(num_gpus=1.0, max_ongoing_requests=16, target_ongoing_requests=8.0)
+    return EngineDeployment(num_gpus="auto", max_ongoing_requests=16, target_ongoing_requests=8.0)
 
 
 class ServingOptions(BaseModel):
