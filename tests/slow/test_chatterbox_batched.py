@@ -6,7 +6,6 @@ request's audio is the same whether it was decoded alone or in a batch (same see
 
 from __future__ import annotations
 
-import io
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from tests.support.chatterbox_app import chatterbox_client
+from tests.support.chatterbox_app import chatterbox_client, speak
 
 pytestmark = pytest.mark.slow
 
@@ -37,24 +36,15 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _speak(client: TestClient, voice: str, seed: int) -> np.ndarray:
-    body = {"text": "Hello there.", "voice": voice, "seed": seed, "export_formats": ["wav"]}
-    response = client.post("/api/v1/tts", json=body)
-    assert response.status_code == 200, response.text
-    samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
-    assert rate == 24_000 and samples.size > 0 and np.isfinite(samples).all()
-    return samples
-
-
 def test_concurrent_requests_share_decode_steps_and_sound_as_they_do_alone(client: TestClient) -> None:
     engine = client.app.state.engine.engines.engine("chatterbox")
-    alone = _speak(client, "v0", 7)
+    alone = speak(client, "v0", 7)
     before = client.get("/health").json()["engines"][0]["t3_batch"]
     scheduler = engine._t3_scheduler
     steps_before = scheduler.steps
     jobs = [("v0", 7), ("v1", 8), ("v0", 9), ("v1", 10)]
     with ThreadPoolExecutor(4) as pool:
-        batched = list(pool.map(lambda job: _speak(client, *job), jobs))
+        batched = list(pool.map(lambda job: speak(client, *job), jobs))
     after = client.get("/health").json()["engines"][0]["t3_batch"]
     tokens = after["tokens_total"] - before["tokens_total"]
     steps = scheduler.steps - steps_before

@@ -7,7 +7,6 @@ oneDNN's bf16 kernels, and a request's audio is still the same decoded alone or 
 
 from __future__ import annotations
 
-import io
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ import soundfile as sf
 import torch
 from fastapi.testclient import TestClient
 
-from tests.support.chatterbox_app import chatterbox_client
+from tests.support.chatterbox_app import chatterbox_client, speak
 
 pytestmark = [
     pytest.mark.slow,
@@ -48,15 +47,6 @@ def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterat
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _speak(client: TestClient, seed: int) -> np.ndarray:
-    body = {"text": "Hello there.", "voice": "v0", "seed": seed, "export_formats": ["wav"]}
-    response = client.post("/api/v1/tts", json=body)
-    assert response.status_code == 200, response.text
-    samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
-    assert rate == 24_000 and samples.size > 0 and np.isfinite(samples).all()
-    return samples
-
-
 def test_bf16_t3_with_packed_steps_serves_the_same_audio_alone_and_batched(client: TestClient) -> None:
     from engines.t3_fusion import packed_bytes
     from engines.t3_packing import packs_steps
@@ -66,10 +56,10 @@ def test_bf16_t3_with_packed_steps_serves_the_same_audio_alone_and_batched(clien
     assert next(t3.parameters()).dtype == torch.bfloat16
     assert next(engine.model.s3gen.parameters()).dtype == torch.float32
     assert packs_steps(t3.tfmr)
-    alone = _speak(client, 7)
+    alone = speak(client, "v0", 7)
     steps_before = engine._t3_scheduler.steps
     with ThreadPoolExecutor(4) as pool:
-        batched = list(pool.map(lambda seed: _speak(client, seed), [7, 8, 9, 10]))
+        batched = list(pool.map(lambda seed: speak(client, "v0", seed), [7, 8, 9, 10]))
     assert engine._t3_scheduler.steps - steps_before < 4 * (MAX_TOKENS - 1)  # steps were shared
     np.testing.assert_array_equal(batched[0], alone)  # same seed: the same audio, batched or not
     assert not np.array_equal(batched[0], batched[1])

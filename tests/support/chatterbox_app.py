@@ -1,14 +1,18 @@
 """The app on random-weight checkpoints (few-layer T3), for the slow tests that share it: its settings,
-a client once it is healthy, and a way to watch what the model stage receives."""
+a client once it is healthy, a TTS call that checks its wav, and a way to watch what the model stage
+receives."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import soundfile as sf
 from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
@@ -59,6 +63,17 @@ def chatterbox_client(
     settings = random_weights_settings(root, engines, models={"checkpoint_dir": checkpoint, **models})
     with ready_client(settings, small_chatterbox()) as client:
         yield client
+
+
+def speak(client: TestClient, voice: str, seed: int, text: str = "Hello there.") -> np.ndarray:
+    """``POST /api/v1/tts`` (wav) with ``voice`` and ``seed``: its samples, once the answer is a 200 whose
+    wav decodes at 24 kHz to finite samples."""
+    body = {"text": text, "voice": voice, "seed": seed, "export_formats": ["wav"]}
+    response = client.post("/api/v1/tts", json=body)
+    assert response.status_code == 200, response.text
+    samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
+    assert rate == 24_000 and samples.size > 0 and np.isfinite(samples).all()
+    return samples
 
 
 def record_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[dict[str, Any]]:
