@@ -3,8 +3,9 @@
 In one run, the same workload (``--requests`` TTS requests of ``--sentences`` sentences each,
 ``--concurrency`` at a time, JSON answers, one wav saved each) is sent over HTTP, in ``--rounds``
 rounds, each round to every one of these in turn (all four are started once and stay up: the
-single-process servers idle while Serve is measured; Serve's engine deployment is scaled between 1 and
-2 replicas in place), so that a slower or faster spell of the machine falls on all four alike:
+single-process servers idle while Serve is measured; the Serve application is redeployed with 1 or 2
+Piper replicas on the same local Ray), so that a slower or faster spell of the machine falls on all
+four alike:
 
 * ``single``: the single-process server (``python main_api.py``, Piper only) in a subprocess, with
   ONNX Runtime's own choice of threads (one per core);
@@ -24,7 +25,7 @@ shared machine, a figure with others above 0.1 is not one to compare).
 Every answer must be a 200 whose file exists. A warm-up round precedes each measurement. Each rate
 is over all rounds (requests / seconds); the ratio of each round is printed too, to show the spread.
 
-    RAY_ENABLE_UV_RUN_RUNTIME_ENV=0 .venv/bin/python bench/scale_bench.py --requests 24 --concurrency 4
+    RAY_ENABLE_UV_RUN_RUNTIME_ENV=0 .venv/bin/python bench/scale_bench.py --requests 24 --rounds 3
 """
 
 from __future__ import annotations
@@ -237,8 +238,8 @@ def single_process(root: Path, threads: int | None) -> Iterator[tuple[str, Path]
 
 
 def deploy(root: Path, replicas: int, args: argparse.Namespace, port: int) -> tuple[str, Path]:
-    """The Serve application with ``replicas`` Piper replicas (the same application scaled in place
-    when it is up): its base URL and outputs folder, once every replica is ready."""
+    """The Serve application with ``replicas`` Piper replicas (redeployed over the one up, same
+    folders): its base URL and outputs folder, once every replica is ready."""
     from ray import serve
 
     from serving.app import build

@@ -6,17 +6,15 @@ request's audio is the same whether it was decoded alone or in a batch (same see
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 from fastapi.testclient import TestClient
 
-from tests.support.chatterbox_app import chatterbox_client, speak
+from tests.support.chatterbox_app import client_with_voices, speak
 
 pytestmark = pytest.mark.slow
 
@@ -25,15 +23,9 @@ MAX_TOKENS = 20  # random weights never stop: every request decodes its full bud
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
-    root = tmp_path_factory.mktemp("batched")
-    (root / "voices").mkdir()
-    samples, rate = sf.read(str(speech_wav), dtype="float32")
-    for i in range(2):
-        sf.write(str(root / "voices" / f"v{i}.wav"), samples[i * 4000 :] * (0.5 + 0.2 * i), rate)
     models = {"max_new_tokens": MAX_TOKENS, "t3_loop": "own", "t3_batch_size": 4}
-    with chatterbox_client(root, speech_wav, **models) as test_client:
+    with client_with_voices(tmp_path_factory, speech_wav, 2, **models) as test_client:
         yield test_client
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_concurrent_requests_share_decode_steps_and_sound_as_they_do_alone(client: TestClient) -> None:

@@ -7,18 +7,16 @@ oneDNN's bf16 kernels, and a request's audio is still the same decoded alone or 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 from fastapi.testclient import TestClient
 
-from tests.support.chatterbox_app import chatterbox_client, speak
+from tests.support.chatterbox_app import client_with_voices, speak
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,19 +30,14 @@ MAX_TOKENS = 16  # random weights never stop: every request decodes its full bud
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, speech_wav: Path) -> Iterator[TestClient]:
-    root = tmp_path_factory.mktemp("bf16")
-    (root / "voices").mkdir()
-    samples, rate = sf.read(str(speech_wav), dtype="float32")
-    sf.write(str(root / "voices" / "v0.wav"), samples, rate)
     models = {
         "max_new_tokens": MAX_TOKENS,
         "t3_batch_size": 4,
         "dtype": "bfloat16",
         "cpu_packed_weights": True,
     }
-    with chatterbox_client(root, speech_wav, **models) as test_client:
+    with client_with_voices(tmp_path_factory, speech_wav, 1, **models) as test_client:
         yield test_client
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_bf16_t3_with_packed_steps_serves_the_same_audio_alone_and_batched(client: TestClient) -> None:

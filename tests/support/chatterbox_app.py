@@ -65,6 +65,26 @@ def chatterbox_client(
         yield client
 
 
+@contextmanager
+def client_with_voices(
+    tmp_path_factory: pytest.TempPathFactory, speech_wav: Path, voices: int, **models: Any
+) -> Iterator[TestClient]:
+    """``chatterbox_client`` over a fresh folder with ``voices`` voices ``v0``, ``v1``, ... made from
+    ``speech_wav`` (each from a later start and at another level), removed afterwards."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("voices")
+    (root / "voices").mkdir()
+    samples, rate = sf.read(str(speech_wav), dtype="float32")
+    for i in range(voices):
+        sf.write(str(root / "voices" / f"v{i}.wav"), samples[i * 4000 :] * (0.5 + 0.2 * i), rate)
+    try:
+        with chatterbox_client(root, speech_wav, **models) as client:
+            yield client
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def speak(client: TestClient, voice: str, seed: int, text: str = "Hello there.") -> np.ndarray:
     """``POST /api/v1/tts`` (wav) with ``voice`` and ``seed``: its samples, once the answer is a 200 whose
     wav decodes at 24 kHz to finite samples."""
