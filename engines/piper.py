@@ -134,7 +134,12 @@ class PiperEngine:
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         """Speak text with a Piper voice (the default one when ``voice`` is None)."""
         piper_voice = self._voice(str(voice) if voice else self._settings.default_voice, param="voice")
-        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text)]
+        from piper import SynthesisConfig
+
+        noise = SynthesisConfig(
+            noise_scale=self._settings.noise_scale, noise_w_scale=self._settings.noise_w_scale
+        )
+        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text, syn_config=noise)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         return Clip(samples, piper_voice.config.sample_rate)
 

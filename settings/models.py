@@ -112,6 +112,10 @@ class PiperSettings(Section):
     # ONNX Runtime's intra-op threads per Piper call; 0: its own choice (one per physical core), which
     # measures best for the single-process server. A Ray replica uses one per CPU it holds (serving/).
     intra_op_threads: Annotated[int, Field(ge=0, le=256)] = 0
+    # Piper's two random draws (its --noise-scale and --noise-w); None: what the voice's .onnx.json says.
+    # noise_w_scale 0 gives every phoneme the same length on every request: the same text, the same duration.
+    noise_scale: Annotated[float, Field(ge=0, le=2)] | None = None
+    noise_w_scale: Annotated[float, Field(ge=0, le=2)] | None = None
 
 
 class GenerationSettings(Section):

@@ -63,6 +63,8 @@ def test_bad_value_names_the_key_and_the_allowed_values(monkeypatch: pytest.Monk
         ("engines:\n  default: kokoro\n", "engines.default"),
         ("models:\n  t3_batch_size: 0\n", "models.t3_batch_size"),
         ("models:\n  t3_batch_size: 65\n", "models.t3_batch_size"),
+        ("piper:\n  noise_scale: -0.1\n", "piper.noise_scale"),
+        ("piper:\n  noise_w_scale: 2.5\n", "piper.noise_w_scale"),
     ],
 )
 def test_bad_yaml_values_are_refused_with_their_key(tmp_path: Path, yaml_text: str, key: str) -> None:
