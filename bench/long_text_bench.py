@@ -6,7 +6,10 @@ process of its own (the bench re-runs itself with ``--side``), so that neither i
 memory, threads or caches (run in one process, the second server took 20 % longer):
 
 - **ours**: ``models.t3_loop: own``: the text's sentences (chunks) are decoded together in the T3
-  batch (``models.t3_batch_size``), each vocoded by S3Gen as it ends;
+  batch (``models.t3_batch_size``), and up to four at a time (``models.vocode_group_chars``) vocoded
+  by S3Gen in one pass, which reads the voice's prompt once for them;
+- **ours, chunk by chunk** (``own-chunks``): the same with ``vocode_group_chars: 0``, each sentence
+  vocoded on its own as it ends (what the batched T3 alone gives);
 - **upstream**: ``models.t3_loop: upstream``: each sentence through upstream's ``T3.inference`` and
   S3Gen, one after another, as upstream's ``ChatterboxTTS.generate()`` does when called once per
   sentence.
@@ -14,10 +17,11 @@ memory, threads or caches (run in one process, the second server took 20 % longe
 The same N-sentence text, voice and seed go to ``POST /api/v1/tts`` (not streamed, wav), after one
 warm-up request each. Random weights never emit the stop token, so each sentence decodes
 ``--tokens`` speech tokens (``models.max_new_tokens``) in both runs, and the two files must have
-the same length (checked). Printed: the wall time of each, their ratio (goal >= 3x), and how much
-of each went to S3Gen (timed around the engine's vocoding calls), which batching T3 does not touch.
+the same length (checked). Printed: the wall time of each, the ratios to upstream (goal for ours
+>= 3x), and how much of each went to S3Gen (timed around the engine's vocoding calls). With
+``--rounds`` the sides take turns, so that the machine's drift falls on all of them.
 
-    uv run --frozen python bench/long_text_bench.py [--sentences 10] [--tokens 40] [--layers 30] [--smoke]
+    uv run --frozen python bench/long_text_bench.py [--sentences 10] [--tokens 40] [--layers 30] [--rounds 1] [--smoke]
 
 Not a test: timings depend on the machine (read the ratio of one run; the load is printed).
 """
@@ -46,9 +50,9 @@ from tests.support.speech import speech_wav_path
 def run(
     data: Path, checkpoint: Path, loop: str, text: str, args: argparse.Namespace
 ) -> tuple[float, float, float]:
-    """One server with ``models.t3_loop: loop``: seconds for the text, seconds in S3Gen, audio seconds."""
+    """One server as side ``loop``: seconds for the text, seconds in S3Gen, audio seconds."""
     settings = chatterbox_settings(
-        data / loop, checkpoint, args.tokens, t3_loop=loop, t3_batch_size=args.batch
+        data / loop, checkpoint, args.tokens, t3_batch_size=args.batch, **SIDES[loop]
     )
     core = CoreEngine(settings)
     with served(settings, core, timeout=7200, poll=0.5) as client:
@@ -61,6 +65,13 @@ def run(
         seconds = time.perf_counter() - started
         response.raise_for_status()
     return seconds, sum(end - start for start, end in vocodings), float(response.json()["duration_seconds"])
+
+
+SIDES: dict[str, dict[str, object]] = {
+    "upstream": {"t3_loop": "upstream"},
+    "own": {"t3_loop": "own"},
+    "own-chunks": {"t3_loop": "own", "vocode_group_chars": 0},
+}
 
 
 def side(
@@ -86,7 +97,8 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=30, help="T3 layers (30: the real size)")
     parser.add_argument("--batch", type=int, default=8, help="models.t3_batch_size for ours")
     parser.add_argument("--smoke", action="store_true", help="2 layers, 3 sentences, 6 tokens: a minute")
-    parser.add_argument("--side", choices=["upstream", "own"], help=argparse.SUPPRESS)  # one server, inside
+    parser.add_argument("--rounds", type=int, default=1, help="every side once a round, in turn (drift)")
+    parser.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)  # one server, inside
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -112,20 +124,27 @@ def main() -> None:
             f"({args.sentences * args.tokens / 25:.1f} s of speech), T3 batch {args.batch} for ours; "
             "each server in a process of its own\n"
         )
-        print(f"{'T3 loop':9} {'wall s':>8} {'in S3Gen':>9} {'audio s':>8} {'load':>10}")
-        results = {}
-        for loop in ("upstream", "own"):
-            load = os.getloadavg()[0]
-            seconds, s3gen, audio = side(loop, data, checkpoint, text, args)
-            results[loop] = (seconds, audio)
-            print(
-                f"{loop:9} {seconds:8.1f} {s3gen / seconds:8.0%} {audio:8.2f} {load:4.1f}-{os.getloadavg()[0]:<4.1f}",
-                flush=True,
-            )
-    (up, up_audio), (ours, our_audio) = results["upstream"], results["own"]
-    print(f"\nours vs upstream, wall time: {up / ours:.2f}x (goal >= 3x)")
-    if abs(up_audio - our_audio) > 0.05:
-        raise SystemExit(f"the two files differ in length: {up_audio:.2f} s vs {our_audio:.2f} s")
+        print(f"{'side':10} {'round':>5} {'wall s':>8} {'in S3Gen':>9} {'audio s':>8} {'load':>10}")
+        walls: dict[str, list[float]] = {name: [] for name in SIDES}
+        audios: dict[str, float] = {}
+        for round_ in range(1, args.rounds + 1):
+            for name in SIDES:
+                load = os.getloadavg()[0]
+                seconds, s3gen, audio = side(name, data, checkpoint, text, args)
+                walls[name].append(seconds)
+                audios[name] = audio
+                print(
+                    f"{name:10} {round_:5} {seconds:8.1f} {s3gen / seconds:8.0%} {audio:8.2f} "
+                    f"{load:4.1f}-{os.getloadavg()[0]:<4.1f}",
+                    flush=True,
+                )
+    up = sum(walls["upstream"])
+    print()
+    for name, goal in (("own", " (goal >= 3x)"), ("own-chunks", "")):
+        each = " ".join(f"{u / o:.2f}" for u, o in zip(walls["upstream"], walls[name], strict=True))
+        print(f"{name} vs upstream, wall time: {up / sum(walls[name]):.2f}x{goal} (each round: {each})")
+    if max(audios.values()) - min(audios.values()) > 0.05:
+        raise SystemExit(f"the files differ in length: {audios}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from core.checks import (
     check_text,
     ignored_controls,
 )
+from core.chunk_groups import ChunkGroups, Spoken, plan_groups
 from core.fallback import fallback_notes
 from core.naming import tts_stem
 from core.progress import Pace, Progress, ProgressCallback, reporter, ticking
@@ -36,7 +37,7 @@ from core.saving import MadeAudio, ResultSaver
 from core.take_checker import TakeChecker
 from core.voice_sources import VoiceSources
 from core.windows import ChunkWindows
-from engines.base import ListsVoices, StreamsWindows, SynthesisEngine, SynthesisParams
+from engines.base import ListsVoices, StreamsWindows, SynthesisEngine, SynthesisParams, VocodesTogether
 from engines.manager import EngineManager
 from engines.worker import collecting_notes
 from exceptions import ChatterboxError, InvalidRequestError
@@ -313,21 +314,39 @@ class SpeechService:
                 plan.params, language=check_language(engine, voice, request.language)
             )
 
-            def take(index: int) -> Awaitable[tuple[Clip, ChunkReport]]:
+            def seeded(index: int, take: int) -> SynthesisParams:
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
+                return replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
+
+            def speak_group(group: range) -> Awaitable[Spoken]:
+                speaker = cast(VocodesTogether, engine)
+                texts = [chunks[index] for index in group]
+                seeds = [seeded(index, 0) for index in group]
+                return self._engines.call(name, speaker.synthesize_group, texts, voice, seeds)
+
+            groups = ChunkGroups([] if windowed else self._groups(engine, chunks), speak_group)
+
+            def take(index: int) -> Awaitable[tuple[Clip, ChunkReport]]:
                 async def generate(take: int) -> Clip:
-                    seeded = replace(params, seed=(params.seed + index + take * 1_000_003) % 2**32)
                     with collecting_notes() as notes:  # what the engine says about it (cut at its budget)
-                        if windows is not None:
+                        if take == 0 and groups.covers(index):
+                            clip, said = await groups.chunk(index)
+                            notes.extend(said)
+                        elif windows is not None:
                             speaker = cast(StreamsWindows, engine)
                             partial = windows.partials[index]
                             clip = await self._engines.call(
-                                name, speaker.synthesize_windowed, chunks[index], voice, seeded, partial
+                                name,
+                                speaker.synthesize_windowed,
+                                chunks[index],
+                                voice,
+                                seeded(index, take),
+                                partial,
                             )
                         else:
                             clip = await self._engines.call(
-                                name, engine.synthesize, chunks[index], voice, seeded
+                                name, engine.synthesize, chunks[index], voice, seeded(index, take)
                             )
                     warnings.extend(
                         f"chunk {index + 1}: {n}" for n in notes if f"chunk {index + 1}: {n}" not in warnings
@@ -337,7 +356,7 @@ class SpeechService:
                 return self._takes.take(index, chunks[index], generate, checker, request.validation)
 
             # An engine that batches (our T3 loop) gets the next few chunks at once; they are heard in order.
-            async with ahead(take, len(chunks), engine.traits.chunks_ahead) as results:
+            async with ahead(take, len(chunks), engine.traits.chunks_ahead) as results, groups:
                 for index in range(len(chunks)):
                     if windows is None:
                         clip, report = await self._next_chunk(results(index), plan, index, seconds, progress)
@@ -349,6 +368,15 @@ class SpeechService:
                     seconds += clip.duration
                     yield clip, report
                     report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
+
+    @staticmethod
+    def _groups(engine: SynthesisEngine, chunks: list[str]) -> list[range]:
+        """Chunks the engine speaks together (``VocodesTogether``): none when it has no such call."""
+        if not isinstance(engine, VocodesTogether) or not engine.vocode_group_chars:
+            return []
+        return plan_groups(
+            [len(chunk) for chunk in chunks], engine.vocode_group_chars, engine.traits.chunks_ahead
+        )
 
     async def _next_chunk(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -145,6 +145,21 @@ class StreamsWindows(Protocol):
         self, text: str, voice: Path | str | None, params: SynthesisParams, partial: PartialAudio
     ) -> Clip:
         """As ``synthesize``; meanwhile the audio so far goes to ``partial`` (see ``PartialAudio``)."""
+
+
+@runtime_checkable
+class VocodesTogether(Protocol):
+    """An engine that speaks consecutive chunks of one text in one call for less than one by one
+    (Chatterbox with our loop: T3 decodes them together, S3Gen reads the voice's prompt once)."""
+
+    @property
+    def vocode_group_chars(self) -> int:
+        """Characters of consecutive chunks one call takes; 0: this instance speaks chunk by chunk."""
+
+    def synthesize_group(
+        self, texts: Sequence[str], voice: Path | str | VoiceBlend | None, params: Sequence[SynthesisParams]
+    ) -> list[tuple[Clip, list[str]]]:
+        """Each chunk's clip in order, with what there is to say about it (as ``engines.worker.note``)."""
 
 
 @runtime_checkable

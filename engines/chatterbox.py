@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -154,7 +155,9 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         """Whether a chunk's audio can go out window by window (our T3 loop; not turbo's vocoder)."""
         return self._settings.t3_loop == "own" and self.windowed_vocoding
 
-    windowed_vocoding = True  # turbo vocodes with trailing silence tokens: whole chunks only
+    # S3Gen may vocode part of a chunk (stream windows) or several chunks in one pass (synthesize_group);
+    # turbo vocodes each chunk with trailing silence tokens: whole chunks, one at a time
+    windowed_vocoding = True
 
     def synthesize(self, text: str, voice: Path | str | VoiceBlend | None, params: SynthesisParams) -> Clip:
         """Speak one chunk: T3 turns text into speech tokens, S3Gen turns tokens into 24 kHz audio."""
@@ -176,6 +179,82 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
             with self._calls:
                 self._running -= 1
                 self._calls.notify_all()
+
+    @property
+    def vocode_group_chars(self) -> int:
+        """Characters of consecutive chunks ``synthesize_group`` takes at once; 0: none (upstream's loop)."""
+        own = self._settings.t3_loop == "own" and self.windowed_vocoding
+        return self._settings.vocode_group_chars if own else 0
+
+    def synthesize_group(
+        self,
+        texts: Sequence[str],
+        voice: Path | str | VoiceBlend | None,
+        params: Sequence[SynthesisParams],
+    ) -> list[tuple[Clip, list[str]]]:
+        """Speak consecutive chunks of one text in one call: T3 decodes them together in its batch,
+        S3Gen vocodes all their tokens in one pass (the voice's prompt read once, not once a chunk),
+        and the audio is cut back into chunks where their tokens meet. Each chunk's clip comes with
+        what there is to say about it (cut at its token budget). S3Gen's draws are seeded by the
+        first chunk's seed, so the same seeds give the same audio.
+        """
+        with self._calls:
+            self._running += 1
+        try:
+            return self._speak_group(list(texts), voice, list(params))
+        finally:
+            with self._calls:
+                self._running -= 1
+                self._calls.notify_all()
+
+    def _speak_group(
+        self, texts: list[str], voice: Path | str | VoiceBlend | None, params: list[SynthesisParams]
+    ) -> list[tuple[Clip, list[str]]]:
+        import numpy as np
+        import torch
+
+        from engines.t3_sequences import batched_tokens
+
+        model = self._require_model()
+
+        def prepare() -> tuple[Any, list[Any]]:
+            _, conds = self._conditionals(
+                voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
+            )
+            sequences = []
+            for text, chosen in zip(texts, params, strict=True):
+                tokens = self._text_tokens(model, text, chosen)
+                sequences.append(self._sequence(model, self._t3_cond(conds, chosen), tokens, chosen))
+            return conds, sequences
+
+        conds, sequences = self._staged(prepare, inference=True)
+        scheduler = self._scheduler(model)
+        tickets = [scheduler.submit(sequence, cancel_event()) for sequence in sequences]
+        try:
+            for ticket in tickets:
+                ticket.wait()
+        except BaseException:
+            for ticket in tickets:  # a failed or cancelled chunk: the others leave the batch too
+                ticket.cancel.set()
+            raise
+        speech = [batched_tokens(sequence, self.name)[0] for sequence in sequences]
+        budget = (
+            f"speech reached the token budget (models.max_new_tokens={self._settings.max_new_tokens}) "
+            "before its end: the audio may be cut"
+        )
+        notes = [[budget] if sequence.hit_budget else [] for sequence in sequences]
+
+        def vocode() -> list[Any]:
+            runs = [self._speech_run(row, text) for row, text in zip(speech, texts, strict=True)]
+            seed_everything(params[0].seed)  # S3Gen's draws
+            samples = self._vocode(model, torch.cat(runs), conds)
+            # S3Gen makes the same number of samples for each token (960): the cuts fall between tokens
+            ends = np.cumsum([len(run) for run in runs])
+            pieces = np.split(samples, (ends[:-1] * len(samples)) // ends[-1])
+            return [self._watermarked(model, piece, p) for piece, p in zip(pieces, params, strict=True)]
+
+        pieces = self._staged(vocode, inference=True)
+        return [(Clip(piece, SAMPLE_RATE), said) for piece, said in zip(pieces, notes, strict=True)]
 
     def _speak(
         self,
@@ -238,13 +317,19 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         self, model: Any, speech: Any, conds: Any, params: SynthesisParams, *, text: str
     ) -> Any:
         """Watermarked samples for one row of T3's tokens (its start, stop and control tokens dropped)."""
+        return self._watermarked(model, self._vocode(model, self._speech_run(speech, text), conds), params)
+
+    def _speech_run(self, speech: Any, text: str) -> Any:
+        """The speech tokens S3Gen reads from one row of T3's: start, stop and control tokens dropped."""
         from chatterbox.models.s3tokenizer import drop_invalid_tokens
 
         speech = drop_invalid_tokens(speech)
         speech = speech[speech < _SPEECH_VOCAB].to(self.device)
         if speech.numel() == 0:
             raise GenerationError(f"{self.name} produced no speech tokens for: {text[:60]!r}")
-        samples = self._vocode(model, speech, conds)
+        return speech
+
+    def _watermarked(self, model: Any, samples: Any, params: SynthesisParams) -> Any:
         if params.watermark:  # in inference mode (the callers'): else its autograd graph outlives the call
             samples = model.watermarker.apply_watermark(samples, sample_rate=SAMPLE_RATE)
         return samples

@@ -90,6 +90,10 @@ class ModelSettings(Section):
     # T3 decodes it; a later chunk only while the audio already sent is less than this many seconds ahead
     # of the listener (else whole: one S3Gen call; core/windows.py, docs/performance.md).
     stream_window_margin_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
+    # With t3_loop: own, consecutive chunks of one text (not streamed) up to this many characters are
+    # decoded together and vocoded by S3Gen in one pass, which reads the voice's prompt once for them
+    # all instead of once a chunk (docs/performance.md); 0: each chunk alone, as upstream's generate().
+    vocode_group_chars: Annotated[int, Field(ge=0, le=2000)] = 400
     # Compiled CPU kernels (oneDNN) kept for reuse, one per layer and input shape: each holds up to
     # ~0.5 MB, and every new text length makes new shapes. Ignored where ONEDNN_PRIMITIVE_CACHE_CAPACITY is set.
     cpu_kernel_cache: Annotated[int, Field(ge=0, le=4096)] = 128
