@@ -1,9 +1,9 @@
 """A long text through the server: wall time with our loop (batched) vs upstream's, sentence by sentence.
 
 A random-weight Chatterbox checkpoint (full size unless ``--layers``; built in a temporary folder,
-never kept) is served twice under uvicorn on a loopback port, one server after the other, each in a
-process of its own (the bench re-runs itself with ``--side``), so that neither inherits the other's
-memory, threads or caches (run in one process, the second server took 20 % longer):
+never kept) is served once per side under uvicorn on a loopback port, one server after the other,
+each in a process of its own (the bench re-runs itself with ``--side``), so that none inherits
+another's memory, threads or caches (run in one process, the second server took 20 % longer):
 
 - **ours**: ``models.t3_loop: own``: the text's sentences (chunks) are decoded together in the T3
   batch (``models.t3_batch_size``), and up to four at a time (``models.vocode_group_chars``) vocoded
@@ -12,16 +12,18 @@ memory, threads or caches (run in one process, the second server took 20 % longe
   vocoded on its own as it ends (what the batched T3 alone gives);
 - **upstream**: ``models.t3_loop: upstream``: each sentence through upstream's ``T3.inference`` and
   S3Gen, one after another, as upstream's ``ChatterboxTTS.generate()`` does when called once per
-  sentence.
+  sentence;
+- **ours in bf16** (``own-bf16``, with ``--bf16``): ours with ``models.dtype: bfloat16`` and
+  ``models.cpu_packed_weights`` (other tokens than fp32's, so its length is not compared).
 
 The same N-sentence text, voice and seed go to ``POST /api/v1/tts`` (not streamed, wav), after one
 warm-up request each. Random weights never emit the stop token, so each sentence decodes
-``--tokens`` speech tokens (``models.max_new_tokens``) in both runs, and the two files must have
-the same length (checked). Printed: the wall time of each, the ratios to upstream (goal for ours
+``--tokens`` speech tokens (``models.max_new_tokens``) on every side, and the fp32 sides' files must
+have the same length (checked). Printed: the wall time of each, the ratios to upstream (goal for ours
 >= 3x), and how much of each went to S3Gen (timed around the engine's vocoding calls). With
 ``--rounds`` the sides take turns, so that the machine's drift falls on all of them.
 
-    uv run --frozen python bench/long_text_bench.py [--sentences 10] [--tokens 40] [--layers 30] [--rounds 1] [--smoke]
+    uv run --frozen python bench/long_text_bench.py [--sentences 10] [--tokens 40] [--layers 30] [--rounds 1] [--bf16] [--smoke]
 
 Not a test: timings depend on the machine (read the ratio of one run; the load is printed).
 """
@@ -71,6 +73,8 @@ SIDES: dict[str, dict[str, object]] = {
     "upstream": {"t3_loop": "upstream"},
     "own": {"t3_loop": "own"},
     "own-chunks": {"t3_loop": "own", "vocode_group_chars": 0},
+    # --bf16: ours with T3 in bfloat16 on packed weights (other tokens than fp32's: not length-checked)
+    "own-bf16": {"t3_loop": "own", "dtype": "bfloat16", "cpu_packed_weights": True},
 }
 
 
@@ -98,6 +102,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8, help="models.t3_batch_size for ours")
     parser.add_argument("--smoke", action="store_true", help="2 layers, 3 sentences, 6 tokens: a minute")
     parser.add_argument("--rounds", type=int, default=1, help="every side once a round, in turn (drift)")
+    parser.add_argument("--bf16", action="store_true", help="a fourth side: ours, T3 in bf16, packed")
     parser.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)  # one server, inside
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
@@ -125,14 +130,16 @@ def main() -> None:
             "each server in a process of its own\n"
         )
         print(f"{'side':10} {'round':>5} {'wall s':>8} {'in S3Gen':>9} {'audio s':>8} {'load':>10}")
-        walls: dict[str, list[float]] = {name: [] for name in SIDES}
+        sides = [name for name in SIDES if args.bf16 or name != "own-bf16"]
+        walls: dict[str, list[float]] = {name: [] for name in sides}
         audios: dict[str, float] = {}
         for round_ in range(1, args.rounds + 1):
-            for name in SIDES:
+            for name in sides:
                 load = os.getloadavg()[0]
                 seconds, s3gen, audio = side(name, data, checkpoint, text, args)
                 walls[name].append(seconds)
-                audios[name] = audio
+                if name != "own-bf16":
+                    audios[name] = audio
                 print(
                     f"{name:10} {round_:5} {seconds:8.1f} {s3gen / seconds:8.0%} {audio:8.2f} "
                     f"{load:4.1f}-{os.getloadavg()[0]:<4.1f}",
@@ -140,7 +147,7 @@ def main() -> None:
                 )
     up = sum(walls["upstream"])
     print()
-    for name, goal in (("own", " (goal >= 3x)"), ("own-chunks", "")):
+    for name, goal in (("own", " (goal >= 3x)"), ("own-chunks", ""), ("own-bf16", ""))[: len(sides) - 1]:
         each = " ".join(f"{u / o:.2f}" for u, o in zip(walls["upstream"], walls[name], strict=True))
         print(f"{name} vs upstream, wall time: {up / sum(walls[name]):.2f}x{goal} (each round: {each})")
     if max(audios.values()) - min(audios.values()) > 0.05:
