@@ -11,10 +11,11 @@ how text becomes tokens, how T3 samples, how a reference clip is read, how token
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -171,10 +172,16 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         partial: PartialAudio | None,
     ) -> Clip:
         """As ``synthesize``; once ``partial.wanted``, the audio goes out in windows as T3 decodes."""
+        with self._counted():
+            return self._speak(text, voice, params, partial if self.streams_windows else None)
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        """Count a call on the model while it runs: ``unload`` waits for the count to fall to 0."""
         with self._calls:
             self._running += 1
         try:
-            return self._speak(text, voice, params, partial if self.streams_windows else None)
+            yield
         finally:
             with self._calls:
                 self._running -= 1
@@ -198,14 +205,8 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         what there is to say about it (cut at its token budget). S3Gen's draws are seeded by the
         first chunk's seed, so the same seeds give the same audio.
         """
-        with self._calls:
-            self._running += 1
-        try:
+        with self._counted():
             return self._speak_group(list(texts), voice, list(params))
-        finally:
-            with self._calls:
-                self._running -= 1
-                self._calls.notify_all()
 
     def _speak_group(
         self, texts: list[str], voice: Path | str | VoiceBlend | None, params: list[SynthesisParams]
@@ -218,9 +219,7 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         model = self._require_model()
 
         def prepare() -> tuple[Any, list[Any]]:
-            _, conds = self._conditionals(
-                voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
-            )
+            conds = self._voice_conds(voice)
             sequences = []
             for text, chosen in zip(texts, params, strict=True):
                 tokens = self._text_tokens(model, text, chosen)
@@ -238,11 +237,7 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
                 ticket.cancel.set()
             raise
         speech = [batched_tokens(sequence, self.name)[0] for sequence in sequences]
-        budget = (
-            f"speech reached the token budget (models.max_new_tokens={self._settings.max_new_tokens}) "
-            "before its end: the audio may be cut"
-        )
-        notes = [[budget] if sequence.hit_budget else [] for sequence in sequences]
+        notes = [[self._budget_note()] if sequence.hit_budget else [] for sequence in sequences]
 
         def vocode() -> list[Any]:
             runs = [self._speech_run(row, text) for row, text in zip(speech, texts, strict=True)]
@@ -269,9 +264,7 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         batched = self._settings.t3_loop == "own"
 
         def prepare() -> tuple[Any, Any, Any, Any]:
-            _, conds = self._conditionals(
-                voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
-            )
+            conds = self._voice_conds(voice)
             t3_cond = self._t3_cond(conds, params)
             seed_everything(params.seed)
             with torch.inference_mode():
@@ -289,10 +282,7 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
                 else:
                     speech, windows = self._sample_streamed(model, t3_cond, tokens, params, conds, partial)
         if self._hit_budget(model, speech):
-            note(
-                f"speech reached the token budget (models.max_new_tokens={self._settings.max_new_tokens}) "
-                "before its end: the audio may be cut"
-            )
+            note(self._budget_note())
         if partial is not None:
             wait_for_listener(partial, cancel_event())
             if (cancel := cancel_event()) is not None and cancel.is_set():
@@ -307,6 +297,18 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         if windows is not None and windows.started:
             windows.finish(samples)  # the stream's last piece: from the whole, as the file has it
         return Clip(samples, SAMPLE_RATE)
+
+    def _voice_conds(self, voice: Path | str | VoiceBlend | None) -> Any:
+        """The conditionals of a chunk's voice: a file's (cached), a blend's, or the built-in voice's."""
+        _, conds = self._conditionals(
+            voice if voice is None or isinstance(voice, VoiceBlend) else Path(voice)
+        )
+        return conds
+
+    def _budget_note(self) -> str:
+        """What a chunk's response says when T3 stopped at its budget (``_hit_budget``)."""
+        limit = self._settings.max_new_tokens
+        return f"speech reached the token budget (models.max_new_tokens={limit}) before its end: the audio may be cut"
 
     def _hit_budget(self, model: Any, speech: Any) -> bool:
         """Whether T3 stopped at its budget, not at its stop token (both loops keep the stop token)."""
