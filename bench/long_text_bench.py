@@ -150,7 +150,9 @@ def main() -> None:
     for name, goal in (("own", " (goal >= 3x)"), ("own-chunks", ""), ("own-bf16", ""))[: len(sides) - 1]:
         each = " ".join(f"{u / o:.2f}" for u, o in zip(walls["upstream"], walls[name], strict=True))
         print(f"{name} vs upstream, wall time: {up / sum(walls[name]):.2f}x{goal} (each round: {each})")
-    if max(audios.values()) - min(audios.values()) > 0.05:
+    # S3Gen drops up to 2 mel frames (40 ms) a call when the voice's reference has more frames than
+    # twice its tokens; the sides make from 1 to one call a sentence.
+    if max(audios.values()) - min(audios.values()) > 0.05 + 0.04 * args.sentences:
         raise SystemExit(f"the files differ in length: {audios}")
 
 

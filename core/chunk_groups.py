@@ -36,7 +36,8 @@ def plan_groups(lengths: Sequence[int], max_chars: int, max_chunks: int) -> list
 
 
 class ChunkGroups:
-    """The groups of one text; a group's call starts when the first of its chunks is asked for.
+    """The groups of one text; a group's call starts when the first of its chunks is asked for, and
+    with it the next group's, so that two groups share the model's batch (T3 decodes them together).
 
     ``speak(group)`` makes every chunk of a group of two or more. Leaving the ``async with`` cancels
     the calls started and not finished (the request went away or failed).
@@ -44,7 +45,9 @@ class ChunkGroups:
 
     def __init__(self, groups: Sequence[range], speak: Callable[[range], Awaitable[Spoken]]) -> None:
         self._speak = speak
-        self._of = {index: group for group in groups if len(group) > 1 for index in group}
+        together = [group for group in groups if len(group) > 1]
+        self._of = {index: group for group in together for index in group}
+        self._next = dict(zip([group.start for group in together], together[1:], strict=False))
         self._calls: dict[int, asyncio.Task[Spoken]] = {}
 
     def covers(self, index: int) -> bool:
@@ -54,12 +57,18 @@ class ChunkGroups:
     async def chunk(self, index: int) -> tuple[Clip, list[str]]:
         """Chunk ``index``'s clip and notes, from its group's call."""
         group = self._of[index]
-        call = self._calls.get(group.start)
-        if call is None:
-            call = self._calls[group.start] = asyncio.ensure_future(self._speak(group))
+        call = self._start(group)
+        if (following := self._next.get(group.start)) is not None:
+            self._start(following)
         # Shielded: the other chunks of the group wait on the same call; it is cancelled on leaving.
         spoken = await asyncio.shield(call)
         return spoken[index - group.start]
+
+    def _start(self, group: range) -> asyncio.Task[Spoken]:
+        call = self._calls.get(group.start)
+        if call is None:
+            call = self._calls[group.start] = asyncio.ensure_future(self._speak(group))
+        return call
 
     async def __aenter__(self) -> ChunkGroups:
         return self

@@ -314,6 +314,8 @@ class SpeechService:
                 plan.params, language=check_language(engine, voice, request.language)
             )
 
+            owner = object()  # this request's calls share the model's batch fairly with others' (T3)
+
             def seeded(index: int, take: int) -> SynthesisParams:
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
                 # even when other requests interleave on the model worker.
@@ -323,7 +325,7 @@ class SpeechService:
                 speaker = cast(VocodesTogether, engine)
                 texts = [chunks[index] for index in group]
                 seeds = [seeded(index, 0) for index in group]
-                return self._engines.call(name, speaker.synthesize_group, texts, voice, seeds)
+                return self._engines.call(name, speaker.synthesize_group, texts, voice, seeds, owner=owner)
 
             groups = ChunkGroups([] if windowed else self._groups(engine, chunks), speak_group)
 
@@ -343,10 +345,16 @@ class SpeechService:
                                 voice,
                                 seeded(index, take),
                                 partial,
+                                owner=owner,
                             )
                         else:
                             clip = await self._engines.call(
-                                name, engine.synthesize, chunks[index], voice, seeded(index, take)
+                                name,
+                                engine.synthesize,
+                                chunks[index],
+                                voice,
+                                seeded(index, take),
+                                owner=owner,
                             )
                     warnings.extend(
                         f"chunk {index + 1}: {n}" for n in notes if f"chunk {index + 1}: {n}" not in warnings
@@ -371,11 +379,12 @@ class SpeechService:
 
     @staticmethod
     def _groups(engine: SynthesisEngine, chunks: list[str]) -> list[range]:
-        """Chunks the engine speaks together (``VocodesTogether``): none when it has no such call."""
+        """Chunks the engine speaks together (``VocodesTogether``), as many as run at once at most:
+        none when it has no such call."""
         if not isinstance(engine, VocodesTogether) or not engine.vocode_group_chars:
             return []
         return plan_groups(
-            [len(chunk) for chunk in chunks], engine.vocode_group_chars, engine.traits.chunks_ahead
+            [len(chunk) for chunk in chunks], engine.vocode_group_chars, engine.traits.concurrency
         )
 
     async def _next_chunk(

@@ -214,7 +214,7 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         import numpy as np
         import torch
 
-        from engines.t3_sequences import batched_tokens
+        from engines.t3_sequences import batched_tokens, submit
 
         model = self._require_model()
 
@@ -228,7 +228,7 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
 
         conds, sequences = self._staged(prepare, inference=True)
         scheduler = self._scheduler(model)
-        tickets = [scheduler.submit(sequence, cancel_event()) for sequence in sequences]
+        tickets = [submit(scheduler, sequence) for sequence in sequences]
         try:
             for ticket in tickets:
                 ticket.wait()
@@ -348,11 +348,11 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
         """Decode in the batch; meanwhile, once the listener waits, vocode windows of the tokens so far."""
         import torch
 
-        from engines.t3_sequences import batched_tokens
+        from engines.t3_sequences import batched_tokens, submit
 
         sequence = self._in_inference(self._sequence, model, t3_cond, tokens, params)
         sequence.feed = feed = TokenFeed(keep=lambda token: token < _SPEECH_VOCAB, wanted=partial.wanted)
-        ticket = self._scheduler(model).submit(sequence, cancel_event())
+        ticket = submit(self._scheduler(model), sequence)
 
         def vocode(window: list[int]) -> Any:
             speech = torch.tensor(window, dtype=torch.long)

@@ -279,8 +279,10 @@ class EngineManager:
                 failure = exc
         raise failure or EngineUnavailableError("no text-to-speech engine is enabled (engines.enabled)")
 
-    async def call(self, name: str, fn: Callable[..., T], *args: Any) -> T:
-        """Run one model call on the worker; an unexpected model error becomes a GenerationError."""
+    async def call(self, name: str, fn: Callable[..., T], *args: Any, owner: object | None = None) -> T:
+        """Run one model call on the worker; an unexpected model error becomes a GenerationError.
+
+        ``owner``: the request the call serves (the calls of one text share it; ``engines.worker.call_owner``)."""
 
         def guarded() -> T:
             try:
@@ -294,7 +296,7 @@ class EngineManager:
         slot = self._slot(name)
         if slot.state != "ready" or slot.loading is not None:  # unloaded since it was chosen (budget, idle)
             await self.ensure_loaded(name)
-        result = await slot.queue.worker.run(guarded)
+        result = await slot.queue.worker.run(guarded, owner=owner)
         slot.last_used = time.monotonic()
         return result
 

@@ -40,11 +40,16 @@ HOLD_LIMIT = 120.0  # seconds T3 waits at most for a streamed first window to be
 
 
 class Ticket:
-    """A submitted sequence: ``wait`` returns it decoded, or raises ``Cancelled`` / the step's error."""
+    """A submitted sequence: ``wait`` returns it decoded, or raises ``Cancelled`` / the step's error.
 
-    def __init__(self, sequence: Sequence, cancel: threading.Event | None) -> None:
+    ``owner``: the request it belongs to (the chunks of one text share one); None: its own."""
+
+    def __init__(
+        self, sequence: Sequence, cancel: threading.Event | None, owner: object | None = None
+    ) -> None:
         self.sequence = sequence
         self.cancel = cancel or threading.Event()
+        self.owner: object = self if owner is None else owner
         self.error: BaseException | None = None
         self.joined_at_step: int | None = None
         self._finished = threading.Event()
@@ -95,9 +100,11 @@ class T3Scheduler:
 
     # ---- callers' side ----------------------------------------------------------------------
 
-    def submit(self, sequence: Sequence, cancel: threading.Event | None = None) -> Ticket:
-        """Queue a sequence; it joins the batch before the next step with a free place."""
-        ticket = Ticket(sequence, cancel)
+    def submit(
+        self, sequence: Sequence, cancel: threading.Event | None = None, owner: object | None = None
+    ) -> Ticket:
+        """Queue a sequence; it joins the batch before the next step with a free place (``_admit``)."""
+        ticket = Ticket(sequence, cancel, owner)
         with self._wake:
             if self._closed:
                 raise RuntimeError(f"{self.name}: the T3 scheduler is closed")
@@ -194,20 +201,25 @@ class T3Scheduler:
             self._publish_first_windows()
 
     def _admit(self) -> list[Ticket]:
-        """The waiting sequences that join now (under ``_wake``), oldest first, up to the limit.
+        """The waiting sequences that join now (under ``_wake``), up to the limit: each free place goes
+        to the owner (request) holding the fewest places, the oldest of its sequences first. A long text
+        may fill an idle batch with its chunks, and a request arriving later still takes the next place
+        that frees, ahead of the text's chunks still waiting.
 
         While a streamed sequence's first window is due (``TokenFeed.urgent``: its listener waits and
         has heard nothing yet), only such sequences join: the first audio does not wait for steps
         shared with the chunks behind it. The others join once that window is out.
         """
         hurry = any(_urgent(ticket) for ticket in (*self._tickets, *self._pending))
+        waiting = [ticket for ticket in self._pending if not hurry or _urgent(ticket)]
+        held = collections.Counter(ticket.owner for ticket in self._tickets)
         joining: list[Ticket] = []
-        for ticket in list(self._pending):
-            if len(self._tickets) + len(joining) >= self._limit:
-                break
-            if not hurry or _urgent(ticket):
-                self._pending.remove(ticket)
-                joining.append(ticket)
+        while waiting and len(self._tickets) + len(joining) < self._limit:
+            ticket = min(waiting, key=lambda waiter: held[waiter.owner])  # ties: the oldest
+            waiting.remove(ticket)
+            self._pending.remove(ticket)
+            joining.append(ticket)
+            held[ticket.owner] += 1
         return joining
 
     def _publish_first_windows(self) -> None:

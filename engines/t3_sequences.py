@@ -128,10 +128,16 @@ def decode_batched(scheduler: Any, sequence: Sequence, name: str) -> torch.Tenso
     The current model call's cancel event goes with it: a caller that goes away takes it out of the
     batch at once (``engines.worker.Cancelled`` is raised here).
     """
-    from engines.worker import cancel_event
-
-    scheduler.decode(sequence, cancel_event())
+    submit(scheduler, sequence).wait()
     return _tokens(sequence, name)
+
+
+def submit(scheduler: Any, sequence: Sequence) -> Any:
+    """Queue ``sequence`` in the model's batch with the current model call's cancel event and owner
+    (the request it serves: the scheduler shares free places between requests); its ``Ticket``."""
+    from engines.worker import call_owner, cancel_event
+
+    return scheduler.submit(sequence, cancel_event(), call_owner())
 
 
 def batched_tokens(sequence: Sequence, name: str) -> torch.Tensor:

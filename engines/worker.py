@@ -19,6 +19,11 @@ _cancel: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar
 )
 
 
+# Which request a model call serves (an opaque key, or None): a batching engine (T3's scheduler)
+# shares its free places between requests, so one text's many chunks do not hold them all.
+_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("model_call_owner", default=None)
+
+
 # What a model call has to tell its caller's response (a chunk cut at its token budget): the caller
 # sets a list (``collecting_notes``); the call, on the worker thread, appends to it (``note``).
 _notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("model_call_notes", default=None)
@@ -51,6 +56,11 @@ def cancel_event() -> threading.Event | None:
     return _cancel.get()
 
 
+def call_owner() -> object | None:
+    """The request the current model call serves (``ModelWorker.run``'s ``owner``), or None."""
+    return _owner.get()
+
+
 class ModelWorker:
     """A FIFO of model calls served by a single thread (one model instance is not thread-safe)."""
 
@@ -64,13 +74,15 @@ class ModelWorker:
         """Calls waiting or running."""
         return self._pending
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the worker thread, keeping the caller's context (request id in logs)."""
+    async def run(self, fn: Callable[..., T], *args: Any, owner: object | None = None) -> T:
+        """Run ``fn(*args)`` on the worker thread, keeping the caller's context (request id in logs);
+        ``owner``: the request it serves (``call_owner``)."""
         self._pending += 1
         cancel = threading.Event()
         try:
             context = contextvars.copy_context()
             context.run(_cancel.set, cancel)
+            context.run(_owner.set, owner)
             return await asyncio.wrap_future(self._pool.submit(context.run, fn, *args))
         except asyncio.CancelledError:
             cancel.set()

@@ -5,12 +5,15 @@ the engines: a ``ServeEngine`` has the same name, kind and facts as the engine i
 from an unloaded instance of it, a "twin", so voices and languages need no round trip), and its
 ``synthesize``/``convert`` run on one of the group's replicas. The ingress' EngineManager treats it
 like a remote (I/O on its own worker threads, outside the memory budget). Streaming is unchanged:
-the speech service asks for one chunk at a time, and each chunk is one call.
+the speech service asks for one chunk at a time, and each chunk is one call. An engine that speaks
+chunks together (``VocodesTogether``: Chatterbox with our loop) gets each group in one call, so its
+chunks are decoded and vocoded together on one replica.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -139,6 +142,20 @@ class ServeSynthesisEngine(ServeEngine):
         return self._ask("synthesize", text, where, params)
 
 
+class ServeGroupingEngine(ServeSynthesisEngine):
+    """Text to speech on a replica, consecutive chunks of one text in one call (``VocodesTogether``)."""
+
+    @property
+    def vocode_group_chars(self) -> int:
+        return int(self._twin.vocode_group_chars)
+
+    def synthesize_group(
+        self, texts: Sequence[str], voice: Path | str | None, params: Sequence[SynthesisParams]
+    ) -> list[tuple[Clip, list[str]]]:
+        where = voice.resolve() if isinstance(voice, Path) else voice
+        return self._ask("synthesize_group", list(texts), where, list(params))
+
+
 class ServeVoicedEngine(ServeSynthesisEngine):
     """Text to speech on a replica, with voices of its own (Piper's voice files, on the shared folder)."""
 
@@ -148,10 +165,12 @@ class ServeVoicedEngine(ServeSynthesisEngine):
 
 def proxy_for(twin: SpeechEngine, handle: Any, deployment: str, calls: int) -> ServeEngine:
     """The stand-in for ``twin`` whose calls go to ``handle``."""
-    from engines.base import ListsVoices
+    from engines.base import ListsVoices, VocodesTogether
 
     if twin.kind == "vc":
         return ServeConversionEngine(twin, handle, deployment, calls)
     if isinstance(twin, ListsVoices):
         return ServeVoicedEngine(twin, handle, deployment, calls)
+    if isinstance(twin, VocodesTogether) and twin.vocode_group_chars:
+        return ServeGroupingEngine(twin, handle, deployment, calls)
     return ServeSynthesisEngine(twin, handle, deployment, calls)

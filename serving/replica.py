@@ -97,6 +97,12 @@ class EngineReplica:
         """Speak one chunk on this replica's worker (batched with its other calls by the T3 scheduler)."""
         return await self._call(name, "synthesize", text, voice, params)
 
+    async def synthesize_group(
+        self, name: str, texts: list[str], voice: Path | str | None, params: list[Any]
+    ) -> Outcome:
+        """Consecutive chunks of one text in one call (``engines.base.VocodesTogether``)."""
+        return await self._call(name, "synthesize_group", texts, voice, params)
+
     async def convert(self, name: str, source: Any, target: Path | None, params: Any) -> Outcome:
         """Re-voice one window of audio on this replica's worker."""
         return await self._call(name, "convert", source, target, params)

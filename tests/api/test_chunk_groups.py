@@ -1,11 +1,14 @@
 """Chunks spoken together (``VocodesTogether``, as Chatterbox vocodes them) through ``POST /api/v1/tts``.
 
 A double engine records how it was called: groups of consecutive chunks within its limits for a file,
-one chunk a call for a stream; each chunk's audio and notes land where that chunk's would.
+one chunk a call for a stream; each chunk's audio and notes land where that chunk's would; two
+groups at once; every call of one request with that request's owner (``engines.worker.call_owner``).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from fastapi.testclient import TestClient
 from config import Settings
 from core_engine import CoreEngine
 from engines.base import EngineTraits, SynthesisParams, VocodesTogether
+from engines.worker import call_owner
 from main_api import create_app
 from tests.conftest import wait_until_ready
 from tests.support.engines import RATE, ToneEngine
@@ -33,10 +37,14 @@ class GroupingEngine(ToneEngine):
     vocode_group_chars = 60
     max_chunk_chars = 300
 
-    def __init__(self) -> None:
+    def __init__(self, group_seconds: float = 0.0) -> None:
         super().__init__()
         self.groups: list[list[str]] = []
         self.alone: list[str] = []
+        self.owners: list[object | None] = []  # each call's owner, in call order
+        self.group_seconds = group_seconds  # how long a group call takes
+        self.running = self.most_running = 0  # group calls at once
+        self._lock = threading.Lock()
 
     @staticmethod
     def _clip(text: str) -> Clip:
@@ -45,12 +53,20 @@ class GroupingEngine(ToneEngine):
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
         self.alone.append(text)
+        self.owners.append(call_owner())
         return self._clip(text)
 
     def synthesize_group(
         self, texts: Sequence[str], voice: Path | str | None, params: Sequence[SynthesisParams]
     ) -> list[tuple[Clip, list[str]]]:
-        self.groups.append(list(texts))
+        with self._lock:
+            self.groups.append(list(texts))
+            self.owners.append(call_owner())
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        time.sleep(self.group_seconds)
+        with self._lock:
+            self.running -= 1
         return [(self._clip(text), [f"note on {text}"]) for text in texts]
 
 
@@ -92,3 +108,24 @@ def test_a_stream_is_spoken_chunk_by_chunk(make_settings: Callable[..., Settings
         answer = client.post("/api/v1/tts", json=body)
     assert answer.status_code == 200
     assert engine.groups == [] and engine.alone == SPOKEN
+
+
+def test_two_groups_are_spoken_at_once_and_every_call_names_its_request(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The next group starts with the current one (T3 decodes both in one batch); every call of a
+    request carries one owner, another request's another (the T3 batch shares its places by owner)."""
+    engine = GroupingEngine(group_seconds=0.5)
+    engine.traits = EngineTraits(concurrency=4, chunks_ahead=2)  # chunk 0 starts chunks 0 and 1: group 1
+    with serve(make_settings, engine) as client:
+        wait_until_ready(client)
+        first = speak(client)
+        calls = len(engine.owners)
+        second = speak(client)
+    assert [chunk["text"] for chunk in first["chunks"]] == SPOKEN == [c["text"] for c in second["chunks"]]
+    assert sorted(engine.groups) == sorted([SPOKEN[0:2], SPOKEN[2:4]] * 2)
+    assert engine.most_running == 2  # each group takes 0.5 s: the second began during the first
+    mine, theirs = engine.owners[:calls], engine.owners[calls:]
+    assert calls == 3 and len(theirs) == 3  # two groups and the fifth sentence alone, each time
+    assert mine[0] is not None and all(owner is mine[0] for owner in mine)
+    assert all(owner is theirs[0] for owner in theirs) and theirs[0] is not mine[0]

@@ -112,3 +112,28 @@ def test_a_caller_that_goes_away_cancels_the_replicas_call(tmp_path: Path) -> No
     with pytest.raises(Cancelled):
         context.run(proxy.synthesize, "Hello.", None, SynthesisParams())
     assert proxy._handle.response.cancelled
+
+
+def test_chunks_spoken_together_go_to_one_replica_in_one_call(tmp_path: Path) -> None:
+    """Chatterbox with our loop speaks consecutive chunks together (``VocodesTogether``): its stand-in
+    does too, one call for the group; with upstream's loop it speaks chunk by chunk."""
+    from config import ModelSettings
+    from engines.base import VocodesTogether
+    from engines.chatterbox import ChatterboxTTSEngine
+    from serving.proxy import ServeGroupingEngine
+
+    pieces = [(Clip([0.1] * 2400, 24000), []), (Clip([0.2] * 4800, 24000), ["cut at its budget"])]
+    proxy = proxy_for(
+        ChatterboxTTSEngine(ModelSettings(), 300), Handle([Outcome(pieces)]), "ChatterboxEngines", 8
+    )
+    assert isinstance(proxy, ServeGroupingEngine) and isinstance(proxy, VocodesTogether)
+    assert proxy.vocode_group_chars == ModelSettings().vocode_group_chars
+    voice = tmp_path / "v.wav"
+    params = [SynthesisParams(seed=1), SynthesisParams(seed=2)]
+    got = proxy.synthesize_group(["One.", "Two."], voice, params)
+    assert [(clip.duration, notes) for clip, notes in got] == [(0.1, []), (0.2, ["cut at its budget"])]
+    assert proxy._handle.calls == [
+        ("synthesize_group", "chatterbox", ["One.", "Two."], voice.resolve(), params)
+    ]
+    upstream = proxy_for(ChatterboxTTSEngine(ModelSettings(t3_loop="upstream"), 300), Handle([]), "C", 8)
+    assert not isinstance(upstream, ServeGroupingEngine)

@@ -176,6 +176,32 @@ def test_with_packed_weights_a_sequence_still_gets_in_a_batch_the_tokens_it_gets
     assert packed_bytes(t3) >= weights  # the layers' packed copies (and the head's), counted
 
 
+@pytest.mark.parametrize("one_text", [True, False], ids=["one owner", "each its own"])
+def test_a_free_place_goes_to_the_request_holding_the_fewest(
+    english_t3: nn.Module, scheduler: T3Scheduler, one_text: bool
+) -> None:
+    """Six chunks of one text (one owner) fill the batch of 4, two wait; a request that comes after
+    them takes the first place that frees, before the text's waiting chunks. Submitted without an
+    owner, each sequence is its own, and the oldest waiting joins first."""
+    text = object() if one_text else None
+    budgets = [10, 60, 60, 60, 60, 60]  # the first chunk leaves first; the others hold their places
+    chunks = [
+        scheduler.submit(_sequence(english_t3, n, 10, Sampling(), n, budget), owner=text)
+        for n, budget in enumerate(budgets, 1)
+    ]
+    _wait_for_step(scheduler, 1)
+    newcomer = scheduler.submit(_sequence(english_t3, 9, 10, Sampling(), 9, 10), owner=object())
+    for ticket in [*chunks, newcomer]:
+        ticket.wait()
+    joined = {"newcomer": newcomer.joined_at_step, "chunk 5": chunks[4].joined_at_step}
+    assert None not in joined.values()
+    assert max(ticket.joined_at_step or 0 for ticket in chunks[:4]) < min(joined.values())  # type: ignore[type-var]
+    if one_text:
+        assert joined["newcomer"] < joined["chunk 5"], joined  # in at the first chunk's leaving
+    else:
+        assert joined["chunk 5"] < joined["newcomer"], joined
+
+
 def test_a_cancelled_sequence_leaves_the_batch_at_once(english_t3: nn.Module, scheduler: T3Scheduler) -> None:
     keep = (2, 15, Sampling(), 11, 40)
     expected = _alone(english_t3, keep)
