@@ -15,9 +15,18 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
+from engines.base import SynthesisEngine, VocodesTogether
 from utils.audio import Clip
 
 Spoken = list[tuple[Clip, list[str]]]  # each chunk's clip, with what the engine said about it
+
+
+def groups_for(engine: SynthesisEngine, chunks: Sequence[str]) -> list[range]:
+    """The chunks ``engine`` speaks together (``VocodesTogether``), at most as many as run at once (its
+    ``concurrency``: the T3 batch); none when it has no such call."""
+    if not isinstance(engine, VocodesTogether) or not engine.vocode_group_chars:
+        return []
+    return plan_groups([len(chunk) for chunk in chunks], engine.vocode_group_chars, engine.traits.concurrency)
 
 
 def plan_groups(lengths: Sequence[int], max_chars: int, max_chunks: int) -> list[range]:

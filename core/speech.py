@@ -27,7 +27,7 @@ from core.checks import (
     check_text,
     ignored_controls,
 )
-from core.chunk_groups import ChunkGroups, Spoken, plan_groups
+from core.chunk_groups import ChunkGroups, Spoken, groups_for
 from core.fallback import fallback_notes
 from core.naming import tts_stem
 from core.progress import Pace, Progress, ProgressCallback, reporter, ticking
@@ -327,7 +327,7 @@ class SpeechService:
                 seeds = [seeded(index, 0) for index in group]
                 return self._engines.call(name, speaker.synthesize_group, texts, voice, seeds, owner=owner)
 
-            groups = ChunkGroups([] if windowed else self._groups(engine, chunks), speak_group)
+            groups = ChunkGroups([] if windowed else groups_for(engine, chunks), speak_group)
 
             def take(index: int) -> Awaitable[tuple[Clip, ChunkReport]]:
                 async def generate(take: int) -> Clip:
@@ -376,16 +376,6 @@ class SpeechService:
                     seconds += clip.duration
                     yield clip, report
                     report_progress(Progress("speak", index + 1, len(chunks), round(seconds, 3)))
-
-    @staticmethod
-    def _groups(engine: SynthesisEngine, chunks: list[str]) -> list[range]:
-        """Chunks the engine speaks together (``VocodesTogether``), as many as run at once at most:
-        none when it has no such call."""
-        if not isinstance(engine, VocodesTogether) or not engine.vocode_group_chars:
-            return []
-        return plan_groups(
-            [len(chunk) for chunk in chunks], engine.vocode_group_chars, engine.traits.concurrency
-        )
 
     async def _next_chunk(
         self,

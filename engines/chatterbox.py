@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from typing import Any, Literal
 from config import ModelSettings
 from engines.base import EngineTraits, PartialAudio, SynthesisParams, VoiceBlend
 from engines.chatterbox_conditioning import VoiceConditioning, save_conditionals
+from engines.chatterbox_groups import GroupedSpeech
 from engines.chatterbox_t3 import T3Sampling
 from engines.checkpoint import Weights, english_weights, resolve_weights
 from engines.compute import Runner, runner
@@ -49,7 +50,7 @@ _SPEECH_VOCAB = 6561  # token ids at or above this are control tokens, not speec
 MAX_CHUNKS_AHEAD = 4  # a long text holds at most this many places in the T3 batch: others get in too
 
 
-class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
+class ChatterboxTTSEngine(VoiceConditioning, T3Sampling, GroupedSpeech):
     """The real ``chatterbox-tts`` English model."""
 
     name = "chatterbox"
@@ -186,70 +187,6 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling):
             with self._calls:
                 self._running -= 1
                 self._calls.notify_all()
-
-    @property
-    def vocode_group_chars(self) -> int:
-        """Characters of consecutive chunks ``synthesize_group`` takes at once; 0: none (upstream's loop)."""
-        own = self._settings.t3_loop == "own" and self.windowed_vocoding
-        return self._settings.vocode_group_chars if own else 0
-
-    def synthesize_group(
-        self,
-        texts: Sequence[str],
-        voice: Path | str | VoiceBlend | None,
-        params: Sequence[SynthesisParams],
-    ) -> list[tuple[Clip, list[str]]]:
-        """Speak consecutive chunks of one text in one call: T3 decodes them together in its batch,
-        S3Gen vocodes all their tokens in one pass (the voice's prompt read once, not once a chunk),
-        and the audio is cut back into chunks where their tokens meet. Each chunk's clip comes with
-        what there is to say about it (cut at its token budget). S3Gen's draws are seeded by the
-        first chunk's seed, so the same seeds give the same audio.
-        """
-        with self._counted():
-            return self._speak_group(list(texts), voice, list(params))
-
-    def _speak_group(
-        self, texts: list[str], voice: Path | str | VoiceBlend | None, params: list[SynthesisParams]
-    ) -> list[tuple[Clip, list[str]]]:
-        import numpy as np
-        import torch
-
-        from engines.t3_sequences import batched_tokens, submit
-
-        model = self._require_model()
-
-        def prepare() -> tuple[Any, list[Any]]:
-            conds = self._voice_conds(voice)
-            sequences = []
-            for text, chosen in zip(texts, params, strict=True):
-                tokens = self._text_tokens(model, text, chosen)
-                sequences.append(self._sequence(model, self._t3_cond(conds, chosen), tokens, chosen))
-            return conds, sequences
-
-        conds, sequences = self._staged(prepare, inference=True)
-        scheduler = self._scheduler(model)
-        tickets = [submit(scheduler, sequence) for sequence in sequences]
-        try:
-            for ticket in tickets:
-                ticket.wait()
-        except BaseException:
-            for ticket in tickets:  # a failed or cancelled chunk: the others leave the batch too
-                ticket.cancel.set()
-            raise
-        speech = [batched_tokens(sequence, self.name)[0] for sequence in sequences]
-        notes = [[self._budget_note()] if sequence.hit_budget else [] for sequence in sequences]
-
-        def vocode() -> list[Any]:
-            runs = [self._speech_run(row, text) for row, text in zip(speech, texts, strict=True)]
-            seed_everything(params[0].seed)  # S3Gen's draws
-            samples = self._vocode(model, torch.cat(runs), conds)
-            # S3Gen makes the same number of samples for each token (960): the cuts fall between tokens
-            ends = np.cumsum([len(run) for run in runs])
-            pieces = np.split(samples, (ends[:-1] * len(samples)) // ends[-1])
-            return [self._watermarked(model, piece, p) for piece, p in zip(pieces, params, strict=True)]
-
-        pieces = self._staged(vocode, inference=True)
-        return [(Clip(piece, SAMPLE_RATE), said) for piece, said in zip(pieces, notes, strict=True)]
 
     def _speak(
         self,

@@ -111,7 +111,8 @@ class EngineReplica:
         self._start()
         try:
             engine = await self._manager.ensure_loaded(name)
-            return Outcome(await self._manager.call(name, getattr(engine, method), *args))
+            # One owner a call: a group's chunks share the T3 batch with other calls as one request.
+            return Outcome(await self._manager.call(name, getattr(engine, method), *args, owner=object()))
         except ChatterboxError as exc:
             return Outcome.failed(exc)
 
