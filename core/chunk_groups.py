@@ -63,6 +63,14 @@ class ChunkGroups:
         """Whether chunk ``index`` is made with others."""
         return index in self._of
 
+    def waited(self, index: int) -> range | None:
+        """The chunks that waiting for chunk ``index`` waits for: its group's from its first chunk, itself
+        when alone; None for a later chunk of a group (made with its first: no wait of its own)."""
+        group = self._of.get(index)
+        if group is None:
+            return range(index, index + 1)
+        return group if group.start == index else None
+
     async def chunk(self, index: int) -> tuple[Clip, list[str]]:
         """Chunk ``index``'s clip and notes, from its group's call."""
         group = self._of[index]

@@ -74,19 +74,24 @@ class Pace:
     """Seconds per character each engine took on recent chunks: how far along a chunk under way is.
 
     An estimate, from wall time (a busy model worker makes it slower); unknown until the engine has
-    spoken one chunk since the server started.
+    spoken one chunk since the server started. Seconds and characters are summed with the older
+    ones weighing less (``KEEP`` a chunk), so a long chunk counts for more than a short one.
     """
 
+    KEEP = 0.8  # the weight of what was heard before, at each new chunk
+
     def __init__(self) -> None:
-        self._seconds_per_char: dict[str, float] = {}
+        self._sums: dict[str, tuple[float, float]] = {}  # engine: (seconds, characters)
 
     def heard(self, engine: str, chars: int, seconds: float) -> None:
-        """A chunk of ``chars`` characters took ``seconds``."""
-        sample = seconds / max(chars, 1)
-        known = self._seconds_per_char.get(engine)
-        self._seconds_per_char[engine] = sample if known is None else (known + sample) / 2
+        """Chunks of ``chars`` characters in all took ``seconds``."""
+        spent, said = self._sums.get(engine, (0.0, 0.0))
+        self._sums[engine] = (spent * self.KEEP + seconds, said * self.KEEP + max(chars, 1))
 
     def share(self, engine: str, chars: int, seconds: float) -> float:
         """The estimated share of a ``chars`` chunk made after ``seconds`` (0 when unknown, at most 0.95)."""
-        known = self._seconds_per_char.get(engine)
-        return 0.0 if known is None else min(0.95, seconds / (known * max(chars, 1)))
+        if engine not in self._sums:
+            return 0.0
+        spent, said = self._sums[engine]
+        expected = max(spent / said, 1e-9) * max(chars, 1)
+        return min(0.95, seconds / expected)

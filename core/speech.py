@@ -367,7 +367,10 @@ class SpeechService:
             async with ahead(take, len(chunks), engine.traits.chunks_ahead) as results, groups:
                 for index in range(len(chunks)):
                     if windows is None:
-                        clip, report = await self._next_chunk(results(index), plan, index, seconds, progress)
+                        waited = groups.waited(index)
+                        clip, report = await self._next_chunk(
+                            results(index), plan, index, waited, seconds, progress
+                        )
                     else:
                         done: list[tuple[Clip, ChunkReport]] = []
                         async for piece in windows.hear(index, results(index), done):
@@ -382,11 +385,16 @@ class SpeechService:
         work: Awaitable[tuple[Clip, ChunkReport]],
         plan: SpeechPlan,
         index: int,
+        waited: range | None,
         seconds: float,
         progress: ProgressCallback | None,
     ) -> tuple[Clip, ChunkReport]:
-        """Chunk ``index``; meanwhile ``progress`` hears, twice a second, how far along it is likely to be."""
-        chars, total, began = len(plan.chunks[index]), len(plan.chunks), time.monotonic()
+        """Chunk ``index``; meanwhile ``progress`` hears, twice a second, how far along it is likely to be.
+
+        ``waited``: the chunks it waits for (its group's, ``ChunkGroups.waited``), which the pace
+        hears; None: it was made with the chunks before it, and the pace hears nothing."""
+        total, began = len(plan.chunks), time.monotonic()
+        chars = sum(len(plan.chunks[i]) for i in waited or [index])
         if progress is None:
             made = await work
         else:
@@ -398,5 +406,6 @@ class SpeechService:
             if index == 0:
                 tick(0.0)  # the number of chunks is known before the first one is done
             made = await ticking(work, tick)
-        self._pace.heard(plan.name, chars, time.monotonic() - began)
+        if waited is not None:
+            self._pace.heard(plan.name, chars, time.monotonic() - began)
         return made

@@ -43,6 +43,8 @@ def test_one_call_a_group_each_chunk_gets_its_own_clip() -> None:
     async def main() -> list[tuple[float, list[str]]]:
         async with ChunkGroups([range(0, 3), range(3, 4)], speak) as groups:
             assert [groups.covers(i) for i in range(4)] == [True, True, True, False]  # one alone: not a group
+            # what hearing each chunk waits for (the progress pace hears it): a group from its first chunk
+            assert [groups.waited(i) for i in range(4)] == [range(0, 3), None, None, range(3, 4)]
             heard = await asyncio.gather(*(groups.chunk(i) for i in (2, 0, 1)))
         return [(float(clip.samples[0]), notes) for clip, notes in heard]
 

@@ -48,3 +48,14 @@ def test_the_pace_is_unknown_until_heard_and_never_reaches_a_whole_chunk() -> No
     assert pace.share("piper", 50, 60.0) == 0.95
     assert pace.share("chatterbox", 50, 0.5) == 0.0
     assert Progress("speak", 1, 4, within=0.5).fraction == pytest.approx(0.375)
+
+
+def test_the_pace_weighs_chunks_by_their_length_and_hears_a_group_as_one_wait() -> None:
+    pace = Pace()
+    pace.heard("chatterbox", 100, 1.0)
+    pace.heard("chatterbox", 10, 1.0)  # a short chunk's slow second does not set the pace alone
+    rate = (1.0 * Pace.KEEP + 1.0) / (100 * Pace.KEEP + 10)
+    assert pace.share("chatterbox", 100, 1.0) == pytest.approx(1.0 / (rate * 100))
+    grouped = Pace()
+    grouped.heard("chatterbox", 500, 10.0)  # five chunks of 100 made in one call (core/chunk_groups.py)
+    assert grouped.share("chatterbox", 500, 5.0) == pytest.approx(0.5)
