@@ -8,6 +8,7 @@ post-processes the audio and saves it through the ``ResultSaver``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -314,7 +315,8 @@ class SpeechService:
                 plan.params, language=check_language(engine, voice, request.language)
             )
 
-            owner = object()  # this request's calls share the model's batch fairly with others' (T3)
+            # This request's model calls, under one owner: the T3 batch shares its places by request.
+            call = functools.partial(self._engines.call, name, owner=object())
 
             def seeded(index: int, take: int) -> SynthesisParams:
                 # Seeds derive from the request's seed, chunk and take: a long text is repeatable
@@ -325,7 +327,7 @@ class SpeechService:
                 speaker = cast(VocodesTogether, engine)
                 texts = [chunks[index] for index in group]
                 seeds = [seeded(index, 0) for index in group]
-                return self._engines.call(name, speaker.synthesize_group, texts, voice, seeds, owner=owner)
+                return call(speaker.synthesize_group, texts, voice, seeds)
 
             groups = ChunkGroups([] if windowed else groups_for(engine, chunks), speak_group)
 
@@ -338,24 +340,15 @@ class SpeechService:
                         elif windows is not None:
                             speaker = cast(StreamsWindows, engine)
                             partial = windows.partials[index]
-                            clip = await self._engines.call(
-                                name,
+                            clip = await call(
                                 speaker.synthesize_windowed,
                                 chunks[index],
                                 voice,
                                 seeded(index, take),
                                 partial,
-                                owner=owner,
                             )
                         else:
-                            clip = await self._engines.call(
-                                name,
-                                engine.synthesize,
-                                chunks[index],
-                                voice,
-                                seeded(index, take),
-                                owner=owner,
-                            )
+                            clip = await call(engine.synthesize, chunks[index], voice, seeded(index, take))
                     warnings.extend(
                         f"chunk {index + 1}: {n}" for n in notes if f"chunk {index + 1}: {n}" not in warnings
                     )

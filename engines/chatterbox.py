@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
 _SPEECH_VOCAB = 6561  # token ids at or above this are control tokens, not speech
-MAX_CHUNKS_AHEAD = 4  # a long text holds at most this many places in the T3 batch: others get in too
+MAX_CHUNKS_AHEAD = 4  # a text spoken chunk by chunk has at most this many calls on the model's threads
 
 
 class ChatterboxTTSEngine(VoiceConditioning, T3Sampling, GroupedSpeech):
@@ -64,7 +64,8 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling, GroupedSpeech):
     def __init__(self, settings: ModelSettings, max_chunk_chars: int = 300) -> None:
         self._settings = settings
         # With our loop, as many chunks run at once as the T3 batch holds (they meet there), and a long
-        # text gives a few of its chunks at once; with upstream's, one at a time.
+        # text gives a few of its chunks at once (its groups, up to the batch: core/chunk_groups.py);
+        # with upstream's, one at a time.
         batch = settings.t3_batch_size if settings.t3_loop == "own" else 1
         self.traits = replace(type(self).traits, concurrency=batch, chunks_ahead=min(batch, MAX_CHUNKS_AHEAD))
         self.max_chunk_chars: int | None = max_chunk_chars

@@ -280,9 +280,8 @@ class EngineManager:
         raise failure or EngineUnavailableError("no text-to-speech engine is enabled (engines.enabled)")
 
     async def call(self, name: str, fn: Callable[..., T], *args: Any, owner: object | None = None) -> T:
-        """Run one model call on the worker; an unexpected model error becomes a GenerationError.
-
-        ``owner``: the request the call serves (the calls of one text share it; ``engines.worker.call_owner``)."""
+        """Run one model call for ``owner``'s request on the worker (``engines.worker.call_owner``);
+        an unexpected model error becomes a GenerationError."""
 
         def guarded() -> T:
             try:

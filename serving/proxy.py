@@ -137,9 +137,7 @@ class ServeSynthesisEngine(ServeEngine):
         return self._twin.has_voice(name)
 
     def synthesize(self, text: str, voice: Path | str | None, params: SynthesisParams) -> Clip:
-        # A voice file's path as every replica sees it (the shared folder at the same path).
-        where = voice.resolve() if isinstance(voice, Path) else voice
-        return self._ask("synthesize", text, where, params)
+        return self._ask("synthesize", text, _shared(voice), params)
 
 
 class ServeGroupingEngine(ServeSynthesisEngine):
@@ -152,8 +150,7 @@ class ServeGroupingEngine(ServeSynthesisEngine):
     def synthesize_group(
         self, texts: Sequence[str], voice: Path | str | None, params: Sequence[SynthesisParams]
     ) -> list[tuple[Clip, list[str]]]:
-        where = voice.resolve() if isinstance(voice, Path) else voice
-        return self._ask("synthesize_group", list(texts), where, list(params))
+        return self._ask("synthesize_group", list(texts), _shared(voice), list(params))
 
 
 class ServeVoicedEngine(ServeSynthesisEngine):
@@ -161,6 +158,11 @@ class ServeVoicedEngine(ServeSynthesisEngine):
 
     def voices(self) -> Any:
         return self._twin.voices()
+
+
+def _shared(voice: Path | str | None) -> Path | str | None:
+    """A voice file's path as every replica sees it (the shared folder at the same path)."""
+    return voice.resolve() if isinstance(voice, Path) else voice
 
 
 def proxy_for(twin: SpeechEngine, handle: Any, deployment: str, calls: int) -> ServeEngine:
