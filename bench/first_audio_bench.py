@@ -12,6 +12,11 @@ size) in memory, makes a voice from 10 s of noise (``S3Gen.embed_ref``), then in
   first audio of a streamed request (text normalising, conditioning from the cache and the HTTP
   layer excluded), best of ``--repeat``.
 
+With ``--s3gen-dtype bfloat16`` (or ``float16``) S3Gen's estimator runs under autocast as
+``models.s3gen_dtype`` makes it (``engines/s3gen_setup.py``): S3Gen is timed at float32 first, then
+lowered, with the largest difference between the two waveforms of the first window; the rest of the
+run (graphs, first audio) uses the lowered S3Gen.
+
     bench/gpu_bench.sh                                   # runs it on a GPU after the T3 matrix
     uv run --frozen python bench/first_audio_bench.py --smoke
 """
@@ -115,6 +120,9 @@ def main() -> None:
     parser.add_argument("--graphs", choices=["off", "on"], default="off", help="CUDA graphs for T3's steps")
     parser.add_argument("--tokens", type=int, default=100, help="a sentence's speech tokens (100: 4 s)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--s3gen-dtype", choices=sorted(DTYPES), default="float32", help="models.s3gen_dtype (autocast)"
+    )
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument(
         "--smoke",
@@ -135,7 +143,8 @@ def main() -> None:
     s3gen, ref = build_s3gen(args.device)
     print(
         f"T3: {len(t3.tfmr.layers)} layers, {args.dtype}, compile {args.compile}, graphs {args.graphs}; S3Gen "
-        f"{sum(p.numel() for p in s3gen.parameters()) / 1e6:.0f}M params, float32; on {args.device}, "
+        f"{sum(p.numel() for p in s3gen.parameters()) / 1e6:.0f}M params, estimator {args.s3gen_dtype}; on "
+        f"{args.device}, "
         f"built in {time.perf_counter() - started:.1f} s"
     )
     graphs = args.graphs == "on"
@@ -148,6 +157,25 @@ def main() -> None:
 
     print("\nS3Gen as loaded (no graphs):")
     eager = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
+    if args.s3gen_dtype != "float32":  # models.s3gen_dtype, applied at load before the graphs
+        from engines.s3gen_setup import lower_estimator
+
+        before = same_audio(s3gen, ref, FIRST_WINDOW)
+        lower_estimator(s3gen, args.s3gen_dtype, "bench")
+        if not args.smoke:
+            vocode(s3gen, ref, FIRST_WINDOW)  # warm-up of the lowered kernels
+        after = same_audio(s3gen, ref, FIRST_WINDOW)
+        print(
+            f"\nS3Gen, its estimator under {args.s3gen_dtype} autocast (the same {FIRST_WINDOW} tokens vocoded "
+            f"both ways differ by at most {(after - before).abs().max().item():.2e}, peak "
+            f"{before.abs().max().item():.2f}; relative L2 {((after - before).norm() / before.norm()).item():.2e}):"
+        )
+        lowered = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
+        print(
+            "  speed-up: "
+            + ", ".join(f"{n} tokens {e / w:.2f}x" for n, e, w in zip(lengths, eager, lowered, strict=True))
+        )
+        eager = lowered
     if graphs and args.device == "cuda":  # models.cuda_graphs: S3Gen's estimator from graphs too
         from engines.s3gen_graphs import install
 

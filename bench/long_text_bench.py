@@ -13,8 +13,10 @@ another's memory, threads or caches (run in one process, the second server took 
 - **upstream**: ``models.t3_loop: upstream``: each sentence through upstream's ``T3.inference`` and
   S3Gen, one after another, as upstream's ``ChatterboxTTS.generate()`` does when called once per
   sentence;
-- **ours in bf16** (``own-bf16``, with ``--bf16``): ours with ``models.dtype: bfloat16`` and
-  ``models.cpu_packed_weights`` (other tokens than fp32's, so its length is not compared).
+- with ``--bf16``, three more sides: **ours, S3Gen in bf16** (``own-s3bf16``: ``models.s3gen_dtype:
+  bfloat16``, S3Gen's estimator under autocast; fp32 tokens, so its length is compared); **ours, T3 in
+  bf16** (``own-bf16``: ``models.dtype: bfloat16`` and ``models.cpu_packed_weights``; other tokens than
+  fp32's, so its length is not compared); and **both** (``own-all-bf16``).
 
 The same N-sentence text, voice and seed go to ``POST /api/v1/tts`` (not streamed, wav), after one
 warm-up request each. Random weights never emit the stop token, so each sentence decodes
@@ -73,9 +75,19 @@ SIDES: dict[str, dict[str, object]] = {
     "upstream": {"t3_loop": "upstream"},
     "own": {"t3_loop": "own"},
     "own-chunks": {"t3_loop": "own", "vocode_group_chars": 0},
-    # --bf16: ours with T3 in bfloat16 on packed weights (other tokens than fp32's: not length-checked)
+    # --bf16: S3Gen's estimator under bf16 autocast (fp32 tokens); T3 in bfloat16 on packed weights (other
+    # tokens than fp32's: not length-checked); both
+    "own-s3bf16": {"t3_loop": "own", "s3gen_dtype": "bfloat16"},
     "own-bf16": {"t3_loop": "own", "dtype": "bfloat16", "cpu_packed_weights": True},
+    "own-all-bf16": {
+        "t3_loop": "own",
+        "dtype": "bfloat16",
+        "cpu_packed_weights": True,
+        "s3gen_dtype": "bfloat16",
+    },
 }
+BF16 = ("own-s3bf16", "own-bf16", "own-all-bf16")  # the sides --bf16 adds
+T3_BF16 = ("own-bf16", "own-all-bf16")  # other tokens than fp32's: their length is not compared
 
 
 def side(
@@ -102,7 +114,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8, help="models.t3_batch_size for ours")
     parser.add_argument("--smoke", action="store_true", help="2 layers, 3 sentences, 6 tokens: a minute")
     parser.add_argument("--rounds", type=int, default=1, help="every side once a round, in turn (drift)")
-    parser.add_argument("--bf16", action="store_true", help="a fourth side: ours, T3 in bf16, packed")
+    parser.add_argument(
+        "--bf16", action="store_true", help="three more sides: S3Gen, T3 (packed), both in bf16"
+    )
     parser.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)  # one server, inside
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
@@ -129,8 +143,8 @@ def main() -> None:
             f"({args.sentences * args.tokens / 25:.1f} s of speech), T3 batch {args.batch} for ours; "
             "each server in a process of its own\n"
         )
-        print(f"{'side':10} {'round':>5} {'wall s':>8} {'in S3Gen':>9} {'audio s':>8} {'load':>10}")
-        sides = [name for name in SIDES if args.bf16 or name != "own-bf16"]
+        print(f"{'side':12} {'round':>5} {'wall s':>8} {'in S3Gen':>9} {'audio s':>8} {'load':>10}")
+        sides = [name for name in SIDES if args.bf16 or name not in BF16]
         walls: dict[str, list[float]] = {name: [] for name in sides}
         audios: dict[str, float] = {}
         for round_ in range(1, args.rounds + 1):
@@ -138,16 +152,17 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 seconds, s3gen, audio = side(name, data, checkpoint, text, args)
                 walls[name].append(seconds)
-                if name != "own-bf16":
+                if name not in T3_BF16:
                     audios[name] = audio
                 print(
-                    f"{name:10} {round_:5} {seconds:8.1f} {s3gen / seconds:8.0%} {audio:8.2f} "
+                    f"{name:12} {round_:5} {seconds:8.1f} {s3gen / seconds:8.0%} {audio:8.2f} "
                     f"{load:4.1f}-{os.getloadavg()[0]:<4.1f}",
                     flush=True,
                 )
     up = sum(walls["upstream"])
     print()
-    for name, goal in (("own", " (goal >= 3x)"), ("own-chunks", ""), ("own-bf16", ""))[: len(sides) - 1]:
+    for name in sides[1:]:
+        goal = " (goal >= 3x)" if name == "own" else ""
         each = " ".join(f"{u / o:.2f}" for u, o in zip(walls["upstream"], walls[name], strict=True))
         print(f"{name} vs upstream, wall time: {up / sum(walls[name]):.2f}x{goal} (each round: {each})")
     # S3Gen drops up to 2 mel frames (40 ms) a call when the voice's reference has more frames than

@@ -103,12 +103,12 @@ class ChatterboxTTSEngine(VoiceConditioning, T3Sampling, GroupedSpeech):
 
     def _open(self, folder: Path, device: str) -> tuple[Any, Any]:
         """The model from ``folder`` on ``device``, prepared for our loop; and T3's dtype (``prepare_t3``)."""
-        from engines.s3gen_graphs import prepare_s3gen
+        from engines.s3gen_setup import prepare_s3gen
         from engines.t3_sequences import prepare_t3
 
         model = self._from_local(folder, device)
         dtype = prepare_t3(model.t3, self._settings, self.name)
-        prepare_s3gen(model.s3gen, self._settings.cuda_graphs, self.name)
+        prepare_s3gen(model.s3gen, self._settings, self.name)
         return model, dtype
 
     def weights(self) -> Weights:

@@ -68,14 +68,14 @@ class ChatterboxVCEngine:
         configure_cpu(self._settings)
         from chatterbox.vc import ChatterboxVC
 
-        from engines.s3gen_graphs import prepare_s3gen
+        from engines.s3gen_setup import prepare_s3gen
 
         logger.info("loading chatterbox-vc from %s on %s", folder, device)
         self._run = runner(device)
 
         def open_model() -> Any:
             vc = ChatterboxVC.from_local(folder, device)
-            prepare_s3gen(vc.s3gen, self._settings.cuda_graphs, self.name)
+            prepare_s3gen(vc.s3gen, self._settings, self.name)
             return vc
 
         vc = self._run(open_model)

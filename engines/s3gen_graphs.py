@@ -22,7 +22,6 @@ estimator itself.
 from __future__ import annotations
 
 import collections
-import logging
 import threading
 from typing import Any
 
@@ -30,8 +29,6 @@ import torch
 from torch import Tensor
 
 from engines.cuda_graphs import capture
-
-logger = logging.getLogger(__name__)
 
 BUCKET = 64  # mel frames (32 speech tokens): inputs are padded to a multiple of this
 MAX_GRAPHS = 16  # buckets that keep a graph at once
@@ -140,13 +137,6 @@ def install(s3gen: Any, capture: bool = True) -> GraphedEstimator:
     _mask_check_on_device()
     cfm.estimator = GraphedEstimator(cfm.estimator, capture=capture)
     return cfm.estimator
-
-
-def prepare_s3gen(s3gen: Any, cuda_graphs: bool, name: str) -> None:
-    """``models.cuda_graphs`` for S3Gen: its estimator from graphs when it runs on a GPU."""
-    if cuda_graphs and next(s3gen.parameters()).is_cuda:
-        install(s3gen)
-        logger.info("%s: S3Gen's estimator runs from CUDA graphs (models.cuda_graphs)", name)
 
 
 def _mask_check_on_device() -> None:

@@ -72,10 +72,15 @@ class ModelSettings(Section):
     # With t3_loop: own, the chunks (of every request) decoded together in one T3 batch, per model.
     # More is faster in aggregate and holds more memory (a KV cache per chunk: docs/performance.md).
     t3_batch_size: Annotated[int, Field(ge=1, le=64)] = 8
-    # With t3_loop: own, T3's weights (S3Gen stays float32): bfloat16 / float16 on a GPU where outputs
+    # With t3_loop: own, T3's weights (S3Gen: s3gen_dtype): bfloat16 / float16 on a GPU where outputs
     # stay correct, or bfloat16 on a CPU with AVX-512 BF16 / AMX with cpu_packed_weights (oneDNN's bf16
     # kernels: docs/performance.md); ignored (with a warning) with t3_loop: upstream.
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    # S3Gen's flow-matching estimator (most of a vocoding's time) under autocast at this precision, its
+    # weights and the solver's state staying float32 (engines/s3gen_setup.py), any t3_loop, voice
+    # conversion too: bfloat16 on a CPU with AVX-512 BF16 / AMX (~2.3x faster there), bfloat16 / float16
+    # on a GPU. The audio is not bitwise float32's (docs/performance.md).
+    s3gen_dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     # With t3_loop: own, torch.compile T3's layers (first calls compile; needs a C++ compiler on CPU).
     compile: bool = False
     # With t3_loop: own, on a CPU: T3's decode steps multiply by a copy of its weights packed once for

@@ -45,6 +45,10 @@ def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> No
     window = rf"^\s+{FIRST_WINDOW}\s+{FIRST_WINDOW / 25:.2f}\s+[\d.]+\s+[\d.]+$"
     assert re.search(window, done.stdout, re.M), done.stdout
     assert re.search(r"^first audio .*: [\d.]+ ms$", done.stdout, re.M), done.stdout
+    # S3Gen again with its estimator under bf16 autocast (models.s3gen_dtype): close to float32, not equal
+    lowered = re.search(r"under bfloat16 autocast .* relative L2 ([\d.e+-]+)\):", done.stdout)
+    assert lowered and 0 < float(lowered.group(1)) < 0.05, done.stdout
+    assert len(re.findall(window, done.stdout, re.M)) == 2 and "speed-up: " in done.stdout, done.stdout
 
 
 def test_the_t3_loop_bench_smoke_run_gives_upstreams_tokens_and_a_bf16_line() -> None:
