@@ -27,6 +27,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("TQDM_DISABLE", "1")
@@ -111,6 +112,32 @@ def same_audio(s3gen: torch.nn.Module, ref: dict, tokens: int) -> torch.Tensor:
     return wav.float().cpu()
 
 
+def s3gen_changed(
+    args: argparse.Namespace,
+    s3gen: torch.nn.Module,
+    ref: dict,
+    lengths: list[int],
+    before: list[float],
+    change: Callable[[], str],
+) -> list[float]:
+    """S3Gen timed again after ``change()`` (which says what it did): the first window vocoded before and
+    after compared, then the rows and their speed-up over ``before``; the new times."""
+    was = same_audio(s3gen, ref, FIRST_WINDOW)
+    label = change()
+    diff = same_audio(s3gen, ref, FIRST_WINDOW) - was
+    print(
+        f"\nS3Gen, {label} (the same {FIRST_WINDOW} tokens vocoded both ways differ by at most "
+        f"{diff.abs().max().item():.2e}, peak {was.abs().max().item():.2f}; relative L2 "
+        f"{(diff.norm() / was.norm()).item():.2e}):"
+    )
+    after = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
+    print(
+        "  speed-up: "
+        + ", ".join(f"{n} tokens {e / w:.2f}x" for n, e, w in zip(lengths, before, after, strict=True))
+    )
+    return after
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -158,42 +185,29 @@ def main() -> None:
     print("\nS3Gen as loaded (no graphs):")
     eager = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
     if args.s3gen_dtype != "float32":  # models.s3gen_dtype, applied at load before the graphs
-        from engines.s3gen_setup import lower_estimator
 
-        before = same_audio(s3gen, ref, FIRST_WINDOW)
-        lower_estimator(s3gen, args.s3gen_dtype, "bench")
-        if not args.smoke:
-            vocode(s3gen, ref, FIRST_WINDOW)  # warm-up of the lowered kernels
-        after = same_audio(s3gen, ref, FIRST_WINDOW)
-        print(
-            f"\nS3Gen, its estimator under {args.s3gen_dtype} autocast (the same {FIRST_WINDOW} tokens vocoded "
-            f"both ways differ by at most {(after - before).abs().max().item():.2e}, peak "
-            f"{before.abs().max().item():.2f}; relative L2 {((after - before).norm() / before.norm()).item():.2e}):"
-        )
-        lowered = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
-        print(
-            "  speed-up: "
-            + ", ".join(f"{n} tokens {e / w:.2f}x" for n, e, w in zip(lengths, eager, lowered, strict=True))
-        )
-        eager = lowered
+        def lower() -> str:
+            from engines.s3gen_setup import lower_estimator
+
+            lower_estimator(s3gen, args.s3gen_dtype, "bench")
+            if not args.smoke:
+                vocode(s3gen, ref, FIRST_WINDOW)  # warm-up of the lowered kernels
+            return f"its estimator under {args.s3gen_dtype} autocast"
+
+        eager = s3gen_changed(args, s3gen, ref, lengths, eager, lower)
     if graphs and args.device == "cuda":  # models.cuda_graphs: S3Gen's estimator from graphs too
-        from engines.s3gen_graphs import install
 
-        before = same_audio(s3gen, ref, FIRST_WINDOW)
-        estimator = install(s3gen)
-        for tokens in lengths:  # capture each length's bucket (the server: at its first call of that size)
-            vocode(s3gen, ref, tokens)
-        after = same_audio(s3gen, ref, FIRST_WINDOW)
-        print(
-            f"\nS3Gen with its estimator from CUDA graphs ({estimator.captured} captured; the same "
-            f"{FIRST_WINDOW} tokens vocoded both ways differ by at most "
-            f"{(after - before).abs().max().item():.2e}, peak {before.abs().max().item():.2f}):"
-        )
-        graphed = s3gen_rows(args.device, args.repeat, s3gen, ref, lengths)
-        print(
-            "  speed-up: "
-            + ", ".join(f"{n} tokens {e / g:.2f}x" for n, e, g in zip(lengths, eager, graphed, strict=True))
-        )
+        def graph() -> str:
+            from engines.s3gen_graphs import install
+
+            estimator = install(s3gen)
+            for (
+                tokens
+            ) in lengths:  # capture each length's bucket (the server: at its first call of that size)
+                vocode(s3gen, ref, tokens)
+            return f"its estimator from CUDA graphs ({estimator.captured} captured)"
+
+        s3gen_changed(args, s3gen, ref, lengths, eager, graph)
         first_audio(scheduler, s3gen, ref)  # the first window's bucket with the bench voice
     seconds = timed(args.device, args.repeat, lambda: first_audio(scheduler, s3gen, ref))
     scheduler.close()
