@@ -201,9 +201,8 @@ def main() -> None:
             from engines.s3gen_graphs import install
 
             estimator = install(s3gen)
-            for (
-                tokens
-            ) in lengths:  # capture each length's bucket (the server: at its first call of that size)
+            # capture each length's bucket (the server: at its first call of that size)
+            for tokens in lengths:
                 vocode(s3gen, ref, tokens)
             return f"its estimator from CUDA graphs ({estimator.captured} captured)"
 

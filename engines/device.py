@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# models.dtype and models.s3gen_dtype, by name
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
 
 def resolve_device(preference: str) -> str:
     """``auto`` picks cuda, then mps, then cpu; an explicit choice the machine lacks cannot run."""
@@ -51,3 +54,9 @@ def bound_cpu_kernel_cache(entries: int) -> None:
         os.environ.get(name) for name in ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "DNNL_PRIMITIVE_CACHE_CAPACITY")
     ):
         os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(entries)
+
+
+def fast_on_cpu(dtype_name: str) -> bool:
+    """Whether this CPU has kernels that make ``dtype_name`` faster than float32: bfloat16 with oneDNN's
+    (AVX-512 BF16 or AMX); float16 has none."""
+    return dtype_name == "bfloat16" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

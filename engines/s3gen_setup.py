@@ -4,9 +4,9 @@ Most of an S3Gen call is its flow-matching estimator (a 1-D U-Net with 56 transf
 the solver runs once per Euler step (10 steps, CFG as two rows). ``models.s3gen_dtype`` runs it
 under ``torch.autocast``: its matmuls, convolutions and attention at bfloat16 or float16, while its
 weights, its norms and time embedding and the solver's state (the mel being made, over the 10 steps)
-stay float32. On a CPU with AMX a call then takes ~0.43x the time (docs/performance.md). Upstream's
-own way, the estimator's weights cast (the solver then casts its state to match), measured ~7x the
-difference to float32 output for no gain in speed, so it is not used.
+stay float32. On a CPU with AMX its flow stage then takes ~0.43x the time (docs/performance.md).
+Upstream's own way, the estimator's weights cast (the solver then casts its state to match), measured
+~7x the difference to float32 output and was no faster, so it is not used.
 
 ``models.cuda_graphs`` on a GPU then replays the (lowered) estimator from graphs
 (``engines.s3gen_graphs``).
@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from engines.device import DTYPES, fast_on_cpu
 from engines.s3gen_graphs import install
 
 if TYPE_CHECKING:
     from config import ModelSettings
 
 logger = logging.getLogger(__name__)
-
-_LOWER = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 class AutocastEstimator(torch.nn.Module):
@@ -53,12 +52,11 @@ class AutocastEstimator(torch.nn.Module):
 
 def lower_estimator(s3gen: Any, dtype_name: str, name: str) -> AutocastEstimator | None:
     """``models.s3gen_dtype`` for one S3Gen (once); the wrapper, or None at float32."""
-    dtype = _LOWER.get(dtype_name)
     cfm = s3gen.flow.decoder
-    if dtype is None or isinstance(cfm.estimator, AutocastEstimator):
+    if dtype_name == "float32" or isinstance(cfm.estimator, AutocastEstimator):
         return None
-    cfm.estimator = AutocastEstimator(cfm.estimator, dtype)
-    if cfm.estimator.device_type == "cpu" and not _fast_on_cpu(dtype):
+    cfm.estimator = AutocastEstimator(cfm.estimator, DTYPES[dtype_name])
+    if cfm.estimator.device_type == "cpu" and not fast_on_cpu(dtype_name):
         logger.warning(
             "%s: models.s3gen_dtype %s on this CPU has no fast kernels (bfloat16 needs AVX-512 BF16 or AMX): "
             "S3Gen may run slower than at float32",
@@ -67,11 +65,6 @@ def lower_estimator(s3gen: Any, dtype_name: str, name: str) -> AutocastEstimator
         )
     logger.info("%s: S3Gen's estimator runs under autocast at %s (models.s3gen_dtype)", name, dtype_name)
     return cfm.estimator
-
-
-def _fast_on_cpu(dtype: torch.dtype) -> bool:
-    """Whether this CPU has kernels that make ``dtype`` faster than float32 (oneDNN's bf16: AVX-512 BF16, AMX)."""
-    return dtype is torch.bfloat16 and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def prepare_s3gen(s3gen: Any, settings: ModelSettings, name: str) -> None:

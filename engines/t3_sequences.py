@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from engines.device import DTYPES, fast_on_cpu
 from engines.t3_loop import Decoder, Sampling, Sequence
 
 if TYPE_CHECKING:  # the T3 modules import without the settings or audio stack (bench/gpu_bench.sh)
     from config import ModelSettings
 
 logger = logging.getLogger(__name__)
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
@@ -51,8 +50,7 @@ def prepare_t3(t3: Any, settings: ModelSettings, name: str) -> Any:
 
 def _advise_cpu_precision(settings: ModelSettings, name: str) -> None:
     """A warning where ``models.dtype`` on this CPU is slower than it should be (docs/performance.md)."""
-    kernels = settings.dtype == "bfloat16" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    if not kernels:
+    if not fast_on_cpu(settings.dtype):
         logger.warning(
             "%s: models.dtype %s on this CPU has no fast kernels (bfloat16 needs AVX-512 BF16 or AMX): "
             "T3 may run slower than at float32",

@@ -11,49 +11,20 @@ import pytest
 import torch
 
 from engines.s3gen_graphs import BUCKET, GraphedEstimator, _mask_check_on_device
-
-
-def _estimator(device: str = "cpu") -> torch.nn.Module:
-    """Upstream's estimator as S3Gen builds it (random weights, 71M parameters)."""
-    from chatterbox.models.s3gen.decoder import ConditionalDecoder
-
-    torch.manual_seed(0)
-    return (
-        ConditionalDecoder(
-            in_channels=320,
-            out_channels=80,
-            causal=True,
-            channels=[256],
-            dropout=0.0,
-            attention_head_dim=64,
-            n_blocks=4,
-            num_mid_blocks=12,
-            num_heads=8,
-            act_fn="gelu",
-        )
-        .eval()
-        .to(device)
-    )
-
-
-def _inputs(frames: int, seed: int = 1) -> tuple[torch.Tensor, ...]:
-    rng = torch.Generator().manual_seed(seed)
-    x, mu, cond = (torch.randn(2, 80, frames, generator=rng) for _ in range(3))
-    mask = torch.ones(2, 1, frames)
-    return x, mask, mu, torch.rand(2, generator=rng), torch.randn(2, 80, generator=rng), cond
+from tests.support.s3gen_estimator import estimator_inputs, s3gen_estimator
 
 
 @pytest.fixture(scope="module")
 def estimator() -> torch.nn.Module:
     _mask_check_on_device()
-    return _estimator()
+    return s3gen_estimator()
 
 
 @pytest.mark.parametrize("frames", [BUCKET - 1, 2 * BUCKET + 5])
 def test_padded_to_a_bucket_the_estimator_gives_the_same_frames(
     estimator: torch.nn.Module, frames: int
 ) -> None:
-    inputs = _inputs(frames)
+    inputs = estimator_inputs(frames)
     with torch.inference_mode():
         plain = estimator.forward(*inputs)
         padded = GraphedEstimator(estimator, capture=False).forward(*inputs)
@@ -78,7 +49,7 @@ def test_the_mask_fix_up_on_the_device_is_upstreams(estimator: torch.nn.Module) 
 
 def test_the_installed_estimator_never_reads_the_device_from_the_host(estimator: torch.nn.Module) -> None:
     """What a CUDA graph needs: the meta device raises on ``.item()``, ``bool(tensor)`` and the like."""
-    meta = _estimator("meta")
+    meta = s3gen_estimator("meta")
     with torch.inference_mode():
-        out = meta.forward(*(value.to("meta") for value in _inputs(BUCKET)))
+        out = meta.forward(*(value.to("meta") for value in estimator_inputs(BUCKET)))
     assert out.shape == (2, 80, BUCKET)

@@ -13,17 +13,17 @@ import pytest
 import torch
 
 from engines.s3gen_setup import AutocastEstimator, lower_estimator
-from tests.unit.test_s3gen_graphs import _estimator, _inputs
+from tests.support.s3gen_estimator import estimator_inputs, s3gen_estimator
 
 
 @pytest.fixture(scope="module")
 def estimator() -> torch.nn.Module:
-    return _estimator()
+    return s3gen_estimator()
 
 
-def _s3gen(estimator: torch.nn.Module) -> SimpleNamespace:
-    """What ``lower_estimator`` reaches into: ``s3gen.flow.decoder.estimator``."""
-    return SimpleNamespace(flow=SimpleNamespace(decoder=SimpleNamespace(estimator=estimator)))
+def _s3gen(decoder: object) -> SimpleNamespace:
+    """What ``lower_estimator`` reaches into: ``s3gen.flow.decoder`` (whose ``estimator`` it wraps)."""
+    return SimpleNamespace(flow=SimpleNamespace(decoder=decoder))
 
 
 def _relative(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -31,7 +31,7 @@ def _relative(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def test_the_estimator_under_bf16_autocast_stays_close_to_float32(estimator: torch.nn.Module) -> None:
-    inputs = _inputs(150)
+    inputs = estimator_inputs(150)
     lowered = AutocastEstimator(estimator, torch.bfloat16)
     with torch.inference_mode():
         plain = estimator.forward(*inputs)
@@ -47,7 +47,7 @@ def test_the_solver_keeps_float32_state_around_a_lowered_estimator(estimator: to
     from chatterbox.models.s3gen.flow_matching import CausalConditionalCFM
 
     cfm = CausalConditionalCFM(spk_emb_dim=80, estimator=estimator).eval()
-    x, mask, mu, _, spks, cond = _inputs(100, seed=2)
+    x, mask, mu, _, spks, cond = estimator_inputs(100, seed=2)
     t_span = torch.linspace(0, 1, 4)
     seen: list[torch.dtype] = []
     hook = estimator.register_forward_hook(
@@ -55,7 +55,7 @@ def test_the_solver_keeps_float32_state_around_a_lowered_estimator(estimator: to
     )
     with torch.inference_mode():
         plain = cfm.solve_euler(x, t_span, mu, mask, spks, cond)
-        lower_estimator(_s3gen_of(cfm), "bfloat16", "test")
+        lower_estimator(_s3gen(cfm), "bfloat16", "test")
         lowered = cfm.solve_euler(x, t_span, mu, mask, spks, cond)
     hook.remove()
     assert isinstance(cfm.estimator, AutocastEstimator)
@@ -64,12 +64,8 @@ def test_the_solver_keeps_float32_state_around_a_lowered_estimator(estimator: to
     assert 1e-4 < _relative(lowered, plain) < 0.03
 
 
-def _s3gen_of(cfm: torch.nn.Module) -> SimpleNamespace:
-    return SimpleNamespace(flow=SimpleNamespace(decoder=cfm))
-
-
 def test_float32_leaves_the_estimator_and_lowering_happens_once(estimator: torch.nn.Module) -> None:
-    s3gen = _s3gen(estimator)
+    s3gen = _s3gen(SimpleNamespace(estimator=estimator))
     assert lower_estimator(s3gen, "float32", "test") is None
     assert s3gen.flow.decoder.estimator is estimator
     wrapper = lower_estimator(s3gen, "bfloat16", "test")
@@ -82,7 +78,7 @@ def test_float16_on_a_cpu_warns_that_it_may_be_slower(
     estimator: torch.nn.Module, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="engines.s3gen_setup"):
-        lower_estimator(_s3gen(estimator), "float16", "chatterbox")
+        lower_estimator(_s3gen(SimpleNamespace(estimator=estimator)), "float16", "chatterbox")
     assert any(
         "models.s3gen_dtype float16" in r.getMessage() and "slower" in r.getMessage() for r in caplog.records
     )
