@@ -84,3 +84,22 @@ def test_the_batch_bench_smoke_run_reports_packed_and_bf16_beside_fp32() -> None
         re.M,
     )
     assert [(count, total) for count, _, total in rows] == [("2", "2"), ("3", "3")], done.stdout
+
+
+def test_the_cpu_limits_bench_smoke_run_prints_each_kernel_at_2_and_16_rows() -> None:
+    """``bench/cpu_limits_bench.py --smoke``: the bandwidth and peak, every projection kernel at 2 and 16
+    rows beside its bound, the decode attention at both and S3Gen's two attention paths."""
+    done = _bench(sys.executable, "bench/cpu_limits_bench.py", "--smoke")
+    assert re.search(r"memory bandwidth [\d.]+ GB/s, fp32 matmul peak \d+ GFLOP/s", done.stdout), done.stdout
+    kernels = re.findall(
+        r"^(F\.linear \(MKL sgemm\)|oneDNN packed) +(\d+) +[\d.]+ .* [\d.]+x$", done.stdout, re.M
+    )
+    assert kernels[:4] == [
+        ("F.linear (MKL sgemm)", "2"),
+        ("F.linear (MKL sgemm)", "16"),
+        ("oneDNN packed", "2"),
+        ("oneDNN packed", "16"),
+    ], done.stdout
+    assert re.findall(r"^ +(\d+) +[\d.]+ +\d+ +[\d.]+$", done.stdout, re.M) == ["2", "16"], done.stdout
+    assert re.search(r"^SDPA \(flash, CPU\) +[\d.]+ +\d+$", done.stdout, re.M), done.stdout
+    assert re.search(r"^math \(scores, softmax\) +[\d.]+ +\d+$", done.stdout, re.M), done.stdout
