@@ -8,7 +8,7 @@
 #   bench/gpu_bench.sh            # full size (on a GPU: a few minutes)
 #   bench/gpu_bench.sh --smoke    # tiny T3 on CPU, seconds (CI runs this: tests/unit/test_bench_smoke.py)
 #
-# Also first audio and S3Gen's speed, with and without S3Gen's CUDA graphs, and at float16 / bfloat16
+# Also a step's sampling (bench/sampling_bench.py), first audio and S3Gen's speed, with and without S3Gen's CUDA graphs, and at float16 / bfloat16
 # (models.s3gen_dtype; bench/first_audio_bench.py). LIMIT (default 60 s) sets the time
 # limits: each configuration gets a few LIMITs. On a machine without the server's environment, run
 # it with the wheels and the T3/S3Gen sources that .gpu/ holds (docs/performance.md, "On a GPU").
@@ -27,6 +27,7 @@ tokens=${TOKENS:-100}
 
 if [[ "${1:-}" == "--smoke" ]]; then
   "${py[@]}" bench/batch_bench.py --smoke --batch1 --device cpu --threads 1
+  "${py[@]}" bench/sampling_bench.py --device cpu --steps 3 --rounds 1 --counts 1 4
   exec "${py[@]}" bench/first_audio_bench.py --smoke --device cpu --threads 1 --s3gen-dtype bfloat16
 fi
 
@@ -48,6 +49,8 @@ if [[ "$device" == "cuda" ]]; then
     bench/batch_bench.py --device cuda --batch1 --requests 8 16 --tokens "$tokens"
   step 2 "float32, CUDA graphs (upstream at batch 1 only)" \
     bench/batch_bench.py --device cuda --graphs on --batch1 --upstream-max 1 --requests 16 64 --tokens "$tokens"
+  step 1 "a decode step's sampling: one sequence after another vs sequences alike together" \
+    bench/sampling_bench.py --device cuda
   step 2 "first audio and S3Gen, T3 float32 with CUDA graphs" \
     bench/first_audio_bench.py --device cuda --graphs on
   step 2 "first audio and S3Gen, its estimator under float16 autocast (models.s3gen_dtype), with CUDA graphs" \

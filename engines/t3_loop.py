@@ -27,6 +27,7 @@ from torch import Tensor
 from engines.base import SynthesisParams
 from engines.t3_backbone import Backbone, KVCache, backbone_for
 from engines.t3_fusion import speech_head
+from engines.t3_sampling import sample_all
 
 Style = Literal["chatterbox", "turbo"]
 CHECK_EVERY = 8  # decode steps between two reads of the stop flags (the only host syncs)
@@ -121,11 +122,7 @@ class Decoder:
                 taps[layer] = _chain(taps.get(layer), tap)
             offset += live.rows
         hidden = self.backbone.step(embeds, positions, cache, taps)
-        logits = speech_head(self.t3)(hidden)[:, -1]
-        offset = 0
-        for live in lives:
-            live.sample(logits[offset : offset + live.rows])
-            offset += live.rows
+        sample_all(lives, speech_head(self.t3)(hidden)[:, -1])
 
 
 class Live:
@@ -178,7 +175,11 @@ class Live:
         seen = self.history[:, : max(length, 1)]  # turbo's first step sees the start token
         logits = self.processors(seen, logits)
         probs = torch.softmax(logits, dim=-1)
-        token = torch.multinomial(probs, num_samples=1, generator=seq.generator)
+        self.take(torch.multinomial(probs, num_samples=1, generator=seq.generator))
+
+    def take(self, token: Tensor) -> None:
+        """Append its sampled ``token`` (1, 1) to its history; it stops once that is the stop token."""
+        length = self.length
         if length < self.history.size(1):
             self.history[:, length : length + 1] = token
         self.length = length + 1

@@ -41,6 +41,10 @@ def test_the_gpu_bench_smoke_mode_runs_and_batched_tokens_equal_upstream() -> No
     assert set(rows) == {1, 2, 3}, done.stdout  # batch 1, then 2 and 3 concurrent requests
     assert all(row.endswith("same as upstream") for row in rows.values()), done.stdout
     assert "2 layers" in done.stdout and "float32 on cpu" in done.stdout
+    # a step's sampling, one by one and together: the same tokens, fewer operators together
+    sampled = re.findall(r"^\s+(\d+)\s+[\d.]+\s+[\d.]+\s+(\d+) -> (\d+)\s+[\d.]+x$", done.stdout, re.M)
+    assert [count for count, _, _ in sampled] == ["1", "4"], done.stdout
+    assert int(sampled[1][2]) < int(sampled[1][1]) and "the same tokens each way" in done.stdout
     # then first audio: S3Gen vocodes the first window (its tokens, their seconds), and the time to it
     window = rf"^\s+{FIRST_WINDOW}\s+{FIRST_WINDOW / 25:.2f}\s+[\d.]+\s+[\d.]+$"
     assert re.search(window, done.stdout, re.M), done.stdout
