@@ -58,9 +58,13 @@ def peak_gflops(size: int, repeat: int) -> float:
     return 2 * size**3 / best_ms(lambda: a @ b, repeat) / 1e6
 
 
-def _kernels() -> dict[str, tuple[Callable[[Tensor, int], Any], Callable[[Tensor, Tensor, Any], Tensor]]]:
-    """Each kernel as (prepare a weight for ``rows``, multiply rows by it)."""
-    kernels: dict[str, tuple[Callable[[Tensor, int], Any], Callable[[Tensor, Tensor, Any], Tensor]]] = {
+# A kernel: (prepare a weight for ``rows``, multiply rows by it given the weight and what was prepared)
+Kernel = tuple[Callable[[Tensor, int], Any], Callable[[Tensor, Tensor, Any], Tensor]]
+
+
+def _kernels() -> dict[str, Kernel]:
+    """Each kernel by name; bf16 ones have "bf16" in their name."""
+    kernels: dict[str, Kernel] = {
         "F.linear (MKL sgemm)": (lambda w, rows: None, lambda x, w, p: F.linear(x, w)),
         "oneDNN packed": (
             torch.ops.mkldnn._reorder_linear_weight,
@@ -103,12 +107,13 @@ def projections(layers: int, bandwidth: float, peak: float, repeat: int) -> None
         for rows in (2, 16):
             inputs = {into: torch.randn(rows, into) for _, into in PROJECTIONS}
             prepared = [[prepare(w, rows) for w in layer] for layer in weights]
-            bytes_ = count * (2 if "bf16" in name else 4)
+            bf16 = "bf16" in name
+            bytes_ = count * (2 if bf16 else 4)
             with torch.inference_mode():
                 ms = best_ms(partial(_every_layer, multiply, inputs, weights, prepared), repeat)
             flops = 2 * rows * count
             bound = bytes_ / bandwidth / 1e6  # bf16: AMX's peak is far above what its bytes allow
-            if "bf16" not in name:
+            if not bf16:
                 bound = max(bound, flops / peak / 1e6)
             print(
                 f"{name:22} {rows:>4} {ms:8.1f} {bytes_ / ms / 1e6:11.1f} {flops / ms / 1e6:8.0f} "

@@ -86,8 +86,9 @@ SIDES: dict[str, dict[str, object]] = {
         "s3gen_dtype": "bfloat16",
     },
 }
-BF16 = ("own-s3bf16", "own-bf16", "own-all-bf16")  # the sides --bf16 adds
-T3_BF16 = ("own-bf16", "own-all-bf16")  # other tokens than fp32's: their length is not compared
+BF16 = [name for name, settings in SIDES.items() if "bfloat16" in settings.values()]  # what --bf16 adds
+# T3 in bf16: other tokens than fp32's, so their length is not compared
+T3_BF16 = [name for name, settings in SIDES.items() if settings.get("dtype") == "bfloat16"]
 
 
 def side(

@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 8, 16])
     args = parser.parse_args()
     torch.set_num_threads(1)  # the server's torch work runs on one thread (engines/compute.py)
-    budget = (args.steps + 2) * (2 * args.rounds + 1)
+    budget = args.rounds * args.steps + 1  # every step each way samples, then the operators' count
     print(f"sampling a step on {args.device}, server defaults with CFG, vocabulary {VOCAB}\n")
     print(f"{'sequences':>9} {'one by one ms':>13} {'together ms':>11} {'operators':>17} {'speed-up':>8}")
     with torch.inference_mode():

@@ -32,11 +32,7 @@ def sample_all(lives: list[Live], logits: Tensor) -> None:
     offset = 0
     for live in lives:
         if not live.spent:
-            key = _alike(live)
-            if key is None:
-                live.sample(logits[offset : offset + live.rows])
-            else:
-                groups.setdefault(key, []).append((live, offset))
+            groups.setdefault(_alike(live), []).append((live, offset))
         offset += live.rows
     for members in groups.values():
         if len(members) == 1:
@@ -46,10 +42,10 @@ def sample_all(lives: list[Live], logits: Tensor) -> None:
             _sample_together(members, logits)
 
 
-def _alike(live: Live) -> tuple[Any, ...] | None:
-    """What sequences sampled together share (rows and processors' parameters); None: alone."""
+def _alike(live: Live) -> tuple[Any, ...]:
+    """What sequences sampled together share (rows and processors' parameters), or a key of its own."""
     if live.decoder.style != "chatterbox" or live.seq.analyzer is not None:
-        return None
+        return ("alone", id(live))
     s = live.seq.sampling
     return (live.rows, s.temperature, s.top_p, s.min_p, s.repetition_penalty)
 
